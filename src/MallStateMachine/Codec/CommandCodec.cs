@@ -1,0 +1,234 @@
+namespace RaftMall.StateMachine.Codec;
+
+/// <summary>
+/// The versioned binary encoding of commands, as they travel in the Raft log:
+/// <c>version(1) tag(1) timeMs(varint) idempotencyKey(nullable string) fields...</c>.
+/// </summary>
+public static class CommandCodec
+{
+    public const byte Version = 1;
+
+    private const int MaxIdBytes = MallLimits.MaxIdLength * 4;
+    private const int MaxTextBytes = MallLimits.MaxEncodedCommandBytes;
+
+    private enum Tag : byte
+    {
+        SetStock = 1,
+        IssueToken = 2,
+        PlaceOrder = 3,
+        PayOrder = 4,
+        CancelOrder = 5,
+        ExpireDue = 6,
+        KvPut = 7,
+        KvDelete = 8,
+        BeginTransaction = 9,
+        RegisterBranch = 10,
+        RecordVote = 11,
+        DecideTransaction = 12,
+        AcknowledgeBranch = 13,
+        TccBarrier = 14,
+    }
+
+    public static byte[] Encode(MallCommand command)
+    {
+        var writer = new ByteWriter(64);
+        Encode(command, writer);
+        return writer.ToArray();
+    }
+
+    public static void Encode(MallCommand command, ByteWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteByte(Version);
+        writer.WriteByte((byte)TagOf(command));
+        writer.WriteVarInt(command.TimeMs);
+        writer.WriteNullableString(command.IdempotencyKey);
+        WriteFields(command, writer, fingerprintOnly: false);
+        if (writer.Length > MallLimits.MaxEncodedCommandBytes)
+        {
+            throw new MallCodecException($"command encodes to {writer.Length} bytes, over the limit {MallLimits.MaxEncodedCommandBytes}");
+        }
+    }
+
+    /// <summary>Decodes one command; any malformed input raises <see cref="MallCodecException"/>.</summary>
+    public static MallCommand Decode(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > MallLimits.MaxEncodedCommandBytes) throw new MallCodecException($"command of {bytes.Length} bytes is over the limit");
+        var reader = new SpanReader(bytes);
+        var version = reader.ReadByte();
+        if (version != Version) throw new MallCodecException($"unknown command version {version}");
+        var tag = reader.ReadEnum<Tag>();
+        var timeMs = reader.ReadVarInt();
+        var key = reader.ReadNullableString(MallLimits.MaxIdempotencyKeyLength * 4);
+        MallCommand command = tag switch
+        {
+            Tag.SetStock => new SetStock(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
+            Tag.IssueToken => new IssueToken(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
+            Tag.PlaceOrder => new PlaceOrder(reader.ReadString(MaxIdBytes), reader.ReadNullableString(MaxIdBytes), ReadItems(ref reader), reader.ReadVarInt()),
+            Tag.PayOrder => new PayOrder(reader.ReadVarInt()),
+            Tag.CancelOrder => new CancelOrder(reader.ReadVarInt()),
+            Tag.ExpireDue => new ExpireDue(),
+            Tag.KvPut => new KvPut(reader.ReadString(MaxTextBytes), reader.ReadString(MaxTextBytes), ReadOptionalLong(ref reader)),
+            Tag.KvDelete => new KvDelete(reader.ReadString(MaxTextBytes), ReadOptionalLong(ref reader)),
+            Tag.BeginTransaction => new BeginTransaction(reader.ReadString(MaxIdBytes), reader.ReadEnum<TransactionMode>(), reader.ReadVarInt(), ReadBranches(ref reader)),
+            Tag.RegisterBranch => new RegisterBranch(reader.ReadString(MaxIdBytes), ReadBranch(ref reader)),
+            Tag.RecordVote => new RecordVote(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadEnum<Vote>()),
+            Tag.DecideTransaction => new DecideTransaction(reader.ReadString(MaxIdBytes), reader.ReadEnum<Decision>(), reader.ReadString(MaxTextBytes)),
+            Tag.AcknowledgeBranch => new AcknowledgeBranch(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes)),
+            Tag.TccBarrier => new TccBarrier(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadEnum<BarrierOperation>()),
+            _ => throw new MallCodecException($"unknown command tag {tag}"),
+        };
+        reader.EnsureEnd();
+        return command with { TimeMs = timeMs, IdempotencyKey = key };
+    }
+
+    /// <summary>
+    /// A 64-bit fingerprint of what the client asked for, to tell a retry from a different request under the same
+    /// idempotency key. Values the proposing node generates (a token's random value and expiry) are left out,
+    /// because a retry through another node generates different ones.
+    /// </summary>
+    public static ulong Fingerprint(MallCommand command)
+    {
+        var writer = new ByteWriter(64);
+        writer.WriteByte((byte)TagOf(command));
+        WriteFields(command, writer, fingerprintOnly: true);
+        return Fnv1a64.Hash(writer.WrittenSpan);
+    }
+
+    private static Tag TagOf(MallCommand command) => command switch
+    {
+        SetStock => Tag.SetStock,
+        IssueToken => Tag.IssueToken,
+        PlaceOrder => Tag.PlaceOrder,
+        PayOrder => Tag.PayOrder,
+        CancelOrder => Tag.CancelOrder,
+        ExpireDue => Tag.ExpireDue,
+        KvPut => Tag.KvPut,
+        KvDelete => Tag.KvDelete,
+        BeginTransaction => Tag.BeginTransaction,
+        RegisterBranch => Tag.RegisterBranch,
+        RecordVote => Tag.RecordVote,
+        DecideTransaction => Tag.DecideTransaction,
+        AcknowledgeBranch => Tag.AcknowledgeBranch,
+        TccBarrier => Tag.TccBarrier,
+        _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
+    };
+
+    private static void WriteFields(MallCommand command, ByteWriter writer, bool fingerprintOnly)
+    {
+        switch (command)
+        {
+            case SetStock c:
+                writer.WriteString(c.Sku);
+                writer.WriteVarInt(c.Available);
+                break;
+            case IssueToken c when fingerprintOnly:
+                writer.WriteString(c.UserId);
+                break;
+            case IssueToken c:
+                writer.WriteString(c.Token);
+                writer.WriteString(c.UserId);
+                writer.WriteVarInt(c.ExpiresAtMs);
+                break;
+            case PlaceOrder c:
+                writer.WriteString(c.UserId);
+                writer.WriteNullableString(c.Token);
+                WriteItems(writer, c.Items);
+                writer.WriteVarInt(c.TtlMs);
+                break;
+            case PayOrder c:
+                writer.WriteVarInt(c.OrderId);
+                break;
+            case CancelOrder c:
+                writer.WriteVarInt(c.OrderId);
+                break;
+            case ExpireDue:
+                break;
+            case KvPut c:
+                writer.WriteString(c.Key);
+                writer.WriteString(c.Value);
+                WriteOptionalLong(writer, c.ExpectedRevision);
+                break;
+            case KvDelete c:
+                writer.WriteString(c.Key);
+                WriteOptionalLong(writer, c.ExpectedRevision);
+                break;
+            case BeginTransaction c:
+                writer.WriteString(c.Gid);
+                writer.WriteByte((byte)c.Mode);
+                writer.WriteVarInt(c.TimeoutMs);
+                writer.WriteVarUInt((ulong)c.Branches.Length);
+                foreach (var branch in c.Branches) WriteBranch(writer, branch);
+                break;
+            case RegisterBranch c:
+                writer.WriteString(c.Gid);
+                WriteBranch(writer, c.Branch);
+                break;
+            case RecordVote c:
+                writer.WriteString(c.Gid);
+                writer.WriteString(c.BranchId);
+                writer.WriteByte((byte)c.Vote);
+                break;
+            case DecideTransaction c:
+                writer.WriteString(c.Gid);
+                writer.WriteByte((byte)c.Decision);
+                writer.WriteString(c.Reason);
+                break;
+            case AcknowledgeBranch c:
+                writer.WriteString(c.Gid);
+                writer.WriteString(c.BranchId);
+                break;
+            case TccBarrier c:
+                writer.WriteString(c.Gid);
+                writer.WriteString(c.BranchId);
+                writer.WriteByte((byte)c.Operation);
+                break;
+            default:
+                throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command));
+        }
+    }
+
+    internal static void WriteItems(ByteWriter writer, OrderItem[] items)
+    {
+        writer.WriteVarUInt((ulong)items.Length);
+        foreach (var item in items)
+        {
+            writer.WriteString(item.Sku);
+            writer.WriteVarInt(item.Quantity);
+        }
+    }
+
+    private static OrderItem[] ReadItems(ref SpanReader reader)
+    {
+        // Decoding allows more items than an order may have, so that apply (not the codec) gives the clear refusal.
+        var items = new OrderItem[reader.ReadCount(MallLimits.MaxItemsPerOrder * 4)];
+        for (var i = 0; i < items.Length; i++) items[i] = new OrderItem(reader.ReadString(MaxIdBytes), reader.ReadInt32());
+        return items;
+    }
+
+    private static void WriteBranch(ByteWriter writer, BranchSpec branch)
+    {
+        writer.WriteString(branch.BranchId);
+        writer.WriteString(branch.Resource);
+        writer.WriteString(branch.Payload);
+    }
+
+    private static BranchSpec ReadBranch(ref SpanReader reader) =>
+        new(reader.ReadString(MaxIdBytes), reader.ReadString(MaxTextBytes), reader.ReadString(MaxTextBytes));
+
+    private static BranchSpec[] ReadBranches(ref SpanReader reader)
+    {
+        var branches = new BranchSpec[reader.ReadCount(MallLimits.MaxBranchesPerTransaction * 4)];
+        for (var i = 0; i < branches.Length; i++) branches[i] = ReadBranch(ref reader);
+        return branches;
+    }
+
+    private static void WriteOptionalLong(ByteWriter writer, long? value)
+    {
+        writer.WriteBool(value.HasValue);
+        if (value is { } v) writer.WriteVarInt(v);
+    }
+
+    private static long? ReadOptionalLong(ref SpanReader reader) => reader.ReadBool() ? reader.ReadVarInt() : null;
+}

@@ -1,0 +1,161 @@
+namespace RaftMall.StateMachine.Codec;
+
+/// <summary>Binary encoding of results (kept with idempotency keys in snapshots) and of the records they carry.</summary>
+internal static class ResultCodec
+{
+    internal const int MaxIdBytes = MallLimits.MaxIdLength * 4;
+    internal const int MaxTextBytes = MallLimits.MaxEncodedCommandBytes;
+
+    private enum Tag : byte
+    {
+        Rejected = 1,
+        Stock = 2,
+        Token = 3,
+        Order = 4,
+        Expire = 5,
+        Kv = 6,
+        KvDeleted = 7,
+        Transaction = 8,
+        Barrier = 9,
+    }
+
+    public static void Write(ByteWriter w, MallResult result)
+    {
+        switch (result)
+        {
+            case Rejected r:
+                w.WriteByte((byte)Tag.Rejected);
+                w.WriteByte((byte)r.Code);
+                w.WriteString(r.Detail);
+                break;
+            case StockResult r:
+                w.WriteByte((byte)Tag.Stock);
+                w.WriteString(r.Stock.Sku);
+                w.WriteVarInt(r.Stock.Available);
+                w.WriteVarInt(r.Stock.Locked);
+                w.WriteVarInt(r.Stock.Sold);
+                break;
+            case TokenResult r:
+                w.WriteByte((byte)Tag.Token);
+                w.WriteString(r.Token);
+                w.WriteString(r.UserId);
+                w.WriteVarInt(r.ExpiresAtMs);
+                break;
+            case OrderResult r:
+                w.WriteByte((byte)Tag.Order);
+                w.WriteVarInt(r.Order.OrderId);
+                WriteOrderBody(w, r.Order);
+                break;
+            case ExpireResult r:
+                w.WriteByte((byte)Tag.Expire);
+                w.WriteVarInt(r.OrdersExpired);
+                w.WriteVarInt(r.TransactionsAborted);
+                w.WriteVarInt(r.TokensForgotten);
+                break;
+            case KvResult r:
+                w.WriteByte((byte)Tag.Kv);
+                WriteKv(w, r.Entry);
+                break;
+            case KvDeleted r:
+                w.WriteByte((byte)Tag.KvDeleted);
+                w.WriteString(r.Key);
+                w.WriteVarInt(r.Revision);
+                break;
+            case TransactionResult r:
+                w.WriteByte((byte)Tag.Transaction);
+                WriteTransaction(w, r.Transaction);
+                break;
+            case BarrierResult r:
+                w.WriteByte((byte)Tag.Barrier);
+                w.WriteString(r.Gid);
+                w.WriteString(r.BranchId);
+                w.WriteByte((byte)r.State);
+                w.WriteBool(r.Effective);
+                break;
+            default:
+                throw new ArgumentException($"unknown result type {result.GetType().Name}", nameof(result));
+        }
+    }
+
+    public static MallResult Read(ref SpanReader r, HashSet<string> pool) => r.ReadEnum<Tag>() switch
+    {
+        Tag.Rejected => new Rejected(r.ReadEnum<ErrorCode>(), r.ReadString(MaxTextBytes)),
+        Tag.Stock => new StockResult(new StockLevel(r.ReadPooledString(MaxIdBytes, pool), r.ReadVarInt(), r.ReadVarInt(), r.ReadVarInt())),
+        Tag.Token => new TokenResult(r.ReadString(MaxIdBytes), r.ReadPooledString(MaxIdBytes, pool), r.ReadVarInt()),
+        Tag.Order => new OrderResult(ReadOrderBody(ref r, r.ReadVarInt(), pool)),
+        Tag.Expire => new ExpireResult(r.ReadInt32(), r.ReadInt32(), r.ReadInt32()),
+        Tag.Kv => new KvResult(ReadKv(ref r)),
+        Tag.KvDeleted => new KvDeleted(r.ReadString(MaxTextBytes), r.ReadVarInt()),
+        Tag.Transaction => new TransactionResult(ReadTransaction(ref r)),
+        Tag.Barrier => new BarrierResult(r.ReadString(MaxIdBytes), r.ReadString(MaxIdBytes), r.ReadEnum<BarrierState>(), r.ReadBool()),
+        var tag => throw new MallCodecException($"unknown result tag {tag}"),
+    };
+
+    /// <summary>Everything of an order but its id (implicit in the snapshot's order table).</summary>
+    public static void WriteOrderBody(ByteWriter w, Order order)
+    {
+        w.WriteString(order.UserId);
+        w.WriteByte((byte)order.Status);
+        CommandCodec.WriteItems(w, order.Items);
+        w.WriteVarInt(order.CreatedAtMs);
+        w.WriteVarInt(order.ExpiresAtMs);
+        w.WriteVarInt(order.UpdatedAtMs);
+    }
+
+    public static Order ReadOrderBody(ref SpanReader r, long orderId, HashSet<string> pool)
+    {
+        var userId = r.ReadPooledString(MaxIdBytes, pool);
+        var status = r.ReadEnum<OrderStatus>();
+        var items = new OrderItem[r.ReadCount(MallLimits.MaxItemsPerOrder)];
+        for (var i = 0; i < items.Length; i++) items[i] = new OrderItem(r.ReadPooledString(MaxIdBytes, pool), r.ReadInt32());
+        return new Order(orderId, userId, status, items, r.ReadVarInt(), r.ReadVarInt(), r.ReadVarInt());
+    }
+
+    public static void WriteKv(ByteWriter w, KvEntry entry)
+    {
+        w.WriteString(entry.Key);
+        w.WriteString(entry.Value);
+        w.WriteVarInt(entry.Revision);
+    }
+
+    public static KvEntry ReadKv(ref SpanReader r) => new(r.ReadString(MaxTextBytes), r.ReadString(MaxTextBytes), r.ReadVarInt());
+
+    public static void WriteTransaction(ByteWriter w, GlobalTransaction txn)
+    {
+        w.WriteString(txn.Gid);
+        w.WriteByte((byte)txn.Mode);
+        w.WriteByte((byte)txn.Status);
+        w.WriteByte((byte)txn.Decision);
+        w.WriteString(txn.DecisionReason);
+        w.WriteVarInt(txn.BeganAtMs);
+        w.WriteVarInt(txn.DeadlineMs);
+        w.WriteVarInt(txn.DecidedAtMs);
+        w.WriteVarUInt((ulong)txn.Branches.Length);
+        foreach (var b in txn.Branches)
+        {
+            w.WriteString(b.BranchId);
+            w.WriteString(b.Resource);
+            w.WriteString(b.Payload);
+            w.WriteByte((byte)b.Vote);
+            w.WriteBool(b.Acknowledged);
+        }
+    }
+
+    public static GlobalTransaction ReadTransaction(ref SpanReader r)
+    {
+        var gid = r.ReadString(MaxIdBytes);
+        var mode = r.ReadEnum<TransactionMode>();
+        var status = r.ReadEnum<TransactionStatus>();
+        var decision = r.ReadEnum<Decision>();
+        var reason = r.ReadString(MaxTextBytes);
+        var beganAtMs = r.ReadVarInt();
+        var deadlineMs = r.ReadVarInt();
+        var decidedAtMs = r.ReadVarInt();
+        var branches = new TransactionBranch[r.ReadCount(MallLimits.MaxBranchesPerTransaction)];
+        for (var i = 0; i < branches.Length; i++)
+        {
+            branches[i] = new TransactionBranch(r.ReadString(MaxIdBytes), r.ReadString(MaxTextBytes), r.ReadString(MaxTextBytes), r.ReadEnum<Vote>(), r.ReadBool());
+        }
+        return new GlobalTransaction(gid, mode, status, decision, reason, beganAtMs, deadlineMs, decidedAtMs, branches);
+    }
+}

@@ -1,0 +1,41 @@
+namespace RaftMall.StateMachine;
+
+/// <summary>Every bound the state machine enforces, in one place. Requests beyond a limit are rejected, never truncated.</summary>
+public static class MallLimits
+{
+    /// <summary>Longest user id, sku, token, transaction id or branch id, in characters.</summary>
+    public const int MaxIdLength = 128;
+
+    /// <summary>Longest idempotency key, in characters (api.md: up to 128).</summary>
+    public const int MaxIdempotencyKeyLength = 128;
+
+    public const int MaxItemsPerOrder = 50;
+    public const int MaxQuantityPerItem = 10_000;
+
+    /// <summary>Largest available count that may be set for one sku.</summary>
+    public const long MaxAvailablePerSku = 1_000_000_000;
+
+    public const long MinOrderTtlMs = 1_000;
+    public const long MaxOrderTtlMs = 7L * 24 * 3600 * 1000;
+    public const long DefaultOrderTtlMs = 15L * 60 * 1000;
+
+    public const long MaxTokenTtlMs = 24L * 3600 * 1000;
+
+    public const int MaxKeyLength = 256;
+    public const int MaxValueLength = 64 * 1024;
+
+    public const int MaxBranchesPerTransaction = 32;
+    public const int MaxBranchPayloadLength = 16 * 1024;
+    public const int MaxReasonLength = 1024;
+    public const long MinTransactionTimeoutMs = 100;
+    public const long MaxTransactionTimeoutMs = 24L * 3600 * 1000;
+
+    /// <summary>How long an idempotency key and its first answer are kept, in log time (api.md: at least 24 hours).</summary>
+    public const long IdempotencyRetentionMs = 24L * 3600 * 1000;
+
+    /// <summary>Default number of outbox events kept; older ones are trimmed.</summary>
+    public const int DefaultRetainedEvents = 100_000;
+
+    /// <summary>Largest encoded command the codec accepts.</summary>
+    public const int MaxEncodedCommandBytes = 1024 * 1024;
+}

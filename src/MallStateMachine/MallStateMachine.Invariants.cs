@@ -1,0 +1,62 @@
+namespace RaftMall.StateMachine;
+
+// A full check of every rule that ties the tables together. O(state): for tests and diagnostics, not the hot path
+// (apply checks the cheap local rules as it goes).
+public sealed partial class MallStateMachine
+{
+    /// <summary>Throws <see cref="InvariantViolationException"/> if any cross-table rule is broken.</summary>
+    public void CheckInvariants()
+    {
+        var lockedBySku = new Dictionary<string, long>(StringComparer.Ordinal);
+        var soldBySku = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < _orders.Count; i++)
+        {
+            var order = _orders[i];
+            Require(order.OrderId == i + 1, "order ids are dense");
+            Require(Enum.IsDefined(order.Status), "an order has exactly one known status");
+            var bucket = order.Status switch
+            {
+                OrderStatus.Pending => lockedBySku,
+                OrderStatus.Paid => soldBySku,
+                _ => null,
+            };
+            if (bucket is null) continue;
+            foreach (var item in order.Items) bucket[item.Sku] = bucket.GetValueOrDefault(item.Sku) + item.Quantity;
+        }
+        foreach (var stock in _stock.Values)
+        {
+            Require(stock.Available >= 0 && stock.Locked >= 0 && stock.Sold >= 0, $"sku {stock.Sku}: no count is negative");
+            Require(stock.Locked == lockedBySku.GetValueOrDefault(stock.Sku), $"sku {stock.Sku}: locked equals the pending orders' items");
+            Require(stock.Sold == soldBySku.GetValueOrDefault(stock.Sku), $"sku {stock.Sku}: sold equals the paid orders' items");
+        }
+        foreach (var sku in lockedBySku.Keys) Require(_stock.ContainsKey(sku), "every ordered sku exists");
+
+        var tokenOrders = new HashSet<long>();
+        foreach (var token in _tokens.Values)
+        {
+            if (token.IsUsed) Require(tokenOrders.Add(token.UsedByOrderId), "a token places at most one order and an order uses at most one token");
+        }
+
+        var open = 0;
+        foreach (var txn in _transactions.Values)
+        {
+            var allAcked = Array.TrueForAll(txn.Branches, b => b.Acknowledged);
+            var expected = txn.Decision switch
+            {
+                Decision.None => TransactionStatus.Open,
+                Decision.Commit => allAcked ? TransactionStatus.Committed : TransactionStatus.Committing,
+                _ => allAcked ? TransactionStatus.Aborted : TransactionStatus.Aborting,
+            };
+            Require(txn.Status == expected, $"transaction {txn.Gid}: status follows the decision and acknowledgements");
+            if (txn.Decision == Decision.Commit) Require(Array.TrueForAll(txn.Branches, b => b.Vote == Vote.Yes), "commit only with every vote yes");
+            if (txn.Decision == Decision.None)
+            {
+                open++;
+                Require(_openByDeadline.Contains((txn.DeadlineMs, txn.Gid)), "every open transaction has a deadline entry");
+            }
+        }
+        Require(open == _openByDeadline.Count, "the deadline index holds only open transactions");
+        Require(_idempotency.Count == _idempotencyByAge.Count, "idempotency index and age queue agree");
+        Require(_events.Count <= _events.RetainedEvents, "the outbox stays within its bound");
+    }
+}

@@ -1,0 +1,77 @@
+namespace RaftMall.StateMachine;
+
+// Reads. They return copies or immutable records, never the live mutable state.
+public sealed partial class MallStateMachine
+{
+    public StockLevel? GetStock(string sku) => _stock.TryGetValue(sku, out var counts) ? counts.ToLevel() : null;
+
+    /// <summary>All skus, ordered by sku (ordinal).</summary>
+    public List<StockLevel> ListStock()
+    {
+        var list = new List<StockLevel>(_stock.Count);
+        foreach (var counts in _stock.Values) list.Add(counts.ToLevel());
+        list.Sort((a, b) => string.CompareOrdinal(a.Sku, b.Sku));
+        return list;
+    }
+
+    public Order? GetOrder(long orderId) => FindOrder(orderId);
+
+    public int OrderCount => _orders.Count;
+
+    /// <summary>Orders with id greater than <paramref name="afterOrderId"/>, ascending, filtered by user and status.</summary>
+    public List<Order> ListOrders(string? userId, OrderStatus? status, long afterOrderId, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var page = new List<Order>(Math.Min(limit, 1024));
+        if (userId is not null)
+        {
+            if (!_orderIdsByUser.TryGetValue(userId, out var ids)) return page;
+            var start = ids.BinarySearch(afterOrderId + 1);
+            for (var i = start < 0 ? ~start : start; i < ids.Count && page.Count < limit; i++)
+            {
+                var order = _orders[(int)(ids[i] - 1)];
+                if (status is null || order.Status == status) page.Add(order);
+            }
+            return page;
+        }
+        for (var id = Math.Max(afterOrderId, 0) + 1; id <= _orders.Count && page.Count < limit; id++)
+        {
+            var order = _orders[(int)(id - 1)];
+            if (status is null || order.Status == status) page.Add(order);
+        }
+        return page;
+    }
+
+    /// <summary>True when the token is known (not yet forgotten after expiry) and has placed an order.</summary>
+    public bool IsTokenUsed(string token) => _tokens.TryGetValue(token, out var t) && t.IsUsed;
+
+    public int TokenCount => _tokens.Count;
+
+    public KvEntry? GetKv(string key) => _kv.TryGetValue(key, out var entry) ? entry : null;
+
+    public int KvCount => _kv.Count;
+
+    public GlobalTransaction? GetTransaction(string gid) => _transactions.TryGetValue(gid, out var txn) ? txn : null;
+
+    /// <summary>Transactions ordered by gid (ordinal), after <paramref name="afterGid"/>, filtered by status.</summary>
+    public List<GlobalTransaction> ListTransactions(TransactionStatus? status, string? afterGid, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var matches = new List<GlobalTransaction>();
+        foreach (var txn in _transactions.Values)
+        {
+            if ((status is null || txn.Status == status) && (afterGid is null || string.CompareOrdinal(txn.Gid, afterGid) > 0)) matches.Add(txn);
+        }
+        matches.Sort((a, b) => string.CompareOrdinal(a.Gid, b.Gid));
+        return matches.Count > limit ? matches.GetRange(0, limit) : matches;
+    }
+
+    public BarrierState? GetBarrier(string gid, string branchId) => _barriers.TryGetValue((gid, branchId), out var s) ? s : null;
+
+    public List<MallEvent> ReadEvents(long afterSequence, int limit) => _events.Read(afterSequence, limit);
+
+    /// <summary>Sequence of the newest event (0 when none).</summary>
+    public long LastEventSequence => _events.NextSequence - 1;
+
+    public long FirstRetainedEventSequence => _events.FirstRetainedSequence;
+}

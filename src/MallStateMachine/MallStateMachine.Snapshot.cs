@@ -1,0 +1,214 @@
+using System.Text;
+using RaftMall.StateMachine.Codec;
+
+namespace RaftMall.StateMachine;
+
+// The whole-state snapshot: "RMSN" version(1) sections... fnv1a64(everything before it).
+// Tables are written in a canonical order (sorted keys, order ids, log order), never in dictionary order,
+// so two replicas with the same history write byte-identical snapshots.
+public sealed partial class MallStateMachine
+{
+    public const byte SnapshotVersion = 1;
+    private static ReadOnlySpan<byte> SnapshotMagic => "RMSN"u8;
+
+    public byte[] Snapshot()
+    {
+        var w = new ByteWriter(4096 + (_orders.Count * 48));
+        WriteSnapshot(w);
+        return w.ToArray();
+    }
+
+    /// <summary>Writes the snapshot into <paramref name="w"/> (cleared first).</summary>
+    public void WriteSnapshot(ByteWriter w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        w.Clear();
+        w.WriteBytes(SnapshotMagic);
+        w.WriteByte(SnapshotVersion);
+        w.WriteVarInt(LogTimeMs);
+        w.WriteVarInt(KvRevision);
+
+        w.WriteVarUInt((ulong)_stock.Count);
+        foreach (var sku in SortedKeys(_stock))
+        {
+            var s = _stock[sku];
+            w.WriteString(s.Sku);
+            w.WriteVarInt(s.Available);
+            w.WriteVarInt(s.Locked);
+            w.WriteVarInt(s.Sold);
+        }
+
+        w.WriteVarUInt((ulong)_tokens.Count);
+        foreach (var value in SortedKeys(_tokens))
+        {
+            var t = _tokens[value];
+            w.WriteString(t.Token);
+            w.WriteString(t.UserId);
+            w.WriteVarInt(t.ExpiresAtMs);
+            w.WriteVarInt(t.UsedByOrderId);
+        }
+
+        w.WriteVarUInt((ulong)_orders.Count);
+        foreach (var order in _orders) ResultCodec.WriteOrderBody(w, order);
+
+        w.WriteVarUInt((ulong)_kv.Count);
+        foreach (var key in SortedKeys(_kv)) ResultCodec.WriteKv(w, _kv[key]);
+
+        w.WriteVarUInt((ulong)_transactions.Count);
+        foreach (var gid in SortedKeys(_transactions)) ResultCodec.WriteTransaction(w, _transactions[gid]);
+
+        var barriers = _barriers.Keys.ToArray();
+        Array.Sort(barriers, static (a, b) =>
+        {
+            var byGid = string.CompareOrdinal(a.Gid, b.Gid);
+            return byGid != 0 ? byGid : string.CompareOrdinal(a.BranchId, b.BranchId);
+        });
+        w.WriteVarUInt((ulong)barriers.Length);
+        foreach (var key in barriers)
+        {
+            w.WriteString(key.Gid);
+            w.WriteString(key.BranchId);
+            w.WriteByte((byte)_barriers[key]);
+        }
+
+        w.WriteVarUInt((ulong)_idempotencyByAge.Count);
+        foreach (var record in _idempotencyByAge)
+        {
+            w.WriteString(record.Key);
+            w.WriteUInt64(record.Fingerprint);
+            w.WriteVarInt(record.AtMs);
+            ResultCodec.Write(w, record.Result);
+        }
+
+        w.WriteVarInt(_events.NextSequence);
+        w.WriteVarUInt((ulong)_events.Count);
+        foreach (var e in _events.All())
+        {
+            w.WriteVarInt(e.AtMs);
+            w.WriteByte((byte)e.Kind);
+            w.WriteString(e.Subject);
+            w.WriteNullableString(e.Sku);
+            w.WriteVarInt(e.Quantity);
+            w.WriteNullableString(e.Detail);
+        }
+
+        w.WriteUInt64(Fnv1a64.Hash(w.WrittenSpan));
+    }
+
+    /// <summary>A 64-bit hash of the whole state (of its snapshot): equal on replicas that applied the same commands.</summary>
+    public ulong StateHash()
+    {
+        var w = new ByteWriter(4096 + (_orders.Count * 48));
+        WriteSnapshot(w);
+        return Fnv1a64.Hash(w.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Builds a state machine from snapshot bytes. Any malformed input raises <see cref="MallCodecException"/>;
+    /// the caller's current state is untouched because a new instance is built.
+    /// </summary>
+    public static MallStateMachine Restore(ReadOnlySpan<byte> snapshot, int retainedEvents = MallLimits.DefaultRetainedEvents)
+    {
+        if (snapshot.Length < SnapshotMagic.Length + 1 + 8) throw new MallCodecException("snapshot is truncated");
+        if (!snapshot.StartsWith(SnapshotMagic)) throw new MallCodecException("not a RaftMall snapshot (bad magic)");
+        var version = snapshot[SnapshotMagic.Length];
+        if (version != SnapshotVersion) throw new MallCodecException($"unknown snapshot version {version}");
+        var body = snapshot[..^8];
+        var stored = BitConverter.ToUInt64(snapshot[^8..]);
+        if (!BitConverter.IsLittleEndian) stored = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(stored);
+        if (Fnv1a64.Hash(body) != stored) throw new MallCodecException("snapshot checksum mismatch: the bytes are corrupt");
+
+        var state = new MallStateMachine(retainedEvents);
+        try
+        {
+            var r = new SpanReader(body[(SnapshotMagic.Length + 1)..]);
+            state.ReadSnapshotBody(ref r);
+            r.EnsureEnd();
+            state.CheckInvariants();
+        }
+        catch (InvariantViolationException e)
+        {
+            throw new MallCodecException("snapshot decodes to a state that breaks an invariant: " + e.Message, e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new MallCodecException("snapshot holds a duplicate or invalid entry: " + e.Message, e);
+        }
+        return state;
+    }
+
+    private void ReadSnapshotBody(ref SpanReader r)
+    {
+        const int maxIdBytes = ResultCodec.MaxIdBytes;
+        const int maxTextBytes = ResultCodec.MaxTextBytes;
+        var pool = new HashSet<string>(StringComparer.Ordinal);
+        LogTimeMs = r.ReadVarInt();
+        KvRevision = r.ReadVarInt();
+
+        for (var n = r.ReadCount(int.MaxValue); n > 0; n--)
+        {
+            var s = new StockCounts(r.ReadPooledString(maxIdBytes, pool)) { Available = r.ReadVarInt(), Locked = r.ReadVarInt(), Sold = r.ReadVarInt() };
+            _stock.Add(s.Sku, s);
+        }
+
+        for (var n = r.ReadCount(int.MaxValue); n > 0; n--)
+        {
+            var t = new SubmitToken(r.ReadString(maxIdBytes), r.ReadPooledString(maxIdBytes, pool), r.ReadVarInt()) { UsedByOrderId = r.ReadVarInt() };
+            _tokens.Add(t.Token, t);
+            _tokenExpiry.Enqueue(t, (t.ExpiresAtMs, t.Token));
+        }
+
+        var orderCount = r.ReadCount(int.MaxValue);
+        _orders.Capacity = orderCount;
+        for (var id = 1L; id <= orderCount; id++)
+        {
+            var order = ResultCodec.ReadOrderBody(ref r, id, pool);
+            _orders.Add(order);
+            IndexOrder(order);
+        }
+
+        for (var n = r.ReadCount(int.MaxValue); n > 0; n--)
+        {
+            var entry = ResultCodec.ReadKv(ref r);
+            _kv.Add(entry.Key, entry);
+        }
+
+        for (var n = r.ReadCount(int.MaxValue); n > 0; n--)
+        {
+            var txn = ResultCodec.ReadTransaction(ref r);
+            _transactions.Add(txn.Gid, txn);
+            if (!txn.IsDecided) _openByDeadline.Add((txn.DeadlineMs, txn.Gid));
+        }
+
+        for (var n = r.ReadCount(int.MaxValue); n > 0; n--)
+        {
+            _barriers.Add((r.ReadString(maxIdBytes), r.ReadString(maxIdBytes)), r.ReadEnum<BarrierState>());
+        }
+
+        for (var n = r.ReadCount(int.MaxValue); n > 0; n--)
+        {
+            var record = new IdempotencyRecord(r.ReadString(MallLimits.MaxIdempotencyKeyLength * 4), r.ReadUInt64(), r.ReadVarInt(), ResultCodec.Read(ref r, pool));
+            Remember(record);
+        }
+
+        var nextSequence = r.ReadVarInt();
+        var events = new List<MallEvent>(r.ReadCount(int.MaxValue));
+        var firstSequence = nextSequence - events.Capacity;
+        if (firstSequence < 1) throw new MallCodecException("event sequence starts before 1");
+        for (var i = 0; i < events.Capacity; i++)
+        {
+            events.Add(new MallEvent(firstSequence + i, r.ReadVarInt(), r.ReadEnum<EventKind>(), r.ReadString(maxTextBytes),
+                r.ReadNullableString(maxIdBytes), r.ReadVarInt(), r.ReadNullableString(maxTextBytes)));
+        }
+        _events.Restore(events, nextSequence);
+    }
+
+    private static string[] SortedKeys<TValue>(Dictionary<string, TValue> table)
+    {
+        var keys = table.Keys.ToArray();
+        Array.Sort(keys, StringComparer.Ordinal);
+        return keys;
+    }
+
+    internal static string Describe(ReadOnlySpan<byte> snapshot) => Encoding.ASCII.GetString(snapshot[..Math.Min(4, snapshot.Length)]);
+}

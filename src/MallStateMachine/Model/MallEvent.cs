@@ -1,0 +1,54 @@
+namespace RaftMall.StateMachine;
+
+public enum EventKind : byte
+{
+    StockSet = 1,
+    OrderPlaced = 2,
+    StockLocked = 3,
+    OrderPaid = 4,
+    StockSold = 5,
+    OrderCancelled = 6,
+    OrderExpired = 7,
+    StockReleased = 8,
+    TransactionBegun = 9,
+    BranchRegistered = 10,
+    BranchVoted = 11,
+    TransactionDecided = 12,
+    BranchAcknowledged = 13,
+    TransactionFinished = 14,
+}
+
+/// <summary>
+/// An outbox event, committed in the same log entry as the change that caused it.
+/// <see cref="Sequence"/> is gap-free from 1; <see cref="Id"/> is unique for the life of the cluster.
+/// </summary>
+/// <param name="Subject">The order id, sku or transaction id the event is about.</param>
+/// <param name="Sku">For stock events: the sku.</param>
+/// <param name="Quantity">For stock events: the quantity moved; for stockSet, the new available count.</param>
+/// <param name="Detail">Free text: a branch id, a decision, a reason.</param>
+public readonly record struct MallEvent(long Sequence, long AtMs, EventKind Kind, string Subject, string? Sku, long Quantity, string? Detail)
+{
+    public string Id => "evt-" + Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+public static class EventKindNames
+{
+    public static string Name(EventKind kind) => kind switch
+    {
+        EventKind.StockSet => "stockSet",
+        EventKind.OrderPlaced => "orderPlaced",
+        EventKind.StockLocked => "stockLocked",
+        EventKind.OrderPaid => "orderPaid",
+        EventKind.StockSold => "stockSold",
+        EventKind.OrderCancelled => "orderCancelled",
+        EventKind.OrderExpired => "orderExpired",
+        EventKind.StockReleased => "stockReleased",
+        EventKind.TransactionBegun => "transactionBegun",
+        EventKind.BranchRegistered => "branchRegistered",
+        EventKind.BranchVoted => "branchVoted",
+        EventKind.TransactionDecided => "transactionDecided",
+        EventKind.BranchAcknowledged => "branchAcknowledged",
+        EventKind.TransactionFinished => "transactionFinished",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+}

@@ -1,0 +1,31 @@
+namespace RaftMall.StateMachine;
+
+/// <summary>What applying a command produced: a typed success or a <see cref="Rejected"/> with a code.</summary>
+public abstract record MallResult
+{
+    public bool IsSuccess => this is not Rejected;
+}
+
+/// <summary>The command was refused and changed nothing.</summary>
+public sealed record Rejected(ErrorCode Code, string Detail) : MallResult
+{
+    public string CodeName => ErrorCodes.Name(Code);
+}
+
+public sealed record StockResult(StockLevel Stock) : MallResult;
+
+public sealed record TokenResult(string Token, string UserId, long ExpiresAtMs) : MallResult;
+
+public sealed record OrderResult(Order Order) : MallResult;
+
+/// <summary>What one expiry tick did.</summary>
+public sealed record ExpireResult(int OrdersExpired, int TransactionsAborted, int TokensForgotten) : MallResult;
+
+public sealed record KvResult(KvEntry Entry) : MallResult;
+
+public sealed record KvDeleted(string Key, long Revision) : MallResult;
+
+public sealed record TransactionResult(GlobalTransaction Transaction) : MallResult;
+
+/// <param name="Effective">True when the participant should perform the action now (first try, first confirm, cancel of a real try).</param>
+public sealed record BarrierResult(string Gid, string BranchId, BarrierState State, bool Effective) : MallResult;

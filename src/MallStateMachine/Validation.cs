@@ -1,0 +1,69 @@
+namespace RaftMall.StateMachine;
+
+/// <summary>Shape checks shared by the state machine and the HTTP layer, so both refuse the same input the same way.</summary>
+public static class Validation
+{
+    /// <summary>An id is 1..<see cref="MallLimits.MaxIdLength"/> characters of [A-Za-z0-9] and <c>-_.:@~</c>: safe in a URL path and a log line.</summary>
+    public static string? CheckId(string? id, string what)
+    {
+        if (string.IsNullOrEmpty(id)) return $"{what} must not be empty";
+        if (id.Length > MallLimits.MaxIdLength) return $"{what} is longer than {MallLimits.MaxIdLength} characters";
+        foreach (var c in id)
+        {
+            if (!IsIdChar(c)) return $"{what} may contain only letters, digits and - _ . : @ ~";
+        }
+        return null;
+    }
+
+    public static bool IsIdChar(char c) =>
+        c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9' or '-' or '_' or '.' or ':' or '@' or '~';
+
+    /// <summary>A key is 1..<see cref="MallLimits.MaxKeyLength"/> characters with no control characters.</summary>
+    public static string? CheckKey(string? key)
+    {
+        if (string.IsNullOrEmpty(key)) return "key must not be empty";
+        if (key.Length > MallLimits.MaxKeyLength) return $"key is longer than {MallLimits.MaxKeyLength} characters";
+        foreach (var c in key)
+        {
+            if (char.IsControl(c) || char.IsSurrogate(c)) return "key must not contain control or surrogate characters";
+        }
+        return null;
+    }
+
+    public static string? CheckValue(string? value)
+    {
+        if (value is null) return "value is required";
+        if (value.Length > MallLimits.MaxValueLength) return $"value is longer than {MallLimits.MaxValueLength} characters";
+        return null;
+    }
+
+    public static string? CheckIdempotencyKey(string? key)
+    {
+        if (key is null) return null;
+        if (key.Length == 0) return "Idempotency-Key must not be empty";
+        if (key.Length > MallLimits.MaxIdempotencyKeyLength) return $"Idempotency-Key is longer than {MallLimits.MaxIdempotencyKeyLength} characters";
+        foreach (var c in key)
+        {
+            if (c < 0x21 || c > 0x7e) return "Idempotency-Key must be visible ASCII";
+        }
+        return null;
+    }
+
+    /// <summary>Checks the items of an order: count, quantities, skus, no sku twice.</summary>
+    public static string? CheckItems(OrderItem[]? items)
+    {
+        if (items is null || items.Length == 0) return "an order needs at least one item";
+        if (items.Length > MallLimits.MaxItemsPerOrder) return $"an order has at most {MallLimits.MaxItemsPerOrder} items";
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (CheckId(items[i].Sku, "sku") is { } error) return error;
+            if (items[i].Quantity <= 0) return "quantity must be at least 1";
+            if (items[i].Quantity > MallLimits.MaxQuantityPerItem) return $"quantity is at most {MallLimits.MaxQuantityPerItem}";
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(items[j].Sku, items[i].Sku, StringComparison.Ordinal)) return $"sku {items[i].Sku} appears twice";
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,89 @@
+using RaftMall.StateMachine.Codec;
+
+namespace RaftMall.StateMachine.Tests.Codec;
+
+public class SnapshotCodecTests
+{
+    /// <summary>A state with every table filled: many orders in every status, tokens, kv, transactions, barriers, keys, events.</summary>
+    internal static MallStateMachine LargeState(int orders)
+    {
+        var state = new MallStateMachine(retainedEvents: 10_000);
+        var time = 1_000L;
+        for (var s = 0; s < 20; s++) state.Apply(new SetStock($"sku-{s}", 1_000_000) { TimeMs = time });
+        for (var i = 0; i < orders; i++)
+        {
+            time++;
+            var user = $"user-{i % 997}";
+            string? token = null;
+            if (i % 3 == 0)
+            {
+                token = $"tok-{i}";
+                state.Apply(new IssueToken(token, user, time + 3_600_000) { TimeMs = time });
+            }
+            var placed = (OrderResult)state.Apply(new PlaceOrder(user, token, [new OrderItem($"sku-{i % 20}", 1 + (i % 5)), new OrderItem($"sku-{(i + 7) % 20}", 1)], i % 2 == 0 ? 5_000 : 600_000)
+            {
+                TimeMs = time,
+                IdempotencyKey = i % 10 == 0 ? $"idem-{i}" : null,
+            });
+            if (i % 4 == 1) state.Apply(new PayOrder(placed.Order.OrderId) { TimeMs = time });
+            if (i % 4 == 2) state.Apply(new CancelOrder(placed.Order.OrderId) { TimeMs = time });
+            if (i % 50 == 0) state.Apply(new KvPut($"key/{i}", $"value-{i}", null) { TimeMs = time });
+            if (i % 200 == 0)
+            {
+                state.Apply(new BeginTransaction($"g{i}", TransactionMode.Tcc, 60_000, [new BranchSpec("b1", "stock", "{}")]) { TimeMs = time });
+                state.Apply(new TccBarrier($"g{i}", "b1", BarrierOperation.Try) { TimeMs = time });
+            }
+            if (i % 1000 == 0) state.Apply(new ExpireDue { TimeMs = time });
+        }
+        return state;
+    }
+
+    [Fact]
+    public void A_large_state_round_trips_byte_for_byte()
+    {
+        var state = LargeState(100_000);
+        var snapshot = state.Snapshot();
+        var restored = MallStateMachine.Restore(snapshot, retainedEvents: 10_000);
+
+        Assert.Equal(snapshot, restored.Snapshot());
+        Assert.Equal(state.OrderCount, restored.OrderCount);
+        Assert.Equal(state.ListStock(), restored.ListStock());
+        Assert.Equal(state.GetOrder(12_345)!.Status, restored.GetOrder(12_345)!.Status);
+        Assert.Equal(state.LastEventSequence, restored.LastEventSequence);
+
+        // Both go on identically: expiry order, ids and events agree.
+        foreach (var s in new[] { state, restored })
+        {
+            s.Apply(new ExpireDue { TimeMs = 10_000_000 });
+            s.Apply(new PlaceOrder("late", null, [new OrderItem("sku-1", 1)], 1_000) { TimeMs = 10_000_001 });
+        }
+        Assert.Equal(state.Snapshot(), restored.Snapshot());
+    }
+
+    [Fact]
+    public void Restored_state_shares_sku_and_user_strings()
+    {
+        var restored = MallStateMachine.Restore(LargeState(1_000).Snapshot());
+        Assert.Same(restored.GetOrder(1)!.Items[0].Sku, restored.GetOrder(21)!.Items[0].Sku);
+    }
+
+    [Fact]
+    public void Corruption_is_caught_by_the_checksum()
+    {
+        var snapshot = LargeState(100).Snapshot();
+        snapshot[snapshot.Length / 2] ^= 0x10;
+        Assert.Contains("checksum", Assert.Throws<MallCodecException>(() => MallStateMachine.Restore(snapshot)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Wrong_magic_and_version_are_refused()
+    {
+        var snapshot = LargeState(10).Snapshot();
+        var badMagic = (byte[])snapshot.Clone();
+        badMagic[0] = (byte)'X';
+        Assert.Contains("magic", Assert.Throws<MallCodecException>(() => MallStateMachine.Restore(badMagic)).Message, StringComparison.Ordinal);
+        var badVersion = (byte[])snapshot.Clone();
+        badVersion[4] = 2;
+        Assert.Contains("version", Assert.Throws<MallCodecException>(() => MallStateMachine.Restore(badVersion)).Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,92 @@
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace RaftMall.StateMachine.Tests.Properties;
+
+/// <summary>A generated history: commands over a small domain (few skus, users, tokens, keys, transactions), so that they collide often.</summary>
+public sealed record CommandSequence(MallCommand[] Commands)
+{
+    public override string ToString() => $"{Commands.Length} commands: " + string.Join("; ", Commands.Select(c => c.ToString()));
+}
+
+/// <summary>FsCheck generators for <see cref="CommandSequence"/>; register with <c>[Property(Arbitrary = [typeof(CommandGenerators)])]</c>.</summary>
+public static class CommandGenerators
+{
+    private static readonly string[] Skus = ["apple", "pear", "plum"];
+    private static readonly string[] Users = ["u1", "u2", "u3"];
+    private static readonly string[] Tokens = ["t1", "t2", "t3", "t4"];
+    private static readonly string[] Keys = ["k1", "k2"];
+    private static readonly string[] Gids = ["g1", "g2", "g3"];
+    private static readonly string[] Branches = ["b1", "b2"];
+    private static readonly string[] IdempotencyKeys = ["i1", "i2", "i3"];
+
+    public static Arbitrary<CommandSequence> Sequences() => Arb.From(SequenceGen(), Shrink);
+
+    public static Gen<CommandSequence> SequenceGen() =>
+        from length in Gen.Choose(1, 120)
+        from steps in Gen.ArrayOf(StepGen(), length)
+        select new CommandSequence(Stamp(steps));
+
+    // Time advances by a generated amount per step (sometimes 0, sometimes backwards, as a new leader's clock might).
+    private static MallCommand[] Stamp((MallCommand Command, int TimeStepMs, string? Key)[] steps)
+    {
+        var time = 1_000L;
+        var commands = new MallCommand[steps.Length];
+        for (var i = 0; i < steps.Length; i++)
+        {
+            time += steps[i].TimeStepMs;
+            var command = steps[i].Command;
+            if (command is IssueToken token) command = token with { ExpiresAtMs = time + token.ExpiresAtMs }; // generated relative
+            commands[i] = command with { TimeMs = time, IdempotencyKey = steps[i].Key };
+        }
+        return commands;
+    }
+
+    private static Gen<(MallCommand, int, string?)> StepGen() =>
+        from command in CommandGen()
+        from timeStep in Gen.Frequency((6, Gen.Choose(0, 400)), (1, Gen.Choose(-300, 0)), (1, Gen.Choose(1_000, 5_000)))
+        from key in Gen.Frequency((5, Gen.Constant<string?>(null)), (1, Gen.Elements(IdempotencyKeys).Select(k => (string?)k)))
+        select (command, timeStep, key);
+
+    private static Gen<MallCommand> CommandGen() => Gen.Frequency(
+        (3, from sku in Gen.Elements(Skus) from n in Gen.Choose(0, 20) select (MallCommand)new SetStock(sku, n)),
+        (2, from t in Gen.Elements(Tokens) from u in Gen.Elements(Users) from ttl in Gen.Choose(-100, 3_000)
+            select (MallCommand)new IssueToken(t, u, ttl)),
+        (6, from u in Gen.Elements(Users)
+            from t in Gen.Frequency((1, Gen.Constant<string?>(null)), (2, Gen.Elements(Tokens).Select(x => (string?)x)))
+            from items in Gen.SubListOf(Skus).Where(s => s.Count > 0)
+            from qty in Gen.Choose(0, 6)
+            from ttl in Gen.Elements(1_000L, 2_000L, 5_000L, 500L)
+            select (MallCommand)new PlaceOrder(u, t, [.. items.Select((s, i) => new OrderItem(s, qty + i))], ttl)),
+        (3, Gen.Choose(0, 12).Select(id => (MallCommand)new PayOrder(id))),
+        (2, Gen.Choose(0, 12).Select(id => (MallCommand)new CancelOrder(id))),
+        (2, Gen.Constant((MallCommand)new ExpireDue())),
+        (2, from k in Gen.Elements(Keys) from v in Gen.Choose(0, 99) from cas in Gen.Frequency((2, Gen.Constant<long?>(null)), (1, Gen.Choose(0, 8).Select(r => (long?)r)))
+            select (MallCommand)new KvPut(k, v.ToString(System.Globalization.CultureInfo.InvariantCulture), cas)),
+        (1, from k in Gen.Elements(Keys) from cas in Gen.Frequency((2, Gen.Constant<long?>(null)), (1, Gen.Choose(0, 8).Select(r => (long?)r)))
+            select (MallCommand)new KvDelete(k, cas)),
+        (2, from g in Gen.Elements(Gids) from mode in Gen.Elements(TransactionMode.Tcc, TransactionMode.TwoPhase, TransactionMode.Saga)
+            from timeout in Gen.Choose(100, 3_000) from branches in Gen.SubListOf(Branches)
+            select (MallCommand)new BeginTransaction(g, mode, timeout, [.. branches.Select(b => new BranchSpec(b, "http://p/" + b, "{}"))])),
+        (1, from g in Gen.Elements(Gids) from b in Gen.Elements(Branches) select (MallCommand)new RegisterBranch(g, new BranchSpec(b, "r", "{}"))),
+        (3, from g in Gen.Elements(Gids) from b in Gen.Elements(Branches) from v in Gen.Elements(Vote.Yes, Vote.Yes, Vote.No)
+            select (MallCommand)new RecordVote(g, b, v)),
+        (3, from g in Gen.Elements(Gids) from d in Gen.Elements(Decision.Commit, Decision.Abort) select (MallCommand)new DecideTransaction(g, d, "gen")),
+        (2, from g in Gen.Elements(Gids) from b in Gen.Elements(Branches) select (MallCommand)new AcknowledgeBranch(g, b)),
+        (4, from g in Gen.Elements(Gids) from b in Gen.Elements(Branches)
+            from op in Gen.Elements(BarrierOperation.Try, BarrierOperation.Confirm, BarrierOperation.Cancel)
+            select (MallCommand)new TccBarrier(g, b, op)));
+
+    // Shrink by dropping chunks, then single commands: the smallest failing history is what a reader wants.
+    private static IEnumerable<CommandSequence> Shrink(CommandSequence sequence)
+    {
+        var commands = sequence.Commands;
+        for (var chunk = commands.Length / 2; chunk >= 1; chunk /= 2)
+        {
+            for (var start = 0; start + chunk <= commands.Length; start += chunk)
+            {
+                yield return new CommandSequence([.. commands[..start], .. commands[(start + chunk)..]]);
+            }
+        }
+    }
+}
