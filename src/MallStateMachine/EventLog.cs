@@ -25,9 +25,9 @@ internal sealed class EventLog
     /// <summary>Sequence of the oldest event still retained (NextSequence when none is).</summary>
     public long FirstRetainedSequence => NextSequence - _count;
 
-    public void Append(long atMs, EventKind kind, string subject, string? sku = null, long quantity = 0, string? detail = null)
+    public void Append(long atMs, EventKind kind, long orderId, string? subject, string? sku = null, long quantity = 0, string? detail = null)
     {
-        var e = new MallEvent(NextSequence, atMs, kind, subject, sku, quantity, detail);
+        var e = new MallEvent(NextSequence, atMs, kind, orderId, subject, sku, quantity, detail);
         NextSequence++;
         if (_count == _ring.Length && _ring.Length < RetainedEvents)
         {
@@ -72,7 +72,7 @@ internal sealed class EventLog
         foreach (var e in events)
         {
             if (e.Sequence != NextSequence) throw new InvariantViolationException("event sequence has a gap");
-            Append(e.AtMs, e.Kind, e.Subject, e.Sku, e.Quantity, e.Detail);
+            Append(e.AtMs, e.Kind, e.OrderId, e.Subject, e.Sku, e.Quantity, e.Detail);
         }
     }
 

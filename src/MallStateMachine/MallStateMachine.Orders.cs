@@ -10,6 +10,7 @@ public sealed partial class MallStateMachine
     private readonly List<Order> _orders = []; // order id = index + 1: ids are dense and never reused
     private readonly Dictionary<string, List<long>> _orderIdsByUser = new(StringComparer.Ordinal);
     private readonly PriorityQueue<long, (long ExpiresAtMs, long OrderId)> _orderExpiry = new();
+    private readonly StockCounts[] _placeScratch = new StockCounts[MallLimits.MaxItemsPerOrder];
 
     private MallResult ApplySetStock(SetStock c)
     {
@@ -24,7 +25,7 @@ public sealed partial class MallStateMachine
             _stock.Add(c.Sku, counts);
         }
         counts.Available = c.Available;
-        _events.Append(LogTimeMs, EventKind.StockSet, c.Sku, c.Sku, c.Available);
+        _events.Append(LogTimeMs, EventKind.StockSet, 0, null, c.Sku, c.Available);
         return new StockResult(counts.ToLevel());
     }
 
@@ -63,7 +64,7 @@ public sealed partial class MallStateMachine
             }
             if (token.IsUsed) return new Rejected(ErrorCode.TokenUsed, $"the submit token already placed order {token.UsedByOrderId}");
         }
-        var counts = new StockCounts[c.Items.Length];
+        var counts = _placeScratch; // apply is single-threaded: one scratch array avoids an allocation per order
         for (var i = 0; i < c.Items.Length; i++)
         {
             var item = c.Items[i];
@@ -90,9 +91,8 @@ public sealed partial class MallStateMachine
         var order = new Order(orderId, c.UserId, OrderStatus.Pending, items, LogTimeMs, LogTimeMs + c.TtlMs, LogTimeMs);
         _orders.Add(order);
         IndexOrder(order);
-        var subject = OrderSubject(orderId);
-        _events.Append(LogTimeMs, EventKind.OrderPlaced, subject, detail: c.UserId);
-        foreach (var item in items) _events.Append(LogTimeMs, EventKind.StockLocked, subject, item.Sku, item.Quantity);
+        _events.Append(LogTimeMs, EventKind.OrderPlaced, orderId, null, detail: c.UserId);
+        foreach (var item in items) _events.Append(LogTimeMs, EventKind.StockLocked, orderId, null, item.Sku, item.Quantity);
         return new OrderResult(order);
     }
 
@@ -141,7 +141,6 @@ public sealed partial class MallStateMachine
     private Order Close(Order order, OrderStatus status)
     {
         Require(order.Status == OrderStatus.Pending, "only a pending order is closed");
-        var subject = OrderSubject(order.OrderId);
         var kind = status switch
         {
             OrderStatus.Paid => EventKind.OrderPaid,
@@ -149,7 +148,7 @@ public sealed partial class MallStateMachine
             OrderStatus.Expired => EventKind.OrderExpired,
             _ => throw new InvariantViolationException("an order closes as paid, cancelled or expired"),
         };
-        _events.Append(LogTimeMs, kind, subject, detail: order.UserId);
+        _events.Append(LogTimeMs, kind, order.OrderId, null, detail: order.UserId);
         foreach (var item in order.Items)
         {
             var stock = _stock[item.Sku];
@@ -158,12 +157,12 @@ public sealed partial class MallStateMachine
             if (status == OrderStatus.Paid)
             {
                 stock.Sold += item.Quantity;
-                _events.Append(LogTimeMs, EventKind.StockSold, subject, item.Sku, item.Quantity);
+                _events.Append(LogTimeMs, EventKind.StockSold, order.OrderId, null, item.Sku, item.Quantity);
             }
             else
             {
                 stock.Available += item.Quantity;
-                _events.Append(LogTimeMs, EventKind.StockReleased, subject, item.Sku, item.Quantity);
+                _events.Append(LogTimeMs, EventKind.StockReleased, order.OrderId, null, item.Sku, item.Quantity);
             }
         }
         var closed = order with { Status = status, UpdatedAtMs = LogTimeMs };
@@ -183,8 +182,6 @@ public sealed partial class MallStateMachine
     }
 
     private Order? FindOrder(long orderId) => orderId >= 1 && orderId <= _orders.Count ? _orders[(int)(orderId - 1)] : null;
-
-    private static string OrderSubject(long orderId) => orderId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static Rejected OrderNotFound(long orderId) => new(ErrorCode.OrderNotFound, $"no order {orderId}");
 

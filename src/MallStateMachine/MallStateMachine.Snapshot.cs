@@ -86,7 +86,8 @@ public sealed partial class MallStateMachine
         {
             w.WriteVarInt(e.AtMs);
             w.WriteByte((byte)e.Kind);
-            w.WriteString(e.Subject);
+            w.WriteVarInt(e.OrderId);
+            w.WriteNullableString(e.Subject);
             w.WriteNullableString(e.Sku);
             w.WriteVarInt(e.Quantity);
             w.WriteNullableString(e.Detail);
@@ -197,7 +198,7 @@ public sealed partial class MallStateMachine
         if (firstSequence < 1) throw new MallCodecException("event sequence starts before 1");
         for (var i = 0; i < events.Capacity; i++)
         {
-            events.Add(new MallEvent(firstSequence + i, r.ReadVarInt(), r.ReadEnum<EventKind>(), r.ReadString(maxTextBytes),
+            events.Add(new MallEvent(firstSequence + i, r.ReadVarInt(), r.ReadEnum<EventKind>(), r.ReadVarInt(), r.ReadNullableString(maxTextBytes),
                 r.ReadNullableString(maxIdBytes), r.ReadVarInt(), r.ReadNullableString(maxTextBytes)));
         }
         _events.Restore(events, nextSequence);

@@ -38,8 +38,8 @@ public sealed partial class MallStateMachine
         var txn = new GlobalTransaction(c.Gid, c.Mode, TransactionStatus.Open, Decision.None, "", LogTimeMs, LogTimeMs + c.TimeoutMs, 0, branches);
         _transactions.Add(c.Gid, txn);
         _openByDeadline.Add((txn.DeadlineMs, txn.Gid));
-        _events.Append(LogTimeMs, EventKind.TransactionBegun, c.Gid, detail: TransactionNames.Mode(c.Mode));
-        foreach (var branch in branches) _events.Append(LogTimeMs, EventKind.BranchRegistered, c.Gid, detail: branch.BranchId);
+        _events.Append(LogTimeMs, EventKind.TransactionBegun, 0, c.Gid, detail: TransactionNames.Mode(c.Mode));
+        foreach (var branch in branches) _events.Append(LogTimeMs, EventKind.BranchRegistered, 0, c.Gid, detail: branch.BranchId);
         return new TransactionResult(txn);
     }
 
@@ -58,7 +58,7 @@ public sealed partial class MallStateMachine
         }
         var branch = new TransactionBranch(c.Branch.BranchId, c.Branch.Resource, c.Branch.Payload, Vote.Pending, false);
         txn = Store(txn with { Branches = [.. txn.Branches, branch] });
-        _events.Append(LogTimeMs, EventKind.BranchRegistered, c.Gid, detail: branch.BranchId);
+        _events.Append(LogTimeMs, EventKind.BranchRegistered, 0, c.Gid, detail: branch.BranchId);
         return new TransactionResult(txn);
     }
 
@@ -73,7 +73,7 @@ public sealed partial class MallStateMachine
         if (branch.Vote != Vote.Pending) return new Rejected(ErrorCode.VoteFinal, $"branch {c.BranchId} already voted");
         if (txn.IsDecided) return new Rejected(ErrorCode.TransactionDecided, $"transaction {c.Gid} is decided");
         txn = Store(txn with { Branches = Replace(txn.Branches, index, branch with { Vote = c.Vote }) });
-        _events.Append(LogTimeMs, EventKind.BranchVoted, c.Gid, detail: c.BranchId + (c.Vote == Vote.Yes ? ":yes" : ":no"));
+        _events.Append(LogTimeMs, EventKind.BranchVoted, 0, c.Gid, detail: c.BranchId + (c.Vote == Vote.Yes ? ":yes" : ":no"));
         return new TransactionResult(txn);
     }
 
@@ -102,11 +102,11 @@ public sealed partial class MallStateMachine
         if (!txn.IsDecided) return new Rejected(ErrorCode.TransactionNotDecided, $"transaction {c.Gid} is not decided yet");
         if (txn.Branches[index].Acknowledged) return new TransactionResult(txn);
         var branches = Replace(txn.Branches, index, txn.Branches[index] with { Acknowledged = true });
-        _events.Append(LogTimeMs, EventKind.BranchAcknowledged, c.Gid, detail: c.BranchId);
+        _events.Append(LogTimeMs, EventKind.BranchAcknowledged, 0, c.Gid, detail: c.BranchId);
         var finished = Array.TrueForAll(branches, b => b.Acknowledged);
         var status = finished ? (txn.Decision == Decision.Commit ? TransactionStatus.Committed : TransactionStatus.Aborted) : txn.Status;
         txn = Store(txn with { Branches = branches, Status = status });
-        if (finished) _events.Append(LogTimeMs, EventKind.TransactionFinished, c.Gid, detail: TransactionNames.Status(status));
+        if (finished) _events.Append(LogTimeMs, EventKind.TransactionFinished, 0, c.Gid, detail: TransactionNames.Status(status));
         return new TransactionResult(txn);
     }
 
@@ -159,8 +159,8 @@ public sealed partial class MallStateMachine
             : finished ? TransactionStatus.Aborted : TransactionStatus.Aborting;
         _openByDeadline.Remove((txn.DeadlineMs, txn.Gid));
         var decided = Store(txn with { Decision = decision, DecisionReason = reason, DecidedAtMs = LogTimeMs, Status = status });
-        _events.Append(LogTimeMs, EventKind.TransactionDecided, txn.Gid, detail: DecisionName(decision));
-        if (finished) _events.Append(LogTimeMs, EventKind.TransactionFinished, txn.Gid, detail: TransactionNames.Status(status));
+        _events.Append(LogTimeMs, EventKind.TransactionDecided, 0, txn.Gid, detail: DecisionName(decision));
+        if (finished) _events.Append(LogTimeMs, EventKind.TransactionFinished, 0, txn.Gid, detail: TransactionNames.Status(status));
         return decided;
     }
 

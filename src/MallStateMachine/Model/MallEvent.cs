@@ -22,11 +22,12 @@ public enum EventKind : byte
 /// An outbox event, committed in the same log entry as the change that caused it.
 /// <see cref="Sequence"/> is gap-free from 1; <see cref="Id"/> is unique for the life of the cluster.
 /// </summary>
-/// <param name="Subject">The order id, sku or transaction id the event is about.</param>
+/// <param name="OrderId">For order and stock-movement events: the order (0 otherwise).</param>
+/// <param name="Subject">For other events: the sku or transaction id the event is about.</param>
 /// <param name="Sku">For stock events: the sku.</param>
 /// <param name="Quantity">For stock events: the quantity moved; for stockSet, the new available count.</param>
-/// <param name="Detail">Free text: a branch id, a decision, a reason.</param>
-public readonly record struct MallEvent(long Sequence, long AtMs, EventKind Kind, string Subject, string? Sku, long Quantity, string? Detail)
+/// <param name="Detail">Free text: a user id, a branch id, a decision, a reason.</param>
+public readonly record struct MallEvent(long Sequence, long AtMs, EventKind Kind, long OrderId, string? Subject, string? Sku, long Quantity, string? Detail)
 {
     public string Id => "evt-" + Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -141,7 +141,9 @@ public sealed class ScenarioRunner
 
     private static string FormatEvent(MallEvent e)
     {
-        var text = $"{EventKindNames.Name(e.Kind)}:{e.Subject}";
+        var text = EventKindNames.Name(e.Kind);
+        if (e.OrderId != 0) text += $":{e.OrderId}";
+        if (e.Subject is not null) text += $":{e.Subject}";
         if (e.Sku is not null) text += $":{e.Sku}:{e.Quantity}";
         return text;
     }

@@ -1,0 +1,25 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Running;
+using RaftMall.StateMachine;
+using RaftMall.StateMachine.Benchmarks;
+
+// `memory` prints bytes per order and one timed snapshot/restore; anything else goes to BenchmarkDotNet
+// (e.g. `--filter '*' --job short`).
+if (args is ["memory", ..])
+{
+    var orders = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
+    var before = GC.GetTotalMemory(forceFullCollection: true);
+    var state = Workloads.StateWithOrders(orders);
+    var after = GC.GetTotalMemory(forceFullCollection: true);
+    Console.WriteLine($"orders: {state.OrderCount:N0}, tokens: {state.TokenCount:N0}, events retained: {state.LastEventSequence - state.FirstRetainedEventSequence + 1:N0}");
+    Console.WriteLine($"managed memory for the state: {(after - before) / 1024.0 / 1024.0:F1} MiB, {(double)(after - before) / orders:F0} bytes per order (all tables included)");
+    var clock = Stopwatch.StartNew();
+    var snapshot = state.Snapshot();
+    Console.WriteLine($"snapshot: {snapshot.Length / 1024.0 / 1024.0:F1} MiB in {clock.ElapsedMilliseconds} ms ({(double)snapshot.Length / orders:F1} bytes per order)");
+    clock.Restart();
+    var restored = MallStateMachine.Restore(snapshot);
+    Console.WriteLine($"restore: {clock.ElapsedMilliseconds} ms, {restored.OrderCount:N0} orders");
+    GC.KeepAlive(state);
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(Workloads).Assembly).Run(args);
