@@ -68,6 +68,19 @@ public sealed partial class MallStateMachine
 
     public BarrierState? GetBarrier(string gid, string branchId) => _barriers.TryGetValue((gid, branchId), out var s) ? s : null;
 
+    /// <summary>
+    /// The earliest log time at which <see cref="ExpireDue"/> would change something (an order, token or transaction
+    /// deadline), or null when nothing is pending. Lets the leader propose a tick only when one is needed.
+    /// </summary>
+    public long? NextDueAtMs()
+    {
+        long? due = null;
+        if (_orderExpiry.TryPeek(out _, out var order)) due = order.ExpiresAtMs;
+        if (_tokenExpiry.TryPeek(out _, out var token) && (due is null || token.ExpiresAtMs < due)) due = token.ExpiresAtMs;
+        if (_openByDeadline.Count > 0 && (due is null || _openByDeadline.Min.DeadlineMs < due)) due = _openByDeadline.Min.DeadlineMs;
+        return due;
+    }
+
     public List<MallEvent> ReadEvents(long afterSequence, int limit) => _events.Read(afterSequence, limit);
 
     /// <summary>Sequence of the newest event (0 when none).</summary>

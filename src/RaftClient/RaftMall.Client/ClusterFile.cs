@@ -1,0 +1,145 @@
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace RaftMall.Client;
+
+/// <summary>
+/// cluster.yml: the members of a cluster and its timings, read by every node and by the CLI.
+/// Paths in it are relative to the file's own directory.
+/// </summary>
+public sealed class ClusterFile
+{
+    /// <summary>Where nodes keep their logs and snapshots: &lt;dataDirectory&gt;/&lt;node id&gt;.</summary>
+    public string DataDirectory { get; set; } = ".data";
+
+    public int ElectionTimeoutLowerMs { get; set; } = 150;
+    public int ElectionTimeoutUpperMs { get; set; } = 300;
+
+    /// <summary>How often the leader sends heartbeats; must be well under the lower election timeout.</summary>
+    public int HeartbeatIntervalMs { get; set; } = 50;
+
+    /// <summary>Take a snapshot of the state machine (and compact the log) after this many applied entries.</summary>
+    public int SnapshotIntervalEntries { get; set; } = 10_000;
+
+    /// <summary>Size of one write-ahead log file. Fixed once a node's log exists.</summary>
+    public int LogChunkSizeMiB { get; set; } = 8;
+
+    /// <summary>
+    /// A follower flushes appended entries before it acknowledges them. Only tests that demonstrate the
+    /// durability gap of DotNext 6.12 turn this off.
+    /// </summary>
+    public bool DurableFollowerAppends { get; set; } = true;
+
+    /// <summary>How long a write waits for a leader during an election before it answers 503.</summary>
+    public int LeaderWaitMs { get; set; } = 3_000;
+
+    /// <summary>How long a write waits for its entry to commit and apply before it answers 503 (outcome unknown).</summary>
+    public int WriteTimeoutMs { get; set; } = 5_000;
+
+    /// <summary>How often the leader looks for due orders, tokens and transactions.</summary>
+    public int ExpiryTickMs { get; set; } = 250;
+
+    public List<ClusterNode> Nodes { get; set; } = [];
+
+    /// <summary>The absolute path of the file this was read from (empty when built in code).</summary>
+    [YamlIgnore]
+    public string SourcePath { get; set; } = "";
+
+    public ClusterNode Node(string id) =>
+        Nodes.Find(n => string.Equals(n.Id, id, StringComparison.Ordinal))
+        ?? throw new ClusterFileException($"node '{id}' is not in {Describe()}; its nodes are: {string.Join(", ", Nodes.Select(n => n.Id))}");
+
+    /// <summary>The data directory of one node, absolute.</summary>
+    public string NodeDataDirectory(string id)
+    {
+        var root = Path.IsPathRooted(DataDirectory) || SourcePath.Length == 0
+            ? DataDirectory
+            : Path.Combine(Path.GetDirectoryName(SourcePath)!, DataDirectory);
+        return Path.GetFullPath(Path.Combine(root, id));
+    }
+
+    public static ClusterFile Load(string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath)) throw new ClusterFileException($"cluster file {fullPath} does not exist");
+        var file = Parse(File.ReadAllText(fullPath), fullPath);
+        file.SourcePath = fullPath;
+        return file;
+    }
+
+    public static ClusterFile Parse(string yaml, string nameForErrors = "cluster.yml")
+    {
+        var deserializer = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+        ClusterFile? file;
+        try
+        {
+            file = deserializer.Deserialize<ClusterFile>(yaml);
+        }
+        catch (YamlException e)
+        {
+            throw new ClusterFileException($"{nameForErrors}: line {e.Start.Line}: {e.InnerException?.Message ?? e.Message}", e);
+        }
+        file ??= new ClusterFile();
+        file.Validate(nameForErrors);
+        return file;
+    }
+
+    public void Validate(string nameForErrors = "cluster.yml")
+    {
+        var problems = new List<string>();
+        if (Nodes.Count == 0) problems.Add("it lists no nodes");
+        if (ElectionTimeoutLowerMs < 10 || ElectionTimeoutUpperMs <= ElectionTimeoutLowerMs)
+        {
+            problems.Add("electionTimeoutLowerMs must be at least 10 and below electionTimeoutUpperMs");
+        }
+        if (HeartbeatIntervalMs <= 0 || HeartbeatIntervalMs >= ElectionTimeoutLowerMs) problems.Add("heartbeatIntervalMs must be positive and below electionTimeoutLowerMs");
+        if (SnapshotIntervalEntries < 10) problems.Add("snapshotIntervalEntries must be at least 10");
+        if (LogChunkSizeMiB is < 1 or > 1024) problems.Add("logChunkSizeMiB must be between 1 and 1024");
+        if (LeaderWaitMs < 0 || WriteTimeoutMs < 100 || ExpiryTickMs < 10) problems.Add("leaderWaitMs, writeTimeoutMs and expiryTickMs must be sensible (>= 0, >= 100, >= 10)");
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var addresses = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var node in Nodes)
+        {
+            if (string.IsNullOrWhiteSpace(node.Id) || !node.Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            {
+                problems.Add($"node id '{node.Id}' must be letters, digits, - or _");
+            }
+            else if (!ids.Add(node.Id))
+            {
+                problems.Add($"node id '{node.Id}' appears twice");
+            }
+            if (!Uri.TryCreate(node.Address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/")
+            {
+                problems.Add($"node '{node.Id}': address '{node.Address}' must be like http://127.0.0.1:7101");
+            }
+            else if (!addresses.Add(uri.GetLeftPart(UriPartial.Authority)))
+            {
+                problems.Add($"node '{node.Id}': address {node.Address} is used twice");
+            }
+        }
+        if (problems.Count > 0) throw new ClusterFileException($"{nameForErrors} is not valid: {string.Join("; ", problems)}");
+    }
+
+    private string Describe() => SourcePath.Length > 0 ? SourcePath : "the cluster file";
+}
+
+/// <summary>One member: its id and the address that serves both the API and Raft.</summary>
+public sealed class ClusterNode
+{
+    public string Id { get; set; } = "";
+
+    /// <summary>Base URL of the node, e.g. http://127.0.0.1:7101; peers and clients both use it.</summary>
+    public string Address { get; set; } = "";
+
+    [YamlIgnore]
+    public Uri Uri => new(Address);
+}
+
+/// <summary>cluster.yml is missing, malformed or inconsistent.</summary>
+public sealed class ClusterFileException : Exception
+{
+    public ClusterFileException() { }
+    public ClusterFileException(string message) : base(message) { }
+    public ClusterFileException(string message, Exception inner) : base(message, inner) { }
+}

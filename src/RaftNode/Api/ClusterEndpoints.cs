@@ -1,0 +1,38 @@
+using System.Globalization;
+using RaftMall.Node.Consensus;
+
+namespace RaftMall.Node.Api;
+
+public static class ClusterEndpoints
+{
+    public static IEndpointRouteBuilder MapClusterStatus(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/cluster", (ClusterView view, MallStateHost state, DurableWriteAheadLog log) =>
+        {
+            var leader = view.Leader;
+            var members = view.Settings.Cluster.Nodes
+                .Select(n => new MemberView(n.Id, n.Address, leader is null ? null : n.Id == leader.Id ? "leader" : "follower"))
+                .ToArray();
+            var stats = state.Read(s => new NodeStatsView(
+                s.OrderCount, s.ListStock().Count, s.KvCount, s.LastEventSequence, state.SnapshotsTaken, state.SnapshotsRestored,
+                log.FollowerFlushes, log.DurableFollowerAppends));
+            return Results.Ok(new ClusterStatusView(
+                view.Settings.NodeId, view.Role, view.Term, leader?.Id, view.CommitIndex, log.LastAppliedIndex, state.SnapshotIndex, members, stats));
+        })
+        .WithTags("Cluster")
+        .WithSummary("This node's view of the cluster: role, term, leader, commit and applied index, members")
+        .Produces<ClusterStatusView>();
+
+        // Hashing the whole state is O(state): a separate call, for tests and verify to compare replicas.
+        app.MapGet("/api/cluster/state-hash", async (HttpRequest request, Gateway gateway, MallStateHost state) =>
+        {
+            if (await gateway.ReadBarrierAsync(request) is { } problem) return problem;
+            var (hash, index) = state.Read(s => (s.StateHash(), state.LastAppliedIndex));
+            return Results.Ok(new StateHashView(hash.ToString("x16", CultureInfo.InvariantCulture), index));
+        })
+        .WithTags("Cluster")
+        .WithSummary("A hash of this node's whole state and the index it reflects (linearizable unless ?consistency=local)")
+        .Produces<StateHashView>();
+        return app;
+    }
+}

@@ -1,0 +1,57 @@
+using DotNext.Net.Cluster.Consensus.Raft;
+using RaftMall.Node.Consensus;
+using RaftMall.StateMachine;
+
+namespace RaftMall.Node.Api;
+
+/// <summary>The two doors every endpoint goes through: writes into the log, and linearizable reads.</summary>
+public sealed class Gateway(Proposer proposer, IRaftCluster cluster, MallStateHost state, NodeSettings settings)
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    private readonly TimeSpan _barrierTimeout = TimeSpan.FromMilliseconds(settings.Cluster.LeaderWaitMs + settings.Cluster.WriteTimeoutMs);
+
+    public MallStateHost State => state;
+
+    /// <summary>Proposes <paramref name="command"/> with the request's Idempotency-Key and answers with its result.</summary>
+    public async Task<IResult> WriteAsync(HttpRequest request, MallCommand command, Func<MallResult, IResult> onSuccess)
+    {
+        var keys = request.Headers[IdempotencyKeyHeader];
+        if (keys.Count > 1) return Problems.Validation("send one Idempotency-Key header");
+        var key = keys.Count == 1 ? keys[0] : null;
+        if (Validation.CheckIdempotencyKey(key) is { } keyError) return Problems.Validation(keyError);
+
+        var outcome = await proposer.ProposeAsync(command with { IdempotencyKey = key }, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        return outcome switch
+        {
+            ProposeOutcome.Applied { Result: Rejected rejected } => Problems.Rejected(rejected),
+            ProposeOutcome.Applied applied => onSuccess(applied.Result),
+            ProposeOutcome.NotLeader => Problems.NotLeader(),
+            ProposeOutcome.Unknown unknown => Problems.OutcomeUnknown(unknown.Reason),
+            _ => throw new InvalidOperationException("unknown outcome"),
+        };
+    }
+
+    /// <summary>
+    /// Makes the next local read linearizable (a read barrier through the leader), unless the caller asked for
+    /// <c>consistency=local</c>. Returns the problem to answer when that is not possible.
+    /// </summary>
+    public async Task<IResult?> ReadBarrierAsync(HttpRequest request)
+    {
+        var consistency = request.Query["consistency"].ToString();
+        if (consistency == "local") return null;
+        if (consistency is not ("" or "linearizable")) return Problems.Validation("consistency is 'linearizable' (the default) or 'local'");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted);
+        timeout.CancelAfter(_barrierTimeout);
+        try
+        {
+            await cluster.ApplyReadBarrierAsync(timeout.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (e is OperationCanceledException or LeaderOperationException or InvalidOperationException)
+        {
+            if (request.HttpContext.RequestAborted.IsCancellationRequested) throw;
+            return Problems.NoLeader($"a linearizable read needs a leader and a quorum ({e.GetType().Name}); retry, or read with consistency=local");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Net.Sockets;
+using RaftMall.Node.Consensus;
+
+namespace RaftMall.Node.Api;
+
+/// <summary>
+/// Writes that reach a follower are forwarded to the leader and its answer is passed back unchanged, so a client
+/// never needs to know who leads. During an election a write waits (bounded) for a leader, then answers 503.
+/// DotNext's RedirectToLeader is not used: it builds the address from the local port.
+/// </summary>
+public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView view, IHttpClientFactory clients, ILogger<LeaderForwarding> logger)
+{
+    public const string ForwardedHeader = "RaftMall-Forwarded-By";
+    public const string ClientName = "leader-forwarding";
+
+    private static readonly string[] PassedRequestHeaders = ["Content-Type", "Accept", "If-Match", Gateway.IdempotencyKeyHeader];
+    private static readonly string[] PassedResponseHeaders = ["Location", "Retry-After"];
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var isWrite = HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsDelete(request.Method) || HttpMethods.IsPatch(request.Method);
+        if (!isWrite || !request.Path.StartsWithSegments("/api") || request.Headers.ContainsKey(ForwardedHeader))
+        {
+            await next(context);
+            return;
+        }
+
+        var deadline = DateTime.UtcNow.AddMilliseconds(view.Settings.Cluster.LeaderWaitMs);
+        byte[]? body = null;
+        while (true)
+        {
+            var leader = view.Leader;
+            if (leader is not null && leader.Id == view.Settings.NodeId)
+            {
+                if (body is not null) request.Body = new MemoryStream(body);
+                await next(context);
+                return;
+            }
+            if (leader is not null)
+            {
+                body ??= await ReadBodyAsync(request);
+                var forwarded = await TryForwardAsync(context, leader.Uri, body);
+                if (forwarded) return;
+            }
+            if (DateTime.UtcNow >= deadline)
+            {
+                await Problems.NoLeader($"no leader was elected within {view.Settings.Cluster.LeaderWaitMs} ms; nothing was applied").ExecuteAsync(context);
+                return;
+            }
+            await Task.Delay(10, context.RequestAborted);
+        }
+    }
+
+    /// <summary>Sends the request to the leader; false when it certainly did not arrive (connection refused), so it may be retried.</summary>
+    private async Task<bool> TryForwardAsync(HttpContext context, Uri leader, byte[] body)
+    {
+        var request = context.Request;
+        using var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(leader, request.Path + request.QueryString));
+        message.Content = new ByteArrayContent(body);
+        foreach (var name in PassedRequestHeaders)
+        {
+            if (!request.Headers.TryGetValue(name, out var values)) continue;
+            if (name == "Content-Type") message.Content.Headers.TryAddWithoutValidation(name, values.ToArray());
+            else message.Headers.TryAddWithoutValidation(name, values.ToArray());
+        }
+        message.Headers.TryAddWithoutValidation(ForwardedHeader, view.Settings.NodeId);
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await clients.CreateClient(ClientName).SendAsync(message, context.RequestAborted);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+        {
+            LogLeaderUnreachable(leader);
+            return false; // never sent: wait for the next leader and try again
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
+        {
+            await Problems.OutcomeUnknown($"the leader at {leader} did not answer the forwarded write ({e.Message})").ExecuteAsync(context);
+            return true;
+        }
+        using (response)
+        {
+            context.Response.StatusCode = (int)response.StatusCode;
+            foreach (var name in PassedResponseHeaders)
+            {
+                if (response.Headers.TryGetValues(name, out var values)) context.Response.Headers[name] = values.ToArray();
+            }
+            if (response.Content.Headers.ContentType is { } contentType) context.Response.ContentType = contentType.ToString();
+            await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+        }
+        return true;
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
+    {
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+        return buffer.ToArray();
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "leader {Leader} refused the connection; waiting for a new leader")]
+    private partial void LogLeaderUnreachable(Uri leader);
+}

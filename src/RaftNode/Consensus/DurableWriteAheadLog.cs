@@ -1,0 +1,51 @@
+using DotNext.IO.Log;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+
+namespace RaftMall.Node.Consensus;
+
+/// <summary>
+/// DotNext's write-ahead log with one fix: a follower's append returns only after the appended entries are on disk.
+/// </summary>
+/// <remarks>
+/// DotNext 6.12 flushes before the leader counts an entry toward commit, but a follower appends into memory-mapped
+/// pages and acknowledges AppendEntries at once; its checkpoint (the last index a restarted node trusts) catches up
+/// later. A follower killed in between has acknowledged entries it forgets, and a majority of such followers can
+/// elect a leader without a committed entry (../shared/docs/dotnext-notes.md).
+/// Raft calls the log through <see cref="IAuditTrail{TEntry}"/>; the base class implements those members
+/// non-virtually, so re-implementing the interface here redirects exactly the follower's append paths
+/// (AppendEntries and InstallSnapshot) to "append, then flush". The leader's own append is left alone.
+/// </remarks>
+public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine, bool durableFollowerAppends)
+    : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>
+{
+    private long _followerFlushes;
+
+    /// <summary>Flushes made for follower appends (0 when the fix is off).</summary>
+    public long FollowerFlushes => Interlocked.Read(ref _followerFlushes);
+
+    public bool DurableFollowerAppends => durableFollowerAppends;
+
+    // Follower: AppendEntries -> AppendAsync(entries, prevLogIndex + 1, skipCommitted: true).
+    async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, bool skipCommitted, CancellationToken token)
+    {
+        var appended = entries.RemainingCount; // heartbeats append nothing and need no flush
+        await AppendAsync(entries, startIndex, skipCommitted, token).ConfigureAwait(false);
+        if (appended > 0) await FlushIfDurableAsync(token).ConfigureAwait(false);
+    }
+
+    // Follower: InstallSnapshot -> AppendAsync(snapshot, snapshotIndex). The snapshot file is synced by SimpleStateMachine;
+    // the flush moves the checkpoint past it.
+    async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(TEntry entry, long startIndex, CancellationToken token)
+    {
+        await AppendAsync(entry, startIndex, token).ConfigureAwait(false);
+        await FlushIfDurableAsync(token).ConfigureAwait(false);
+    }
+
+    private async ValueTask FlushIfDurableAsync(CancellationToken token)
+    {
+        if (!durableFollowerAppends) return;
+        await FlushAsync(token).ConfigureAwait(false);
+        Interlocked.Increment(ref _followerFlushes);
+    }
+}

@@ -1,0 +1,93 @@
+using Microsoft.AspNetCore.Connections;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.Http;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using RaftMall.Client;
+using RaftMall.Node.Consensus;
+
+namespace RaftMall.Node;
+
+/// <summary>Reads the node's settings and wires DotNext's Raft, the durable log and the state machine.</summary>
+public static partial class NodeStartup
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "node {NodeId}: data in {DataDirectory}; restored snapshot index {SnapshotIndex}; durable follower appends {Durable}")]
+    public static partial void LogStarted(ILogger logger, string nodeId, string dataDirectory, long snapshotIndex, bool durable);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "node {NodeId}: stopping; log flushed up to {Index}")]
+    public static partial void LogStopping(ILogger logger, string nodeId, long index);
+
+    public static NodeSettings LoadSettings(IConfiguration configuration)
+    {
+        var nodeId = configuration["node"] ?? configuration["RaftMall:Node"]
+            ?? throw new ClusterFileException("--node <id> is required");
+        var path = configuration["config"] ?? configuration["RaftMall:Config"] ?? FindClusterFile()
+            ?? throw new ClusterFileException("no cluster.yml in this directory or above it; pass --config <path>");
+        var cluster = ClusterFile.Load(path);
+        configuration.GetSection("RaftMall").Bind(cluster); // --RaftMall:Key=value and RaftMall__Key overrides
+        cluster.Validate(path);
+        return new NodeSettings(cluster, nodeId);
+    }
+
+    public static void ConfigureRaft(WebApplicationBuilder builder, NodeSettings settings)
+    {
+        var cluster = settings.Cluster;
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["publicEndPoint"] = NodeSettings.MemberUri(settings.Self).ToString(),
+            ["coldStart"] = "false", // every member is listed up front
+            ["lowerElectionTimeout"] = cluster.ElectionTimeoutLowerMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["upperElectionTimeout"] = cluster.ElectionTimeoutUpperMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["heartbeatThreshold"] = ((double)cluster.HeartbeatIntervalMs / cluster.ElectionTimeoutLowerMs).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Raft RPCs carry snapshots too: allow seconds for those; elections do not wait for slow peers.
+            ["requestTimeout"] = "00:00:10",
+            ["rpcTimeout"] = "00:00:05",
+            ["protocolVersion"] = "Http1",
+        });
+
+        var listen = builder.Configuration["RaftMall:Listen"] ?? settings.Self.Uri.GetLeftPart(UriPartial.Authority);
+        builder.WebHost.UseUrls(listen);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null; // Raft snapshots are large; API bodies are bounded by RequestLimits
+        });
+
+        var services = builder.Services;
+        // DotNext asks IHttpMessageHandlerFactory for its "raftClient" handler: a short connect timeout so a dead
+        // peer is noticed within an election timeout, not the OS's.
+        services.AddHttpClient("raftClient").ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromMilliseconds(cluster.ElectionTimeoutLowerMs),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            UseProxy = false,
+        });
+        services.ConfigureCluster<ClusterLifetime>();
+        services.UseInMemoryConfigurationStorage(members =>
+        {
+            foreach (var node in cluster.Nodes) members.Add(new UriEndPoint(NodeSettings.MemberUri(node)));
+        });
+
+        // What UseStateMachine<T>(options) registers, with our log type in place of WriteAheadLog.
+        var walOptions = new WriteAheadLog.Options
+        {
+            Location = settings.WalDirectory,
+            ChunkSize = cluster.LogChunkSizeMiB * 1024 * 1024,
+        };
+        services.AddSingleton<MallStateHost>();
+        services.AddSingleton<IStateMachine>(sp => sp.GetRequiredService<MallStateHost>());
+        services.AddSingleton(sp => new DurableWriteAheadLog(walOptions, sp.GetRequiredService<IStateMachine>(), cluster.DurableFollowerAppends));
+        services.AddSingleton<IPersistentState>(sp => sp.GetRequiredService<DurableWriteAheadLog>());
+        services.AddSingleton<DotNext.IO.Log.IAuditTrail<IRaftLogEntry>>(sp => sp.GetRequiredService<DurableWriteAheadLog>());
+        builder.JoinCluster();
+    }
+
+    private static string? FindClusterFile()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "cluster.yml");
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+}

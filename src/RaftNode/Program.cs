@@ -1,0 +1,81 @@
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.Http;
+using RaftMall.Client;
+using RaftMall.Node;
+using RaftMall.Node.Api;
+using RaftMall.Node.Consensus;
+using RaftMall.Node.Drivers;
+
+const string usage = """
+    RaftMall node: one member of a Raft cluster described by cluster.yml.
+
+    Usage: dotnet run --project src/RaftNode -- --node <id> [--config <cluster.yml>] [--RaftMall:<setting>=<value> ...]
+
+      --node <id>          this node's id in the cluster file (or env RaftMall__Node)
+      --config <path>      the cluster file (default: ./cluster.yml, searched upwards; or env RaftMall__Config)
+      --RaftMall:<key>=<v> override a cluster-file setting, e.g. --RaftMall:SnapshotIntervalEntries=100,
+                           --RaftMall:DataDirectory=/var/lib/raftmall; env RaftMall__<key> works too
+      --RaftMall:Listen=<url>  listen on another address than the node's own (e.g. http://0.0.0.0:7101 in a container)
+
+    API: /api/... (see /openapi/v1.json), health: /health/live and /health/ready.
+    """;
+
+if (args.Any(a => a is "--help" or "-h" or "-?"))
+{
+    Console.WriteLine(usage);
+    return 0;
+}
+
+var builder = WebApplication.CreateBuilder(args);
+NodeSettings settings;
+try
+{
+    settings = NodeStartup.LoadSettings(builder.Configuration);
+}
+catch (ClusterFileException e)
+{
+    await Console.Error.WriteLineAsync($"error: {e.Message}\n\n{usage}");
+    return 2;
+}
+Directory.CreateDirectory(settings.DataDirectory);
+NodeStartup.ConfigureRaft(builder, settings);
+
+var services = builder.Services;
+services.AddSingleton(settings);
+services.AddSingleton(TimeProvider.System);
+services.AddSingleton<ClusterView>();
+services.AddSingleton<Proposer>();
+services.AddSingleton<Gateway>();
+services.AddHostedService<ExpiryDriver>();
+services.AddHttpClient(LeaderForwarding.ClientName, c => c.Timeout = TimeSpan.FromMilliseconds(settings.Cluster.LeaderWaitMs + settings.Cluster.WriteTimeoutMs + 1_000));
+services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.TryAdd("code", c.ProblemDetails.Status == 500 ? "internal" : "error"));
+services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
+services.AddOpenApi();
+services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
+
+var app = builder.Build();
+var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RaftMall.Node");
+
+// Restore the newest snapshot before anything touches the log; otherwise the whole log would be replayed.
+await app.RestoreStateAsync<MallStateHost>();
+var state = app.Services.GetRequiredService<MallStateHost>();
+var log = app.Services.GetRequiredService<DurableWriteAheadLog>();
+NodeStartup.LogStarted(logger, settings.NodeId, settings.DataDirectory, state.SnapshotIndex, log.DurableFollowerAppends);
+app.Lifetime.ApplicationStopping.Register(() =>
+{
+    // DisposeAsync of the log does not flush: flush on a graceful stop so a restart trusts everything.
+    log.FlushAsync(CancellationToken.None).Wait(TimeSpan.FromSeconds(5));
+    NodeStartup.LogStopping(logger, settings.NodeId, log.LastEntryIndex);
+});
+
+app.UseConsensusProtocolHandler();
+app.UseExceptionHandler();
+app.UseMiddleware<RequestLimits>();
+app.UseMiddleware<LeaderForwarding>();
+app.MapOpenApi();
+app.MapStock().MapOrders().MapKv().MapEvents().MapClusterStatus();
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+
+await app.RunAsync();
+return 0;
