@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text.Json;
+using RaftMall.Client;
+
+namespace RaftMall.Node.Tests;
+
+/// <summary>
+/// A real cluster for one test: node processes on 127.0.0.1 with free ports, a fresh data directory,
+/// and helpers to kill -9, restart and query them. Disposing kills every process and deletes the data.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    private static readonly string NodeDll = typeof(TestCluster).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "RaftNodeDll").Value!;
+
+    private readonly Dictionary<string, Process> _processes = [];
+    private readonly ITestOutputHelper? _output;
+
+    public TestCluster(int nodes = 3, ITestOutputHelper? output = null, IDictionary<string, string>? settings = null)
+    {
+        _output = output;
+        Root = Path.Combine(Path.GetTempPath(), "raftmall-tests", Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Root);
+        var ports = FreePorts(nodes);
+        var yaml = new List<string> { "dataDirectory: data", "nodes:" };
+        for (var i = 0; i < nodes; i++)
+        {
+            yaml.Add($"  - id: n{i + 1}");
+            yaml.Add($"    address: http://127.0.0.1:{ports[i]}");
+        }
+        ConfigPath = Path.Combine(Root, "cluster.yml");
+        System.IO.File.WriteAllLines(ConfigPath, yaml);
+        Settings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>());
+        System.IO.File.AppendAllLines(ConfigPath, Settings.Select(kv => $"{char.ToLowerInvariant(kv.Key[0])}{kv.Key[1..]}: {kv.Value}"));
+        Cluster = ClusterFile.Load(ConfigPath);
+        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+    }
+
+    public string Root { get; }
+    public string ConfigPath { get; }
+    public ClusterFile Cluster { get; }
+    public Dictionary<string, string> Settings { get; }
+    public HttpClient Http { get; }
+    public IEnumerable<string> NodeIds => Cluster.Nodes.Select(n => n.Id);
+
+    public Uri Address(string nodeId) => Cluster.Node(nodeId).Uri;
+
+    public bool IsRunning(string nodeId) => _processes.TryGetValue(nodeId, out var p) && !p.HasExited;
+
+    public async Task StartAllAsync()
+    {
+        foreach (var id in NodeIds) Start(id);
+        await WaitForLeaderAsync();
+    }
+
+    public void Start(string nodeId)
+    {
+        if (IsRunning(nodeId)) throw new InvalidOperationException($"{nodeId} is running");
+        var logPath = Path.Combine(Root, $"{nodeId}.log");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { NodeDll, "--node", nodeId, "--config", ConfigPath }) info.ArgumentList.Add(arg);
+        info.Environment["Logging__LogLevel__Default"] = "Information";
+        info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
+        var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
+        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes[nodeId] = process;
+    }
+
+    /// <summary>kill -9: no flush, no goodbye.</summary>
+    public void Kill(string nodeId)
+    {
+        if (!_processes.TryGetValue(nodeId, out var process) || process.HasExited) return;
+        process.Kill(entireProcessTree: true); // SIGKILL on Linux
+        process.WaitForExit(10_000);
+    }
+
+    public async Task<ClusterStatus?> StatusAsync(string nodeId)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            return await Http.GetFromJsonAsync<ClusterStatus>(new Uri(Address(nodeId), "/api/cluster"), Json, timeout.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits until every running node agrees on one leader; returns its id.</summary>
+    public async Task<string> WaitForLeaderAsync(TimeSpan? timeout = null, string? not = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (DateTime.UtcNow < deadline)
+        {
+            var statuses = new List<ClusterStatus>();
+            foreach (var id in NodeIds.Where(IsRunning))
+            {
+                if (await StatusAsync(id) is { } s) statuses.Add(s);
+            }
+            var leaders = statuses.Where(s => s.Role == "leader").Select(s => s.NodeId).Distinct().ToList();
+            if (leaders.Count == 1 && leaders[0] != not && statuses.Count == NodeIds.Count(IsRunning) && statuses.All(s => s.LeaderId == leaders[0]))
+            {
+                return leaders[0];
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"no single leader within the timeout; logs in {Root}");
+    }
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string nodeId, string path, object? body = null, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(Address(nodeId), path));
+        if (body is not null) request.Content = JsonContent.Create(body, options: Json);
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await Http.SendAsync(request);
+    }
+
+    public async Task<T> GetAsync<T>(string nodeId, string path)
+    {
+        using var response = await SendAsync(HttpMethod.Get, nodeId, path);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"GET {path} on {nodeId}: {(int)response.StatusCode} {text}");
+        return JsonSerializer.Deserialize<T>(text, Json)!;
+    }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public void Log(string message) => _output?.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {message}");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var id in _processes.Keys.ToList()) Kill(id);
+        Http.Dispose();
+        await Task.Yield();
+        if (Environment.GetEnvironmentVariable("RAFTMALL_KEEP_TEST_DATA") is null)
+        {
+            try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>Free loopback ports, found by binding to port 0.</summary>
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(l => l.Start());
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+}
+
+public sealed record ClusterStatus(string NodeId, string Role, long Term, string? LeaderId, long CommitIndex, long AppliedIndex, long SnapshotIndex, NodeStats Stats);
+
+public sealed record NodeStats(int Orders, int Skus, int Keys, long LastEventSequence, long SnapshotsTaken, long SnapshotsRestored, long FollowerFlushes, bool DurableFollowerAppends);
+
+public sealed record Stock(string Sku, long Available, long Locked, long Sold);
+
+public sealed record OrderItem(string Sku, int Quantity);
+
+public sealed record Order(long OrderId, string UserId, string Status, OrderItem[] Items);
+
+public sealed record TokenView(string Token, string UserId);
+
+public sealed record KvEntry(string Key, string Value, long Revision);
+
+public sealed record StateHash(string Hash, long AppliedIndex);
+
+public sealed record Problem(int Status, string Code, string? Detail);
