@@ -74,6 +74,14 @@ public sealed class TestCluster : IAsyncDisposable
         _processes[nodeId] = process;
     }
 
+    /// <summary>kill -9 of every node at once: signals first, then waits, so no node outlives another by a reap.</summary>
+    public void KillAll()
+    {
+        var running = _processes.Values.Where(p => !p.HasExited).ToList();
+        foreach (var process in running) Posix.Kill(process.Id);
+        foreach (var process in running) process.WaitForExit(10_000);
+    }
+
     /// <summary>kill -9: no flush, no goodbye.</summary>
     public void Kill(string nodeId)
     {
@@ -156,6 +164,14 @@ public sealed class TestCluster : IAsyncDisposable
         listeners.ForEach(l => l.Stop());
         return ports;
     }
+}
+
+internal static partial class Posix
+{
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SysKill(int pid, int signal);
+
+    public static void Kill(int pid) => SysKill(pid, 9);
 }
 
 public sealed record ClusterStatus(string NodeId, string Role, long Term, string? LeaderId, long CommitIndex, long AppliedIndex, long SnapshotIndex, NodeStats Stats);

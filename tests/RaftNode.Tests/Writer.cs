@@ -8,7 +8,7 @@ namespace RaftMall.Node.Tests;
 /// A test client that writes like a careful real one: an Idempotency-Key per logical write, retried on 503 and
 /// connection errors against the next node until acknowledged or the deadline passes. It records what was acknowledged.
 /// </summary>
-public sealed class Writer(TestCluster cluster, string name)
+public sealed class Writer(TestCluster cluster, string name, string? onlyNode = null)
 {
     private int _next;
 
@@ -46,7 +46,7 @@ public sealed class Writer(TestCluster cluster, string name)
         {
             var running = cluster.NodeIds.Where(cluster.IsRunning).ToList();
             if (running.Count == 0) return null;
-            var node = running[(attempt++ + Math.Abs(name.GetHashCode(StringComparison.Ordinal))) % running.Count];
+            var node = onlyNode ?? running[(attempt++ + Math.Abs(name.GetHashCode(StringComparison.Ordinal))) % running.Count];
             try
             {
                 var response = await cluster.SendAsync(method, node, path, body, key);

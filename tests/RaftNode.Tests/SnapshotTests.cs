@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+namespace RaftMall.Node.Tests;
+
+/// <summary>Snapshots compact the log; a node far behind catches up by snapshot transfer; a restart restores the snapshot and replays the tail.</summary>
+public class SnapshotTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_node_that_missed_many_entries_catches_up_by_snapshot_and_a_restarted_node_restores_its_own()
+    {
+        await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string> { ["SnapshotIntervalEntries"] = "50" });
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var followers = cluster.NodeIds.Where(id => id != leader).ToArray();
+        (await cluster.SendAsync(HttpMethod.Put, leader, "/api/stock/apple", new { available = 100_000 })).Dispose();
+
+        cluster.Kill(followers[0]);
+        var clock = Stopwatch.StartNew();
+        var writers = Enumerable.Range(0, 8).Select(i => new Writer(cluster, $"s{i}", leader)).ToArray();
+        await Task.WhenAll(writers.Select(async w =>
+        {
+            for (var i = 0; i < 60; i++) await w.PlaceOrderAsync("apple", clock, TimeSpan.FromSeconds(10));
+        }));
+        var acked = writers.SelectMany(w => w.AckedOrders).Select(a => a.OrderId).ToList();
+        Assert.Equal(480, acked.Count);
+        var leaderStatus = (await cluster.StatusAsync(leader))!;
+        Assert.True(leaderStatus.Stats.SnapshotsTaken >= 5, $"the leader took {leaderStatus.Stats.SnapshotsTaken} snapshots");
+        Assert.True(leaderStatus.SnapshotIndex > 400, $"the leader's snapshot is at {leaderStatus.SnapshotIndex}");
+
+        cluster.Start(followers[0]);
+        await WaitUntilCaughtUpAsync(cluster, followers[0], leaderStatus.CommitIndex);
+        var lagging = (await cluster.StatusAsync(followers[0]))!;
+        Assert.True(lagging.Stats.SnapshotsRestored >= 1, "the lagging node received the leader's snapshot");
+        await Checks.AllAcknowledgedOrdersEverywhereAsync(cluster, acked);
+        await Checks.ReplicasEqualAsync(cluster);
+
+        cluster.Kill(followers[1]);
+        cluster.Start(followers[1]);
+        await WaitUntilCaughtUpAsync(cluster, followers[1], leaderStatus.CommitIndex);
+        var restarted = (await cluster.StatusAsync(followers[1]))!;
+        Assert.Equal(1, restarted.Stats.SnapshotsRestored); // its own newest snapshot at startup, then the tail from its log
+        Assert.True(restarted.SnapshotIndex > 0);
+        await Checks.AllAcknowledgedOrdersEverywhereAsync(cluster, acked);
+        await Checks.ReplicasEqualAsync(cluster);
+        await Checks.StockConservedAsync(cluster, "apple", 100_000);
+    }
+
+    private static async Task WaitUntilCaughtUpAsync(TestCluster cluster, string node, long commitIndex)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await cluster.StatusAsync(node) is { } s && s.AppliedIndex >= commitIndex && s.LeaderId is not null) return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{node} did not catch up to {commitIndex}");
+    }
+}
