@@ -20,7 +20,7 @@ public sealed class ClusterFile
     public int HeartbeatIntervalMs { get; set; } = 50;
 
     /// <summary>Take a snapshot of the state machine (and compact the log) after this many applied entries.</summary>
-    public int SnapshotIntervalEntries { get; set; } = 10_000;
+    public int SnapshotIntervalEntries { get; set; } = 100_000;
 
     /// <summary>Size of one write-ahead log file. Fixed once a node's log exists.</summary>
     public int LogChunkSizeMiB { get; set; } = 8;

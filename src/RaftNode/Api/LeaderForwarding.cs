@@ -12,6 +12,7 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
 {
     public const string ForwardedHeader = "RaftMall-Forwarded-By";
     public const string ClientName = "leader-forwarding";
+    public const string LeaderHeader = "RaftMall-Leader";
 
     private static readonly string[] PassedRequestHeaders = ["Content-Type", "Accept", "If-Match", Gateway.IdempotencyKeyHeader];
     private static readonly string[] PassedResponseHeaders = ["Location", "Retry-After"];
@@ -19,6 +20,15 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
+        if (request.Path.StartsWithSegments("/api"))
+        {
+            // Tell clients who leads, so they can send their next write there directly.
+            context.Response.OnStarting(() =>
+            {
+                if (view.Leader is { } known) context.Response.Headers[LeaderHeader] = known.Uri.GetLeftPart(UriPartial.Authority);
+                return Task.CompletedTask;
+            });
+        }
         var isWrite = HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsDelete(request.Method) || HttpMethods.IsPatch(request.Method);
         if (!isWrite || !request.Path.StartsWithSegments("/api") || request.Headers.ContainsKey(ForwardedHeader))
         {

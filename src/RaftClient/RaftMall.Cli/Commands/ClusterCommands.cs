@@ -1,0 +1,157 @@
+using System.CommandLine;
+using System.Diagnostics;
+using RaftMall.Client;
+using Spectre.Console;
+
+namespace RaftMall.Cli.Commands;
+
+/// <summary>raftmall cluster up|status|down|kill|kill-leader|restart.</summary>
+public static class ClusterCommands
+{
+    public static Command Build()
+    {
+        var cluster = new Command("cluster", "Start, inspect and break the local cluster described by cluster.yml");
+
+        var up = new Command("up", "Start every node of the cluster file as a background process and wait for a leader");
+        up.SetRun(async (ctx, token) =>
+        {
+            foreach (var node in ctx.Cluster.Nodes) ctx.Local.Start(node.Id);
+            var statuses = await WaitForLeaderAsync(ctx, TimeSpan.FromSeconds(30), token);
+            ctx.Output(statuses, () =>
+            {
+                RenderStatus(ctx, statuses);
+                CliContext.Info($"logs and pids: [grey]{Markup.Escape(Path.GetDirectoryName(ctx.Cluster.NodeDataDirectory(ctx.Cluster.Nodes[0].Id))!)}[/]/<node>/node.log");
+            });
+            return ExitCodes.Ok;
+        });
+
+        var status = new Command("status", "Show every node: role, term, commit and applied index, health");
+        status.SetRun(async (ctx, token) =>
+        {
+            var statuses = await CollectAsync(ctx, token);
+            if (statuses.All(s => s.Status is null)) throw new RaftMallUnavailableException("no_answer", "no node answered");
+            ctx.Output(statuses, () => RenderStatus(ctx, statuses));
+            return ExitCodes.Ok;
+        });
+
+        var down = new Command("down", "Stop every node started by `cluster up` (gracefully, then kill -9)");
+        down.SetRun((ctx, _) =>
+        {
+            var stopped = ctx.Cluster.Nodes.Where(n => ctx.Local.Stop(n.Id, TimeSpan.FromSeconds(5))).Select(n => n.Id).ToList();
+            ctx.Output(new { stopped }, () => CliContext.Info(stopped.Count == 0 ? "no node was running" : $"stopped {string.Join(", ", stopped)}"));
+            return Task.FromResult(ExitCodes.Ok);
+        });
+
+        var nodeArgument = new Argument<string>("node") { Description = "A node id from the cluster file, e.g. n1" };
+        var kill = new Command("kill", "kill -9 one node (no flush, no goodbye)") { nodeArgument };
+        kill.SetRun((ctx, _) =>
+        {
+            var id = ctx.Cluster.Node(ValidNode(ctx, ctx.Parse.GetValue(nodeArgument)!)).Id;
+            var killed = ctx.Local.Kill(id);
+            ctx.Output(new { node = id, killed }, () => CliContext.Info(killed ? $"killed {id}" : $"{id} was not running"));
+            return Task.FromResult(killed ? ExitCodes.Ok : ExitCodes.Failure);
+        });
+
+        var killLeader = new Command("kill-leader", "kill -9 the current leader");
+        killLeader.SetRun(async (ctx, token) =>
+        {
+            var leader = (await CollectAsync(ctx, token)).Select(s => s.Status).FirstOrDefault(s => s?.Role == "leader")
+                ?? throw new CliException(ExitCodes.Unavailable, "no node reports itself leader right now");
+            ctx.Local.Kill(leader.NodeId);
+            ctx.Output(new { killed = leader.NodeId, term = leader.Term }, () => CliContext.Info($"killed leader [bold]{leader.NodeId}[/] (term {leader.Term})"));
+            return ExitCodes.Ok;
+        });
+
+        var restart = new Command("restart", "Restart one node (graceful stop if it runs, then start) and wait until it answers") { nodeArgument };
+        restart.SetRun(async (ctx, token) =>
+        {
+            var id = ValidNode(ctx, ctx.Parse.GetValue(nodeArgument)!);
+            ctx.Local.Stop(id, TimeSpan.FromSeconds(5));
+            ctx.Local.Start(id);
+            var uri = ctx.Cluster.Node(id).Uri;
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                if (await TryStatusAsync(ctx, uri, token) is { LeaderId: not null } s)
+                {
+                    ctx.Output(s, () => CliContext.Info($"{id} is back as {s.Role} (term {s.Term}) after {clock.ElapsedMilliseconds} ms"));
+                    return ExitCodes.Ok;
+                }
+                await Task.Delay(100, token);
+            }
+            throw new CliException(ExitCodes.Unavailable, $"{id} did not come back within 30 s; see {ctx.Local.LogPath(id)}");
+        });
+
+        cluster.Add(up);
+        cluster.Add(status);
+        cluster.Add(down);
+        cluster.Add(kill);
+        cluster.Add(killLeader);
+        cluster.Add(restart);
+        return cluster;
+    }
+
+    public sealed record NodeView(string NodeId, string Address, bool ProcessRunning, ClusterStatus? Status);
+
+    public static async Task<List<NodeView>> CollectAsync(CliContext ctx, CancellationToken token)
+    {
+        var tasks = ctx.Cluster.Nodes.Select(async n => new NodeView(n.Id, n.Address, ctx.Local.RunningPid(n.Id) is not null, await TryStatusAsync(ctx, n.Uri, token)));
+        return [.. await Task.WhenAll(tasks)];
+    }
+
+    public static async Task<ClusterStatus?> TryStatusAsync(CliContext ctx, Uri node, CancellationToken token)
+    {
+        using var quick = new RaftMallClient(new RaftMallClientOptions { Endpoints = [node], AttemptTimeout = TimeSpan.FromSeconds(1), RetryBudget = TimeSpan.Zero });
+        try
+        {
+            return await quick.GetClusterStatusAsync(node, token);
+        }
+        catch (RaftMallException)
+        {
+            return null;
+        }
+    }
+
+    public static async Task<List<NodeView>> WaitForLeaderAsync(CliContext ctx, TimeSpan timeout, CancellationToken token)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var statuses = await CollectAsync(ctx, token);
+            var answering = statuses.Where(s => s.Status is not null).Select(s => s.Status!).ToList();
+            var leaders = answering.Where(s => s.Role == "leader").ToList();
+            if (leaders.Count == 1 && answering.Count > ctx.Cluster.Nodes.Count / 2 && answering.All(s => s.LeaderId == leaders[0].NodeId)) return statuses;
+            if (clock.Elapsed > timeout)
+            {
+                throw new CliException(ExitCodes.Unavailable, $"no leader within {timeout.TotalSeconds:F0} s; node logs are in {Path.GetDirectoryName(ctx.Local.LogPath(ctx.Cluster.Nodes[0].Id))}/..");
+            }
+            await Task.Delay(100, token);
+        }
+    }
+
+    public static void RenderStatus(CliContext ctx, IEnumerable<NodeView> nodes)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumns("node", "address", "role", "term", "commit", "applied", "healthy");
+        foreach (var n in nodes)
+        {
+            var s = n.Status;
+            var role = s is null ? (n.ProcessRunning ? "[yellow]starting[/]" : "[red]down[/]") : s.Role == "leader" ? "[bold green]leader[/]" : s.Role;
+            var healthy = s is not null && s.LeaderId is not null && s.AppliedIndex >= s.CommitIndex;
+            table.AddRow(n.NodeId, n.Address, role, s?.Term.ToString() ?? "-", s?.CommitIndex.ToString() ?? "-", s?.AppliedIndex.ToString() ?? "-",
+                healthy ? "[green]yes[/]" : "[red]no[/]");
+        }
+        AnsiConsole.Write(table);
+        var leader = nodes.Select(n => n.Status).FirstOrDefault(s => s?.Role == "leader");
+        CliContext.Info(leader is null ? "[yellow]no leader right now[/]" : $"leader: [bold green]{leader.NodeId}[/] (term {leader.Term})");
+    }
+
+    private static string ValidNode(CliContext ctx, string id)
+    {
+        if (ctx.Cluster.Nodes.All(n => n.Id != id))
+        {
+            throw new CliException(ExitCodes.Usage, $"no node '{id}' in {ctx.Cluster.SourcePath}; nodes: {string.Join(", ", ctx.Cluster.Nodes.Select(n => n.Id))}");
+        }
+        return id;
+    }
+}

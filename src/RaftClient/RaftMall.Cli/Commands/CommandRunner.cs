@@ -1,0 +1,41 @@
+using System.CommandLine;
+using RaftMall.Client;
+using Spectre.Console;
+
+namespace RaftMall.Cli.Commands;
+
+/// <summary>Runs a command body and turns failures into one clear message and an exit code.</summary>
+public static class CommandRunner
+{
+    public static void SetRun(this Command command, Func<CliContext, CancellationToken, Task<int>> body) =>
+        command.SetAction(async (parse, token) =>
+        {
+            var context = new CliContext(parse);
+            try
+            {
+                return await body(context, token);
+            }
+            catch (CliException e)
+            {
+                Error(e.Message);
+                return e.ExitCode;
+            }
+            catch (RaftMallUnavailableException e)
+            {
+                Error($"no node of {Path.GetFileName(context.Cluster.SourcePath)} answers at {context.DescribeAddresses()}: start one with `raftmall cluster up` ({e.Code})");
+                return ExitCodes.Unavailable;
+            }
+            catch (RaftMallException e)
+            {
+                Error($"{e.Code}: {e.Detail}");
+                return ExitCodes.Failure;
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                Error("cancelled");
+                return 130;
+            }
+        });
+
+    public static void Error(string message) => AnsiConsole.Console.Write(new Markup($"[red]error:[/] {Markup.Escape(message)}\n"));
+}

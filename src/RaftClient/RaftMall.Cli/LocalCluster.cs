@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using RaftMall.Client;
+
+namespace RaftMall.Cli;
+
+/// <summary>
+/// The nodes of a cluster file as processes on this machine: each runs detached (setsid), with its log and pid in
+/// &lt;dataDirectory&gt;/&lt;node&gt;/node.log and node.pid, so they outlive the command that started them.
+/// </summary>
+public sealed class LocalCluster(ClusterFile cluster)
+{
+    public ClusterFile Cluster => cluster;
+
+    public static string NodeDll()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable("RAFTMALL_NODE_DLL");
+        if (!string.IsNullOrEmpty(fromEnvironment)) return fromEnvironment;
+        var built = typeof(LocalCluster).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RaftNodeDll").Value!;
+        return Path.GetFullPath(built);
+    }
+
+    public string LogPath(string nodeId) => Path.Combine(cluster.NodeDataDirectory(nodeId), "node.log");
+
+    private string PidPath(string nodeId) => Path.Combine(cluster.NodeDataDirectory(nodeId), "node.pid");
+
+    /// <summary>The pid of a running node process started by this tool, or null.</summary>
+    public int? RunningPid(string nodeId)
+    {
+        var path = PidPath(nodeId);
+        if (!File.Exists(path) || !int.TryParse(File.ReadAllText(path).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) return null;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            if (process.HasExited) return null;
+            var cmdline = File.Exists($"/proc/{pid}/cmdline") ? File.ReadAllText($"/proc/{pid}/cmdline") : "";
+            return cmdline.Contains("RaftNode", StringComparison.Ordinal) ? pid : null; // not a reused pid
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Starts a node in the background and returns its pid.</summary>
+    public int Start(string nodeId)
+    {
+        var dll = NodeDll();
+        if (!File.Exists(dll)) throw new CliException(ExitCodes.Usage, $"the node is not built ({dll}); run `dotnet build src/RaftNode -c Release` first");
+        if (RunningPid(nodeId) is { } running) return running;
+        Directory.CreateDirectory(cluster.NodeDataDirectory(nodeId));
+        var command = $"exec setsid dotnet {Quote(dll)} --node {Quote(nodeId)} --config {Quote(cluster.SourcePath)} >> {Quote(LogPath(nodeId))} 2>&1 < /dev/null & echo $!";
+        var info = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(command);
+        using var shell = Process.Start(info) ?? throw new CliException(ExitCodes.Failure, "could not start /bin/sh");
+        var pidText = shell.StandardOutput.ReadToEnd().Trim();
+        shell.WaitForExit();
+        var pid = int.Parse(pidText, CultureInfo.InvariantCulture);
+        File.WriteAllText(PidPath(nodeId), pid.ToString(CultureInfo.InvariantCulture));
+        return pid;
+    }
+
+    /// <summary>kill -9 of one node.</summary>
+    public bool Kill(string nodeId)
+    {
+        if (RunningPid(nodeId) is not { } pid) return false;
+        Signal(pid, 9);
+        WaitForExit(pid, TimeSpan.FromSeconds(5));
+        return true;
+    }
+
+    /// <summary>A graceful stop (SIGTERM, which flushes the log), then SIGKILL if it does not exit in time.</summary>
+    public bool Stop(string nodeId, TimeSpan grace)
+    {
+        if (RunningPid(nodeId) is not { } pid) return false;
+        Signal(pid, 15);
+        if (!WaitForExit(pid, grace))
+        {
+            Signal(pid, 9);
+            WaitForExit(pid, TimeSpan.FromSeconds(5));
+        }
+        File.Delete(PidPath(nodeId));
+        return true;
+    }
+
+    private static bool WaitForExit(int pid, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (!Directory.Exists($"/proc/{pid}") || File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2] == "Z") return true;
+            Thread.Sleep(20);
+        }
+        return false;
+    }
+
+    private static void Signal(int pid, int signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", $"-{signal} {pid}") { UseShellExecute = false, RedirectStandardError = true });
+        kill?.WaitForExit();
+    }
+
+    private static string Quote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}

@@ -1,0 +1,22 @@
+using System.CommandLine;
+using RaftMall.Cli;
+using RaftMall.Cli.Commands;
+
+var root = new RootCommand("""
+    raftmall: run a local RaftMall cluster, write orders to it, and watch a failover lose nothing.
+
+    Start here:  raftmall demo failover        (starts the cluster of ./cluster.yml if needed)
+    Then:        raftmall cluster status | raftmall order place alice apple:1 | raftmall events tail
+    Exit codes:  0 ok, 1 refused by the cluster, 2 bad arguments or cluster file, 3 no node answers, 4 a check failed
+    """)
+{
+    CliContext.ConfigOption,
+    CliContext.JsonOption,
+    ClusterCommands.Build(),
+    DataCommands.Stock(),
+    DataCommands.Order(),
+    DataCommands.Kv(),
+    DataCommands.Events(),
+    DemoCommands.Build(),
+};
+return await root.Parse(args).InvokeAsync();
