@@ -26,7 +26,16 @@ if (args.Any(a => a is "--help" or "-h" or "-?"))
     return 0;
 }
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+// One line per event with a timestamp; per-request and per-RPC logs of ASP.NET Core, HttpClient and DotNext are
+// off by default: at thousands of requests per second they would cost more than the requests (override in
+// appsettings.json or with Logging__LogLevel__<category>).
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss.fff ";
+    o.UseUtcTimestamp = true;
+});
 NodeSettings settings;
 try
 {
