@@ -125,23 +125,22 @@ public sealed class FailoverDemo(CliContext ctx, FailoverDemo.Settings settings)
     private async Task MonitorLeaderAsync(CancellationToken stop)
     {
         string? lastLeader = null;
-        while (!stop.IsCancellationRequested)
+        try
         {
-            var leader = await CurrentLeaderAsync(stop);
-            var id = leader?.NodeId;
-            if (id != lastLeader && id is not null)
+            while (!stop.IsCancellationRequested)
             {
-                Note(lastLeader is null ? $"leader is {id} (term {leader!.Term})" : $"{id} elected leader (term {leader!.Term})");
-                lastLeader = id;
-            }
-            try
-            {
+                var leader = await CurrentLeaderAsync(stop);
+                if (leader is not null && leader.NodeId != lastLeader)
+                {
+                    Note(lastLeader is null ? $"leader is {leader.NodeId} (term {leader.Term})" : $"{leader.NodeId} elected leader (term {leader.Term})");
+                    lastLeader = leader.NodeId;
+                }
                 await Task.Delay(20, stop);
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // the load ended
         }
     }
 
