@@ -1,7 +1,7 @@
-using Microsoft.AspNetCore.Connections;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Microsoft.AspNetCore.Connections;
 using RaftMall.Client;
 using RaftMall.Node.Consensus;
 

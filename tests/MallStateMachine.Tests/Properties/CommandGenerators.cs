@@ -50,7 +50,9 @@ public static class CommandGenerators
 
     private static Gen<MallCommand> CommandGen() => Gen.Frequency(
         (3, from sku in Gen.Elements(Skus) from n in Gen.Choose(0, 20) select (MallCommand)new SetStock(sku, n)),
-        (2, from t in Gen.Elements(Tokens) from u in Gen.Elements(Users) from ttl in Gen.Choose(-100, 3_000)
+        (2, from t in Gen.Elements(Tokens)
+            from u in Gen.Elements(Users)
+            from ttl in Gen.Choose(-100, 3_000)
             select (MallCommand)new IssueToken(t, u, ttl)),
         (6, from u in Gen.Elements(Users)
             from t in Gen.Frequency((1, Gen.Constant<string?>(null)), (2, Gen.Elements(Tokens).Select(x => (string?)x)))
@@ -61,19 +63,27 @@ public static class CommandGenerators
         (3, Gen.Choose(0, 12).Select(id => (MallCommand)new PayOrder(id))),
         (2, Gen.Choose(0, 12).Select(id => (MallCommand)new CancelOrder(id))),
         (2, Gen.Constant((MallCommand)new ExpireDue())),
-        (2, from k in Gen.Elements(Keys) from v in Gen.Choose(0, 99) from cas in Gen.Frequency((2, Gen.Constant<long?>(null)), (1, Gen.Choose(0, 8).Select(r => (long?)r)))
+        (2, from k in Gen.Elements(Keys)
+            from v in Gen.Choose(0, 99)
+            from cas in Gen.Frequency((2, Gen.Constant<long?>(null)), (1, Gen.Choose(0, 8).Select(r => (long?)r)))
             select (MallCommand)new KvPut(k, v.ToString(System.Globalization.CultureInfo.InvariantCulture), cas)),
-        (1, from k in Gen.Elements(Keys) from cas in Gen.Frequency((2, Gen.Constant<long?>(null)), (1, Gen.Choose(0, 8).Select(r => (long?)r)))
+        (1, from k in Gen.Elements(Keys)
+            from cas in Gen.Frequency((2, Gen.Constant<long?>(null)), (1, Gen.Choose(0, 8).Select(r => (long?)r)))
             select (MallCommand)new KvDelete(k, cas)),
-        (2, from g in Gen.Elements(Gids) from mode in Gen.Elements(TransactionMode.Tcc, TransactionMode.TwoPhase, TransactionMode.Saga)
-            from timeout in Gen.Choose(100, 3_000) from branches in Gen.SubListOf(Branches)
+        (2, from g in Gen.Elements(Gids)
+            from mode in Gen.Elements(TransactionMode.Tcc, TransactionMode.TwoPhase, TransactionMode.Saga)
+            from timeout in Gen.Choose(100, 3_000)
+            from branches in Gen.SubListOf(Branches)
             select (MallCommand)new BeginTransaction(g, mode, timeout, [.. branches.Select(b => new BranchSpec(b, "http://p/" + b, "{}"))])),
         (1, from g in Gen.Elements(Gids) from b in Gen.Elements(Branches) select (MallCommand)new RegisterBranch(g, new BranchSpec(b, "r", "{}"))),
-        (3, from g in Gen.Elements(Gids) from b in Gen.Elements(Branches) from v in Gen.Elements(Vote.Yes, Vote.Yes, Vote.No)
+        (3, from g in Gen.Elements(Gids)
+            from b in Gen.Elements(Branches)
+            from v in Gen.Elements(Vote.Yes, Vote.Yes, Vote.No)
             select (MallCommand)new RecordVote(g, b, v)),
         (3, from g in Gen.Elements(Gids) from d in Gen.Elements(Decision.Commit, Decision.Abort) select (MallCommand)new DecideTransaction(g, d, "gen")),
         (2, from g in Gen.Elements(Gids) from b in Gen.Elements(Branches) select (MallCommand)new AcknowledgeBranch(g, b)),
-        (4, from g in Gen.Elements(Gids) from b in Gen.Elements(Branches)
+        (4, from g in Gen.Elements(Gids)
+            from b in Gen.Elements(Branches)
             from op in Gen.Elements(BarrierOperation.Try, BarrierOperation.Confirm, BarrierOperation.Cancel)
             select (MallCommand)new TccBarrier(g, b, op)));
 
