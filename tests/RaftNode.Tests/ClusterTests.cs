@@ -40,6 +40,34 @@ public class ClusterTests(ITestOutputHelper output)
         using var paid = await cluster.SendAsync(HttpMethod.Post, followers[1], $"/api/orders/{order.OrderId}/pay");
         Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
         Assert.Equal(new Stock("apple", 8, 0, 2), await cluster.GetAsync<Stock>(leader, "/api/stock/apple"));
+
+        // Every node serves the OpenAPI document and its health endpoints.
+        var openApi = await cluster.Http.GetStringAsync(new Uri(cluster.Address(followers[0]), "/openapi/v1.json"));
+        Assert.Contains("/api/orders/{id}/pay", openApi, StringComparison.Ordinal);
+        Assert.Contains("/api/kv/{key}", openApi, StringComparison.Ordinal);
+        foreach (var node in cluster.NodeIds)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync(new Uri(cluster.Address(node), "/health/live"))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync(new Uri(cluster.Address(node), "/health/ready"))).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task A_five_node_cluster_keeps_writing_with_two_nodes_down()
+    {
+        await using var cluster = new TestCluster(nodes: 5, output: output);
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var victims = new[] { leader, cluster.NodeIds.First(id => id != leader) };
+        foreach (var id in victims) cluster.Kill(id);
+        var survivor = cluster.NodeIds.First(cluster.IsRunning);
+        var clock = Stopwatch.StartNew();
+        var writer = new Writer(cluster, "five");
+        await writer.PutAsync(clock, TimeSpan.FromSeconds(10));
+        Assert.Single(writer.AckedPuts);
+        var newLeader = await cluster.WaitForLeaderAsync();
+        Assert.DoesNotContain(newLeader, victims);
+        Assert.Equal(writer.AckedPuts[0].Revision, (await cluster.GetAsync<KvEntry>(survivor, "/api/kv/" + writer.AckedPuts[0].Key)).Revision);
     }
 
     [Fact]
@@ -176,5 +204,7 @@ public class ClusterTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, read.StatusCode);
         using var local = await cluster.SendAsync(HttpMethod.Get, survivor, "/api/stock?consistency=local");
         Assert.Equal(HttpStatusCode.OK, local.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await cluster.Http.GetAsync(new Uri(cluster.Address(survivor), "/health/ready"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync(new Uri(cluster.Address(survivor), "/health/live"))).StatusCode);
     }
 }

@@ -54,6 +54,7 @@ public sealed class FailoverDemo(CliContext ctx, FailoverDemo.Settings settings)
         {
             if (!ctx.Json) CliContext.Info($"starting the cluster of [bold]{Markup.Escape(ctx.Cluster.SourcePath)}[/] ...");
             foreach (var node in ctx.Cluster.Nodes) ctx.Local.Start(node.Id);
+            await ClusterCommands.EnsureOwnNodesAnswerAsync(ctx, token);
         }
         var ready = await ClusterCommands.WaitForLeaderAsync(ctx, TimeSpan.FromSeconds(60), token);
         while (ready.Any(s => s.Status is null))

@@ -62,6 +62,21 @@ public sealed class LocalCluster(ClusterFile cluster)
         return pid;
     }
 
+    /// <summary>
+    /// Fails when a node started here has exited, e.g. because its port belongs to another process: otherwise the
+    /// answers would come from whatever else listens there.
+    /// </summary>
+    public void EnsureRunning(IEnumerable<string> nodeIds)
+    {
+        foreach (var id in nodeIds)
+        {
+            if (RunningPid(id) is not null) continue;
+            var lines = File.Exists(LogPath(id)) ? File.ReadAllLines(LogPath(id)) : [];
+            var cause = lines.LastOrDefault(l => l.Contains("Exception:", StringComparison.Ordinal)) ?? lines.LastOrDefault() ?? "(empty log)";
+            throw new CliException(ExitCodes.Failure, $"node {id} exited right after it started; see {LogPath(id)}:\n  {cause.Trim()}");
+        }
+    }
+
     /// <summary>kill -9 of one node.</summary>
     public bool Kill(string nodeId)
     {

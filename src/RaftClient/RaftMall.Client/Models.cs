@@ -25,7 +25,8 @@ public sealed record ClusterMember(string NodeId, string Address, string? Role);
 
 public sealed record NodeStats(int Orders, int Skus, int Keys, long LastEventSequence, long SnapshotsTaken, long SnapshotsRestored, long FollowerFlushes, bool DurableFollowerAppends);
 
-public sealed record ClusterStatus(string NodeId, string Role, long Term, string? LeaderId, long CommitIndex, long AppliedIndex, long SnapshotIndex, ClusterMember[] Members, NodeStats Stats);
+/// <param name="ProcessId">The node's operating-system process id (lets a local tool tell its own node from another process on the port).</param>
+public sealed record ClusterStatus(string NodeId, string Role, long Term, string? LeaderId, long CommitIndex, long AppliedIndex, long SnapshotIndex, ClusterMember[] Members, NodeStats Stats, int ProcessId);
 
 public sealed record StateHash(string Hash, long AppliedIndex);
 

@@ -17,7 +17,7 @@ public static class ClusterEndpoints
                 s.OrderCount, s.ListStock().Count, s.KvCount, s.LastEventSequence, state.SnapshotsTaken, state.SnapshotsRestored,
                 log.FollowerFlushes, log.DurableFollowerAppends));
             return Results.Ok(new ClusterStatusView(
-                view.Settings.NodeId, view.Role, view.Term, leader?.Id, view.CommitIndex, log.LastAppliedIndex, state.SnapshotIndex, members, stats));
+                view.Settings.NodeId, view.Role, view.Term, leader?.Id, view.CommitIndex, log.LastAppliedIndex, state.SnapshotIndex, members, stats, Environment.ProcessId));
         })
         .WithTags("Cluster")
         .WithSummary("This node's view of the cluster: role, term, leader, commit and applied index, members")

@@ -52,7 +52,7 @@ public sealed record MemberView(string NodeId, string Address, string? Role);
 
 public sealed record ClusterStatusView(
     string NodeId, string Role, long Term, string? LeaderId, long CommitIndex, long AppliedIndex, long SnapshotIndex,
-    MemberView[] Members, NodeStatsView Stats);
+    MemberView[] Members, NodeStatsView Stats, int ProcessId);
 
 public sealed record NodeStatsView(int Orders, int Skus, int Keys, long LastEventSequence, long SnapshotsTaken, long SnapshotsRestored, long FollowerFlushes, bool DurableFollowerAppends);
 

@@ -16,6 +16,7 @@ public static class ClusterCommands
         up.SetRun(async (ctx, token) =>
         {
             foreach (var node in ctx.Cluster.Nodes) ctx.Local.Start(node.Id);
+            await EnsureOwnNodesAnswerAsync(ctx, token);
             var statuses = await WaitForLeaderAsync(ctx, TimeSpan.FromSeconds(30), token);
             ctx.Output(statuses, () =>
             {
@@ -109,6 +110,32 @@ public static class ClusterCommands
         catch (RaftMallException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Waits until every node answers from the process started for it. A node whose process died (its port taken by
+    /// another process, say) or whose port answers from another process is an error, not a silent success.
+    /// </summary>
+    public static async Task EnsureOwnNodesAnswerAsync(CliContext ctx, CancellationToken token)
+    {
+        var clock = Stopwatch.StartNew();
+        foreach (var node in ctx.Cluster.Nodes)
+        {
+            while (true)
+            {
+                var pid = ctx.Local.RunningPid(node.Id);
+                if (pid is null) ctx.Local.EnsureRunning([node.Id]); // throws with the node's last log lines
+                var status = await TryStatusAsync(ctx, node.Uri, token);
+                if (status is not null && status.ProcessId == pid) break;
+                if (clock.Elapsed > TimeSpan.FromSeconds(30))
+                {
+                    throw new CliException(ExitCodes.Failure, status is null
+                        ? $"node {node.Id} (pid {pid}) does not answer at {node.Address}; see {ctx.Local.LogPath(node.Id)}"
+                        : $"{node.Address} is answered by another process (pid {status.ProcessId}), not by node {node.Id} (pid {pid}): stop that cluster first");
+                }
+                await Task.Delay(100, token);
+            }
         }
     }
 
