@@ -240,7 +240,7 @@ public sealed class FailoverDemo(CliContext ctx, FailoverDemo.Settings settings)
         public void Render()
         {
             AnsiConsole.WriteLine();
-            var summary = new Table().Border(TableBorder.Rounded).AddColumns("", "");
+            var summary = new Table().Border(TableBorder.Rounded).AddColumns("", "").HideHeaders();
             summary.AddRow("orders acknowledged", $"{OrdersAcknowledged} ({PaymentsAcknowledged} paid, {CancellationsAcknowledged} cancelled)");
             summary.AddRow("killed leader", KilledLeader ?? "-");
             summary.AddRow("kill -9 → first acknowledged write", MsFromKillToFirstAcknowledgedWrite is { } ms ? $"{ms:F0} ms" : "-");
