@@ -20,11 +20,19 @@ public static partial class NodeStartup
     {
         var nodeId = configuration["node"] ?? configuration["RaftMall:Node"]
             ?? throw new ClusterFileException("--node <id> is required");
-        var path = configuration["config"] ?? configuration["RaftMall:Config"] ?? FindClusterFile()
-            ?? throw new ClusterFileException("no cluster.yml in this directory or above it; pass --config <path>");
-        var cluster = ClusterFile.Load(path);
+        // In a container there is often no file: the nodes come from configuration alone
+        // (RaftMall__Nodes__0__Id=n1, RaftMall__Nodes__0__Address=http://n1:7101, ...).
+        var nodesConfigured = configuration.GetSection("RaftMall:Nodes").Exists();
+        var path = configuration["config"] ?? configuration["RaftMall:Config"] ?? FindClusterFile();
+        if (path is null && !nodesConfigured)
+        {
+            throw new ClusterFileException("no cluster.yml in this directory or above it; pass --config <path> "
+                + "or list the nodes in configuration (RaftMall__Nodes__0__Id=n1, RaftMall__Nodes__0__Address=http://n1:7101, ...)");
+        }
+        var cluster = path is null ? new ClusterFile() : ClusterFile.Load(path);
+        if (nodesConfigured) cluster.Nodes = []; // a node list in configuration replaces the file's; binding would append to it
         configuration.GetSection("RaftMall").Bind(cluster); // --RaftMall:Key=value and RaftMall__Key overrides
-        cluster.Validate(path);
+        cluster.Validate(path ?? "the configuration (RaftMall:Nodes)");
         return new NodeSettings(cluster, nodeId);
     }
 
