@@ -112,3 +112,17 @@ public class LinearizabilityTests
         Assert.Equal(LinearizabilityVerdict.Unknown, Linearizability.CheckKey(history, TimeSpan.Zero));
     }
 }
+
+public class SmallestFailingPrefixTests
+{
+    [Fact]
+    public void The_reported_sub_history_ends_at_the_violation()
+    {
+        Operation Op(string kind, string? value, long invoke, long complete) =>
+            new() { Process = 0, Kind = kind, Key = "k", Value = value, InvokeNs = invoke, CompleteNs = complete, Outcome = Outcome.Ok };
+        var history = new[] { Op(Kinds.Write, "a", 0, 1), Op(Kinds.Write, "b", 2, 3), Op(Kinds.Read, "a", 4, 5), Op(Kinds.Write, "c", 6, 7), Op(Kinds.Read, "c", 8, 9) };
+        var prefix = Linearizability.SmallestFailingPrefix(history, TimeSpan.FromSeconds(5));
+        Assert.Equal(3, prefix.Count);
+        Assert.Equal(LinearizabilityVerdict.NotLinearizable, Linearizability.CheckKey(prefix, TimeSpan.FromSeconds(5)));
+    }
+}

@@ -18,5 +18,6 @@ var root = new RootCommand("""
     DataCommands.Kv(),
     DataCommands.Events(),
     DemoCommands.Build(),
+    VerifyCommand.Build(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -59,8 +59,9 @@ public sealed partial class RaftMallClient
         return await ReadAsync<KvEntry>(await SendIfMatchAsync(HttpMethod.Put, path, new { value }, expectedRevision.Value, idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
     }
 
-    public async Task<KvEntry> GetAsync(string key, ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken token = default) =>
-        await ReadAsync<KvEntry>(await SendAsync(HttpMethod.Get, $"/api/kv/{EscapeKey(key)}?{Query(consistency)}", null, null, token).ConfigureAwait(false), token).ConfigureAwait(false);
+    /// <summary>Reads a key; with <paramref name="node"/>, from that node only (no failover).</summary>
+    public async Task<KvEntry> GetAsync(string key, ReadConsistency consistency = ReadConsistency.Linearizable, Uri? node = null, CancellationToken token = default) =>
+        await ReadAsync<KvEntry>(await SendAsync(HttpMethod.Get, $"/api/kv/{EscapeKey(key)}?{Query(consistency)}", null, null, token, node).ConfigureAwait(false), token).ConfigureAwait(false);
 
     public async Task DeleteAsync(string key, long? expectedRevision = null, string? idempotencyKey = null, CancellationToken token = default)
     {

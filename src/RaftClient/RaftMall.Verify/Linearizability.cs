@@ -38,6 +38,23 @@ public static class Linearizability
         return results;
     }
 
+    /// <summary>
+    /// The shortest prefix (by invoke time) of a non-linearizable key history that is still not linearizable: what a
+    /// reader needs to see the violation. Binary search; each probe is bounded by <paramref name="budget"/>.
+    /// </summary>
+    public static IReadOnlyList<Operation> SmallestFailingPrefix(IReadOnlyList<Operation> history, TimeSpan budget)
+    {
+        var ordered = history.OrderBy(o => o.InvokeNs).ToList();
+        var (low, high) = (1, ordered.Count);
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (CheckKey(ordered.GetRange(0, middle), budget) == LinearizabilityVerdict.NotLinearizable) high = middle;
+            else low = middle + 1;
+        }
+        return ordered.GetRange(0, high);
+    }
+
     /// <summary>One key's history; the model state is the register's value (null: absent).</summary>
     public static LinearizabilityVerdict CheckKey(IReadOnlyList<Operation> operations, TimeSpan budget)
     {

@@ -48,9 +48,9 @@ public sealed class Gateway(Proposer proposer, IRaftCluster cluster, MallStateHo
             await cluster.ApplyReadBarrierAsync(timeout.Token).ConfigureAwait(false);
             return null;
         }
-        catch (Exception e) when (e is OperationCanceledException or LeaderOperationException or InvalidOperationException)
+        catch (Exception e) when (!request.HttpContext.RequestAborted.IsCancellationRequested)
         {
-            if (request.HttpContext.RequestAborted.IsCancellationRequested) throw;
+            // No leader, leadership lost, or the leader unreachable from this follower (MemberUnavailableException).
             return Problems.NoLeader($"a linearizable read needs a leader and a quorum ({e.GetType().Name}); retry, or read with consistency=local");
         }
     }

@@ -126,7 +126,7 @@ public static class DataCommands
         var get = new Command("get", "Get a value") { key, Local };
         get.SetRun(async (ctx, ct) =>
         {
-            var entry = await ctx.Client.GetAsync(ctx.Parse.GetValue(key)!, Consistency(ctx), ct);
+            var entry = await ctx.Client.GetAsync(ctx.Parse.GetValue(key)!, Consistency(ctx), token: ct);
             ctx.Output(entry, () => CliContext.Info($"{Markup.Escape(entry.Key)} = {Markup.Escape(entry.Value)} [grey](revision {entry.Revision})[/]"));
             return ExitCodes.Ok;
         });

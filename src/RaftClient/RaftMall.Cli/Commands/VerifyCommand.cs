@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Globalization;
+using RaftMall.Verify;
+using Spectre.Console;
+
+namespace RaftMall.Cli.Commands;
+
+/// <summary>raftmall verify: Jepsen-style fault testing with a linearizability checker.</summary>
+public static class VerifyCommand
+{
+    public static Command Build()
+    {
+        var duration = new Option<string>("--duration", "-d") { Description = "How long the workload runs: 60s, 2m or seconds", DefaultValueFactory = _ => "60s" };
+        var clients = new Option<int>("--clients") { Description = "Concurrent clients", DefaultValueFactory = _ => 8 };
+        var nemesis = new Option<string>("--nemesis") { Description = "Faults, comma-separated: kill,pause,partition,restart,crash-all or all", DefaultValueFactory = _ => "all" };
+        var seed = new Option<int?>("--seed") { Description = "Seed of the fault schedule and workload (default: random; printed)" };
+        var output = new Option<string?>("--out", "-o") { Description = "Directory for the history, report, node logs and data (default: a new one under /tmp)" };
+        var unsafeReads = new Option<bool>("--unsafe-local-reads")
+        {
+            Description = "Deliberately unsafe: read with consistency=local from random nodes, to show that the checker catches stale reads",
+        };
+        var verify = new Command("verify", """
+            Start a fresh cluster of its own, run a mixed workload (kv reads, unique writes, cas; token, place, pay, cancel,
+            expiry) while injecting faults, heal, let it settle, and check: linearizability per key (Wing-Gong/Lowe) and the
+            shop invariants (acknowledged orders, stock conservation, tokens, idempotency, identical replicas).
+            Exit code 0 only when the verdict is valid. Partitions use network namespaces and need root.
+            """)
+        {
+            duration, clients, nemesis, seed, output, unsafeReads,
+        };
+        verify.SetRun(async (ctx, token) =>
+        {
+            var nemeses = ParseNemeses(ctx.Parse.GetValue(nemesis)!);
+            var options = new VerifyOptions
+            {
+                Duration = ParseDuration(ctx.Parse.GetValue(duration)!),
+                Clients = Math.Clamp(ctx.Parse.GetValue(clients), 1, 64),
+                Nemeses = nemeses,
+                Seed = ctx.Parse.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000),
+                OutDirectory = Path.GetFullPath(ctx.Parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), $"raftmall-verify-{DateTime.UtcNow:yyyyMMdd-HHmmss}")),
+                NodeDll = LocalCluster.NodeDll(),
+                UnsafeLocalReads = ctx.Parse.GetValue(unsafeReads),
+            };
+            if (!File.Exists(options.NodeDll)) throw new CliException(ExitCodes.Usage, $"the node is not built ({options.NodeDll}); run `dotnet build src/RaftNode -c Release`");
+            void Log(string line)
+            {
+                if (!ctx.Json) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+            }
+            var report = await new VerifyRunner(options, Log).RunAsync(token);
+            ctx.Output(report, () => Render(report));
+            return report.Verdict == Verdict.Valid ? ExitCodes.Ok : ExitCodes.VerdictFailed;
+        });
+        return verify;
+    }
+
+    private static void Render(VerifyReport report)
+    {
+        AnsiConsole.MarkupLine("\n[bold]fault timeline[/]");
+        foreach (var e in report.Timeline) AnsiConsole.MarkupLine($"  [grey]{e.AtSeconds,7:F3} s[/] {Markup.Escape(e.What)}");
+        var counts = new Table().Border(TableBorder.Rounded).AddColumns("operation:outcome", "count");
+        foreach (var (kind, count) in report.OperationsByOutcome) counts.AddRow(kind, count.ToString(CultureInfo.InvariantCulture));
+        AnsiConsole.Write(counts);
+        AnsiConsole.MarkupLine($"{report.Operations} operations, {report.Faults} faults ({string.Join(",", report.Nemeses)}), seed {report.Seed}, {report.DurationSeconds} s");
+        if (report.SkippedNemesis is not null) AnsiConsole.MarkupLine($"[yellow]partition nemesis skipped: {Markup.Escape(report.SkippedNemesis)}[/]");
+        AnsiConsole.MarkupLine($"linearizability: {report.KeysChecked} keys checked, {report.NonLinearizableKeys.Count} not linearizable, {report.UnknownKeys.Count} unknown (budget ran out)");
+        foreach (var violation in report.ShopViolations.Take(20)) AnsiConsole.MarkupLine($"[red]shop: {Markup.Escape(violation)}[/]");
+        if (report.SmallestFailingHistory.Count > 0)
+        {
+            AnsiConsole.MarkupLine($"[red]smallest failing key {Markup.Escape(report.SmallestFailingHistory[0].Key ?? "")}: {report.SmallestFailingHistory.Count} operations[/]");
+            foreach (var op in report.SmallestFailingHistory.OrderBy(o => o.InvokeNs).Take(60))
+            {
+                var end = op.Outcome == Outcome.Unknown ? "?" : $"{op.CompleteNs / 1e6:F1}";
+                AnsiConsole.MarkupLine(Markup.Escape($"  p{op.Process} [{op.InvokeNs / 1e6:F1} .. {end} ms] {op.Kind} {op.Value ?? "nil"}{(op.Kind == Kinds.Cas ? $" if {op.Expected ?? "nil"} -> {op.Succeeded}" : "")} {op.Outcome.ToString().ToLowerInvariant()}"));
+            }
+        }
+        AnsiConsole.MarkupLine($"history and report: {Markup.Escape(report.OutDirectory)}");
+        var color = report.Verdict == Verdict.Valid ? "green" : "red";
+        AnsiConsole.MarkupLine($"[bold {color}]verdict: {report.Verdict.ToString().ToLowerInvariant()}[/]");
+    }
+
+    private static HashSet<string> ParseNemeses(string text)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (part is "all") set.UnionWith(Nemeses.All);
+            else if (part is "none") continue;
+            else if (Nemeses.All.Contains(part)) set.Add(part);
+            else throw new CliException(ExitCodes.Usage, $"unknown nemesis '{part}'; choose from {string.Join(", ", Nemeses.All)}, all or none");
+        }
+        return set;
+    }
+
+    private static TimeSpan ParseDuration(string text)
+    {
+        var number = text.TrimEnd('s', 'm');
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value <= 0)
+        {
+            throw new CliException(ExitCodes.Usage, $"duration '{text}' is not like 60s, 2m or 60");
+        }
+        var duration = text.EndsWith('m') ? TimeSpan.FromMinutes(value) : TimeSpan.FromSeconds(value);
+        if (duration < TimeSpan.FromSeconds(5) || duration > TimeSpan.FromHours(6)) throw new CliException(ExitCodes.Usage, "duration is between 5s and 6h");
+        return duration;
+    }
+}

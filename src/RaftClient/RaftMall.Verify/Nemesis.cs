@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace RaftMall.Verify;
+
+/// <summary>One line of the fault timeline.</summary>
+public sealed record FaultEvent(double AtSeconds, string What);
+
+/// <summary>
+/// Injects one fault at a time on a schedule derived from the seed: kill -9 (then restart), SIGSTOP (then SIGCONT),
+/// partitions (then heal), graceful restarts, and full-cluster crashes restarted in the adversarial order (former
+/// followers first, the old leader only after they elected a leader and committed a write).
+/// </summary>
+public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Network? network, IReadOnlyList<string> nodes, Probe probe, Stopwatch clock)
+{
+    private readonly Random _random = new(options.Seed);
+    private readonly ConcurrentQueue<FaultEvent> _timeline = new();
+
+    public IReadOnlyList<FaultEvent> Timeline => [.. _timeline];
+
+    public int Faults { get; private set; }
+
+    public IReadOnlyList<string> Enabled => [.. Verify.Nemeses.All.Where(n => options.Nemeses.Contains(n) && (n != Verify.Nemeses.Partition || network is not null))];
+
+    public void Note(string what) => _timeline.Enqueue(new FaultEvent(Math.Round(clock.Elapsed.TotalSeconds, 3), what));
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var enabled = Enabled;
+        if (enabled.Count == 0) return;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), stop);
+            while (!stop.IsCancellationRequested)
+            {
+                await InjectAsync(enabled[_random.Next(enabled.Count)]);
+                Faults++;
+                await Task.Delay(TimeSpan.FromMilliseconds(1_000 + _random.Next(2_000)), stop);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the run is over; HealAllAsync repairs whatever is left
+        }
+    }
+
+    private async Task InjectAsync(string fault)
+    {
+        var leader = await probe.LeaderAsync();
+        var target = leader is not null && _random.Next(2) == 0 ? leader : nodes[_random.Next(nodes.Count)];
+        var role = target == leader ? " (leader)" : "";
+        var hold = TimeSpan.FromMilliseconds(1_500 + _random.Next(2_000));
+        switch (fault)
+        {
+            case Verify.Nemeses.Kill:
+                processes.Kill(target);
+                Note($"kill -9 {target}{role}");
+                await Task.Delay(hold);
+                processes.Start(target);
+                Note($"restart {target}");
+                break;
+            case Verify.Nemeses.Pause:
+                processes.Pause(target);
+                Note($"SIGSTOP {target}{role}");
+                await Task.Delay(hold);
+                processes.Resume(target);
+                Note($"SIGCONT {target}");
+                break;
+            case Verify.Nemeses.Partition:
+                network!.Partition([target]);
+                Note($"partition: {target}{role} | {string.Join(",", nodes.Where(n => n != target))}");
+                await Task.Delay(hold);
+                network.Heal();
+                Note("partition healed");
+                break;
+            case Verify.Nemeses.Restart:
+                processes.Stop(target);
+                processes.Start(target);
+                Note($"graceful restart {target}{role}");
+                break;
+            case Verify.Nemeses.CrashAll:
+                await CrashAllAsync(leader);
+                break;
+        }
+    }
+
+    private async Task CrashAllAsync(string? leader)
+    {
+        foreach (var node in nodes) processes.Kill(node);
+        Note($"kill -9 all nodes (leader was {leader ?? "unknown"})");
+        var followers = nodes.Where(n => n != leader).ToList();
+        foreach (var node in followers) processes.Start(node);
+        Note($"restart former followers first: {string.Join(",", followers)}");
+        if (leader is null) return;
+        var elected = await probe.WaitForLeaderAsync(followers, TimeSpan.FromSeconds(20));
+        var committed = elected is not null && await probe.CommitMarkerAsync(elected);
+        Note(committed ? $"{elected} elected and committed a write; now restart {leader}" : $"no commit among {string.Join(",", followers)} in time; restart {leader} anyway");
+        processes.Start(leader);
+    }
+
+    /// <summary>Ends every fault: resumes paused nodes, heals partitions, starts dead nodes.</summary>
+    public void HealAll()
+    {
+        network?.Heal();
+        foreach (var node in nodes)
+        {
+            if (processes.IsPaused(node)) processes.Resume(node);
+            if (!processes.IsRunning(node)) processes.Start(node);
+        }
+        Note("healed: every node running and connected");
+    }
+}

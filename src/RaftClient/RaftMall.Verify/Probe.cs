@@ -1,0 +1,65 @@
+using RaftMall.Client;
+
+namespace RaftMall.Verify;
+
+/// <summary>Quick looks at the cluster for the nemesis and the settle phase: who leads, has everyone applied everything.</summary>
+public sealed class Probe(IReadOnlyDictionary<string, Uri> nodes)
+{
+    public async Task<ClusterStatus?> StatusAsync(string node)
+    {
+        using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [nodes[node]], AttemptTimeout = TimeSpan.FromMilliseconds(500), RetryBudget = TimeSpan.Zero });
+        try
+        {
+            return await client.GetClusterStatusAsync(nodes[node]);
+        }
+        catch (RaftMallException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<string?> LeaderAsync(IEnumerable<string>? among = null)
+    {
+        var statuses = await Task.WhenAll((among ?? nodes.Keys).Select(StatusAsync));
+        return statuses.FirstOrDefault(s => s?.Role == "leader")?.NodeId;
+    }
+
+    public async Task<string?> WaitForLeaderAsync(IEnumerable<string> among, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await LeaderAsync(among) is { } leader) return leader;
+            await Task.Delay(50);
+        }
+        return null;
+    }
+
+    public async Task<bool> CommitMarkerAsync(string node)
+    {
+        using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [nodes[node]], RetryBudget = TimeSpan.FromSeconds(10) });
+        try
+        {
+            await client.PutAsync("verify-marker", Guid.NewGuid().ToString("N"));
+            return true;
+        }
+        catch (RaftMallException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits until every node answers, knows the same leader and has applied the leader's commit index.</summary>
+    public async Task<bool> WaitForSettledAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var statuses = await Task.WhenAll(nodes.Keys.Select(StatusAsync));
+            var leader = statuses.FirstOrDefault(s => s?.Role == "leader");
+            if (leader is not null && statuses.All(s => s is not null && s.LeaderId == leader.NodeId && s.AppliedIndex >= leader.CommitIndex)) return true;
+            await Task.Delay(200);
+        }
+        return false;
+    }
+}

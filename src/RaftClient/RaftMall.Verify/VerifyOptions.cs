@@ -1,0 +1,38 @@
+namespace RaftMall.Verify;
+
+/// <summary>The faults a run may inject.</summary>
+public static class Nemeses
+{
+    public const string Kill = "kill";
+    public const string Pause = "pause";
+    public const string Partition = "partition";
+    public const string Restart = "restart";
+    public const string CrashAll = "crash-all";
+    public static readonly string[] All = [Kill, Pause, Partition, Restart, CrashAll];
+}
+
+/// <summary>What a verify run does: how long, how many clients, which faults, which seed, where the results go.</summary>
+public sealed record VerifyOptions
+{
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(60);
+    public int Clients { get; init; } = 8;
+    public IReadOnlySet<string> Nemeses { get; init; } = new HashSet<string>(Verify.Nemeses.All);
+    public int Seed { get; init; } = Environment.TickCount;
+    public required string OutDirectory { get; init; }
+    public required string NodeDll { get; init; }
+    public int Nodes { get; init; } = 3;
+    /// <summary>First port when the nodes listen on 127.0.0.1 (no namespaces).</summary>
+    public int BasePort { get; init; } = 7301;
+    public int ElectionTimeoutLowerMs { get; init; } = 150;
+    public int ElectionTimeoutUpperMs { get; init; } = 300;
+    public int HeartbeatIntervalMs { get; init; } = 50;
+    /// <summary>Small, so snapshots and snapshot installs happen during the run.</summary>
+    public int SnapshotIntervalEntries { get; init; } = 1_000;
+    /// <summary>Time budget of the linearizability search over all keys.</summary>
+    public TimeSpan CheckerBudget { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// Deliberately unsafe: reads use consistency=local against random nodes. Exists to show that the checker catches
+    /// stale reads; never use it to judge the system.
+    /// </summary>
+    public bool UnsafeLocalReads { get; init; }
+}

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Text.Json;
+using RaftMall.Client;
+
+namespace RaftMall.Verify;
+
+/// <summary>The overall verdict: valid only when every checker says so.</summary>
+public enum Verdict
+{
+    Valid,
+    Invalid,
+    Unknown,
+}
+
+/// <summary>Everything a run found.</summary>
+public sealed record VerifyReport(
+    Verdict Verdict, int Seed, double DurationSeconds, IReadOnlyList<string> Nemeses, string? SkippedNemesis, int Operations,
+    IReadOnlyDictionary<string, int> OperationsByOutcome, int Faults, IReadOnlyList<FaultEvent> Timeline,
+    int KeysChecked, IReadOnlyList<string> NonLinearizableKeys, IReadOnlyList<string> UnknownKeys, IReadOnlyList<Operation> SmallestFailingHistory,
+    IReadOnlyList<string> ShopViolations, string OutDirectory);
+
+/// <summary>
+/// A verify run: its own cluster (in network namespaces when partitions are wanted and possible), the workload from
+/// concurrent clients, the nemesis, healing and settling, final reads, the checkers and the report.
+/// </summary>
+public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
+{
+    public async Task<VerifyReport> RunAsync(CancellationToken token)
+    {
+        Directory.CreateDirectory(options.OutDirectory);
+        var nodeIds = Enumerable.Range(1, options.Nodes).Select(i => $"n{i}").ToList();
+        string? skipped = null;
+        Network? network = null;
+        if (options.Nemeses.Contains(Nemeses.Partition))
+        {
+            skipped = Network.Unavailable();
+            if (skipped is null) network = Network.Create(nodeIds);
+            else log($"partition nemesis skipped: {skipped}; the other nemeses still run");
+        }
+        try
+        {
+            var addresses = nodeIds.Select((id, i) => (id, Uri: new Uri(network is null ? $"http://127.0.0.1:{options.BasePort + i}" : $"http://{Network.Address(i)}:{options.BasePort}")))
+                .ToDictionary(x => x.id, x => x.Uri);
+            var config = WriteClusterFile(addresses);
+            using var processes = new NodeProcesses(options.NodeDll, config, options.OutDirectory, id => network is null ? null : Network.Namespace(id));
+            foreach (var id in nodeIds) processes.Start(id);
+            var probe = new Probe(addresses);
+            if (await probe.WaitForLeaderAsync(nodeIds, TimeSpan.FromSeconds(30)) is null) throw new InvalidOperationException($"no leader within 30 s; node logs in {options.OutDirectory}");
+            log($"cluster up in {options.OutDirectory} ({(network is null ? "127.0.0.1" : "network namespaces")}); seed {options.Seed}");
+            return await RunOnClusterAsync(nodeIds, addresses, processes, network, probe, skipped, token);
+        }
+        finally
+        {
+            network?.Dispose();
+        }
+    }
+
+    private async Task<VerifyReport> RunOnClusterAsync(List<string> nodeIds, Dictionary<string, Uri> addresses, NodeProcesses processes, Network? network,
+        Probe probe, string? skipped, CancellationToken token)
+    {
+        var endpoints = nodeIds.Select(id => addresses[id]).ToList();
+        var run = $"r{options.Seed & 0xffff:x4}{DateTime.UtcNow:HHmmss}";
+        var initialStock = Enumerable.Range(0, 3).ToDictionary(Workload.Sku, _ => 1_000_000L);
+        using (var setup = new RaftMallClient(new RaftMallClientOptions { Endpoints = endpoints }))
+        {
+            foreach (var (sku, count) in initialStock) await setup.SetStockAsync(sku, count, token: token);
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var history = new HistoryWriter(Path.Combine(options.OutDirectory, "history.jsonl"));
+        var nemesis = new Nemesis(options, processes, network, nodeIds, probe, clock);
+        log($"workload: {options.Clients} clients for {options.Duration.TotalSeconds:F0} s; nemeses: {string.Join(",", nemesis.Enabled)}");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+        stop.CancelAfter(options.Duration);
+        var workloads = Enumerable.Range(0, options.Clients).Select(p => new Workload(p, options, endpoints, history, clock, run)).ToList();
+        var chaos = nemesis.RunAsync(stop.Token);
+        await Task.WhenAll(workloads.Select(w => w.RunAsync(stop.Token)));
+        await chaos;
+        workloads.ForEach(w => w.Dispose());
+
+        nemesis.HealAll();
+        var settled = await probe.WaitForSettledAsync(TimeSpan.FromSeconds(60));
+        nemesis.Note(settled ? "settled: one leader, every node applied the commit index" : "did NOT settle within 60 s");
+        await Task.Delay(TimeSpan.FromSeconds(Workload.ShortTtlSeconds + 1), token); // let the last short-ttl orders expire
+
+        // Final linearizable reads of every key through every node: a lost write shows up here.
+        using var finalReader = new Workload(1_000, options with { UnsafeLocalReads = false }, endpoints, history, clock, run);
+        for (var k = 0; k < Workload.Keys; k++)
+        {
+            foreach (var endpoint in endpoints) await finalReader.ReadAsync(Workload.Key(k), endpoint);
+        }
+
+        var states = new List<NodeState>();
+        foreach (var id in nodeIds)
+        {
+            using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [addresses[id]], RetryBudget = TimeSpan.FromSeconds(10) });
+            var orders = new List<Order>();
+            await foreach (var order in client.AllOrdersAsync(ReadConsistency.Linearizable, addresses[id], token)) orders.Add(order);
+            var stock = await client.ListStockAsync(ReadConsistency.Linearizable, addresses[id], token);
+            var hash = await client.GetStateHashAsync(addresses[id], ReadConsistency.Linearizable, token);
+            states.Add(new NodeState(id, orders, stock, hash.Hash));
+        }
+        var operations = history.Operations;
+        var linearizability = Linearizability.Check(operations, options.CheckerBudget);
+        var shop = ShopChecker.Check(operations, states, initialStock, run, clock.Elapsed.Ticks * 100);
+        if (!settled) shop.Add("the cluster did not settle within 60 s after healing");
+
+        var bad = linearizability.Where(r => r.Verdict == LinearizabilityVerdict.NotLinearizable).ToList();
+        var unknown = linearizability.Where(r => r.Verdict == LinearizabilityVerdict.Unknown).ToList();
+        var verdict = bad.Count > 0 || shop.Count > 0 ? Verdict.Invalid : unknown.Count > 0 ? Verdict.Unknown : Verdict.Valid;
+        var smallest = bad.OrderBy(r => r.Operations).FirstOrDefault() is { } worst
+            ? Linearizability.SmallestFailingPrefix(worst.History, TimeSpan.FromSeconds(5))
+            : [];
+        var report = new VerifyReport(
+            verdict, options.Seed, Math.Round(clock.Elapsed.TotalSeconds, 1), nemesis.Enabled, skipped, operations.Count,
+            operations.GroupBy(o => $"{o.Kind}:{o.Outcome.ToString().ToLowerInvariant()}").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
+            nemesis.Faults, nemesis.Timeline, linearizability.Count, [.. bad.Select(r => r.Key)], [.. unknown.Select(r => r.Key)], smallest, shop, options.OutDirectory);
+        await File.WriteAllTextAsync(Path.Combine(options.OutDirectory, "report.json"), JsonSerializer.Serialize(report, HistoryWriter.Json), token);
+        return report;
+    }
+
+    private string WriteClusterFile(Dictionary<string, Uri> addresses)
+    {
+        var lines = new List<string>
+        {
+            "# written by raftmall verify for this run",
+            "dataDirectory: data",
+            $"electionTimeoutLowerMs: {options.ElectionTimeoutLowerMs}",
+            $"electionTimeoutUpperMs: {options.ElectionTimeoutUpperMs}",
+            $"heartbeatIntervalMs: {options.HeartbeatIntervalMs}",
+            $"snapshotIntervalEntries: {options.SnapshotIntervalEntries}",
+            "nodes:",
+        };
+        foreach (var (id, uri) in addresses)
+        {
+            lines.Add($"  - id: {id}");
+            lines.Add($"    address: {uri.GetLeftPart(UriPartial.Authority)}");
+        }
+        var path = Path.Combine(options.OutDirectory, "cluster.yml");
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+}

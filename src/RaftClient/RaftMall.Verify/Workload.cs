@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using RaftMall.Client;
+
+namespace RaftMall.Verify;
+
+/// <summary>
+/// One client process of the workload: kv reads, unique writes and cas on a small key space, and shop operations
+/// (tokens, place with a unique user per logical order, pay, cancel, short-ttl orders that must expire). Every
+/// operation is recorded with its invoke and completion time and outcome.
+/// </summary>
+public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<Uri> endpoints, HistoryWriter history, Stopwatch clock, string run) : IDisposable
+{
+    public const int Keys = 5;
+    public const int ShortTtlSeconds = 2;
+
+    private readonly Random _random = new(HashCode.Combine(options.Seed, process));
+    private readonly RaftMallClient _client = new(new RaftMallClientOptions
+    {
+        Endpoints = [.. endpoints.Skip(process % endpoints.Count), .. endpoints.Take(process % endpoints.Count)],
+        AttemptTimeout = TimeSpan.FromSeconds(1),
+        RetryBudget = TimeSpan.FromSeconds(3),
+    });
+    private readonly Dictionary<string, (string? Value, long Revision)> _lastRead = [];
+    private readonly List<long> _myPendingOrders = [];
+    private int _sequence;
+
+    public static string Sku(int i) => $"verify-sku-{i}";
+
+    public static string Key(int i) => $"verify-key-{i}";
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var dice = _random.Next(100);
+            if (dice < 30) await ReadAsync(Key(_random.Next(Keys)));
+            else if (dice < 55) await WriteAsync(Key(_random.Next(Keys)));
+            else if (dice < 65) await CasAsync(Key(_random.Next(Keys)));
+            else if (dice < 82) await PlaceAsync();
+            else if (dice < 91) await CloseAsync(pay: true);
+            else await CloseAsync(pay: false);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    /// <summary>Reads a key linearizably (or from a random node's local state when the run is deliberately unsafe).</summary>
+    public async Task ReadAsync(string key, Uri? node = null)
+    {
+        var invoke = clock.Elapsed.Ticks * 100;
+        var consistency = options.UnsafeLocalReads ? ReadConsistency.Local : ReadConsistency.Linearizable;
+        node ??= options.UnsafeLocalReads ? endpoints[_random.Next(endpoints.Count)] : null;
+        string? value;
+        long revision;
+        try
+        {
+            var entry = await _client.GetAsync(key, consistency, node);
+            (value, revision) = (entry.Value, entry.Revision);
+        }
+        catch (RaftMallNotFoundException)
+        {
+            (value, revision) = (null, 0);
+        }
+        catch (RaftMallException)
+        {
+            history.Record(new Operation { Process = process, Kind = Kinds.Read, Key = key, InvokeNs = invoke, CompleteNs = Now(), Outcome = Outcome.Fail });
+            return;
+        }
+        _lastRead[key] = (value, revision);
+        history.Record(new Operation { Process = process, Kind = Kinds.Read, Key = key, Value = value, InvokeNs = invoke, CompleteNs = Now(), Outcome = Outcome.Ok });
+    }
+
+    private async Task WriteAsync(string key)
+    {
+        var value = NewValue();
+        var invoke = Now();
+        var outcome = await OutcomeOfAsync(() => _client.PutAsync(key, value));
+        history.Record(new Operation { Process = process, Kind = Kinds.Write, Key = key, Value = value, InvokeNs = invoke, CompleteNs = Now(), Outcome = outcome.Outcome });
+    }
+
+    // A cas expects the value (and so the revision) this process last read: with unique values, "the key is still at
+    // revision r" and "the key still holds the value read at r" are the same condition.
+    private async Task CasAsync(string key)
+    {
+        if (!_lastRead.TryGetValue(key, out var last))
+        {
+            await ReadAsync(key);
+            return;
+        }
+        var expected = last.Value;
+        var value = NewValue();
+        var invoke = Now();
+        Outcome outcome;
+        bool? succeeded = null;
+        try
+        {
+            await _client.PutAsync(key, value, last.Revision);
+            (outcome, succeeded) = (Outcome.Ok, true);
+        }
+        catch (RaftMallConflictException)
+        {
+            (outcome, succeeded) = (Outcome.Ok, false);
+        }
+        catch (RaftMallException e)
+        {
+            outcome = e is RaftMallUnavailableException ? Outcome.Unknown : Outcome.Fail;
+        }
+        history.Record(new Operation { Process = process, Kind = Kinds.Cas, Key = key, Value = value, Expected = expected, Succeeded = succeeded, InvokeNs = invoke, CompleteNs = Now(), Outcome = outcome });
+        _lastRead.Remove(key);
+    }
+
+    private async Task PlaceAsync()
+    {
+        // A unique user per logical order: the final state must hold at most one order per user (idempotency keys
+        // applied once), exactly one when the place was acknowledged.
+        var user = $"{run}-p{process}-{++_sequence}";
+        var shortTtl = _random.Next(5) == 0;
+        string? token = null;
+        if (_random.Next(2) == 0)
+        {
+            var invoke = Now();
+            var issued = await OutcomeOfAsync(() => _client.IssueTokenAsync(user));
+            token = (issued.Result as SubmitToken)?.Token;
+            history.Record(new Operation { Process = process, Kind = Kinds.Token, Detail = user, Value = token, InvokeNs = invoke, CompleteNs = Now(), Outcome = issued.Outcome });
+            if (token is null) return;
+        }
+        var lines = new[] { new OrderLine(Sku(_random.Next(3)), _random.Next(1, 4)) };
+        var placeInvoke = Now();
+        var placed = await OutcomeOfAsync(() => _client.PlaceOrderAsync(user, lines, token, shortTtl ? ShortTtlSeconds : 600));
+        var order = placed.Result as Order;
+        history.Record(new Operation
+        {
+            Process = process,
+            Kind = Kinds.Place,
+            Detail = $"{user} {lines[0].Sku}:{lines[0].Quantity} ttl={(shortTtl ? ShortTtlSeconds : 600)}",
+            Value = token,
+            OrderId = order?.OrderId,
+            InvokeNs = placeInvoke,
+            CompleteNs = Now(),
+            Outcome = placed.Outcome,
+        });
+        if (order is null) return;
+        if (!shortTtl) _myPendingOrders.Add(order.OrderId);
+        if (token is not null && _random.Next(4) == 0)
+        {
+            // A double click: the same token again (with a new idempotency key) must not place a second order.
+            var again = Now();
+            var second = await OutcomeOfAsync(() => _client.PlaceOrderAsync(user, lines, token, 600));
+            history.Record(new Operation
+            {
+                Process = process,
+                Kind = Kinds.Place,
+                Detail = $"{user} {lines[0].Sku}:{lines[0].Quantity} ttl=600 double-submit",
+                Value = token,
+                OrderId = (second.Result as Order)?.OrderId,
+                InvokeNs = again,
+                CompleteNs = Now(),
+                Outcome = second.Outcome,
+            });
+        }
+    }
+
+    private async Task CloseAsync(bool pay)
+    {
+        if (_myPendingOrders.Count == 0)
+        {
+            await PlaceAsync();
+            return;
+        }
+        var index = _random.Next(_myPendingOrders.Count);
+        var orderId = _myPendingOrders[index];
+        _myPendingOrders.RemoveAt(index);
+        var invoke = Now();
+        var result = await OutcomeOfAsync(() => pay ? _client.PayOrderAsync(orderId) : _client.CancelOrderAsync(orderId));
+        history.Record(new Operation { Process = process, Kind = pay ? Kinds.Pay : Kinds.Cancel, OrderId = orderId, InvokeNs = invoke, CompleteNs = Now(), Outcome = result.Outcome });
+    }
+
+    private static async Task<(Outcome Outcome, object? Result)> OutcomeOfAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return (Outcome.Ok, await call());
+        }
+        catch (RaftMallUnavailableException)
+        {
+            return (Outcome.Unknown, null);
+        }
+        catch (RaftMallException)
+        {
+            return (Outcome.Fail, null);
+        }
+    }
+
+    private string NewValue() => $"{run}-p{process}-v{++_sequence}";
+
+    private long Now() => clock.Elapsed.Ticks * 100;
+}

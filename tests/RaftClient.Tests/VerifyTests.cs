@@ -1,0 +1,44 @@
+using RaftMall.Node.Tests;
+using RaftMall.Verify;
+
+namespace RaftMall.Client.Tests;
+
+/// <summary>Runs only where network namespaces can be made (root, ip, iptables); says why otherwise.</summary>
+public sealed class NamespacesFactAttribute : FactAttribute
+{
+    public NamespacesFactAttribute()
+    {
+        if (Network.Unavailable() is { } reason) Skip = $"partitions need network namespaces: {reason}";
+    }
+}
+
+/// <summary>raftmall verify end to end: a healthy cluster under faults is valid; a deliberately unsafe one is caught.</summary>
+public class VerifyTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_short_verify_under_kills_pauses_restarts_partitions_and_full_crashes_is_valid()
+    {
+        await using var files = new TestCluster(output: output); // for its temporary directory
+        var result = await Cli.RunAsync(files.ConfigPath, "verify", "--duration", "30s", "--nemesis", "all", "--seed", "20261125", "--clients", "6",
+            "--out", Path.Combine(files.Root, "verify"));
+        output.WriteLine(result.All);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("verdict: valid", result.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(files.Root, "verify", "history.jsonl")));
+        var history = HistoryWriter.Load(Path.Combine(files.Root, "verify", "history.jsonl"));
+        Assert.Contains(history, o => o.Kind == Kinds.Write && o.Outcome == Outcome.Ok);
+        Assert.Contains(history, o => o.Kind == Kinds.Place && o.Outcome == Outcome.Ok);
+    }
+
+    [NamespacesFact]
+    public async Task Verify_catches_stale_reads_when_reads_skip_the_read_barrier()
+    {
+        await using var files = new TestCluster(output: output);
+        var result = await Cli.RunAsync(files.ConfigPath, "verify", "--duration", "15s", "--nemesis", "partition", "--seed", "5", "--unsafe-local-reads",
+            "--out", Path.Combine(files.Root, "verify"));
+        output.WriteLine(result.All);
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains("verdict: invalid", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"checked, [1-9][0-9]* not linearizable", result.Output);
+    }
+}
