@@ -24,7 +24,7 @@ public static class DockerProbe
     public static string? Problem => LazyProblem.Value;
 
     /// <summary>The skip reason for [DockerFact]: the problem, unless Docker is required.</summary>
-    public static string? SkipReason => Required ? null : Problem;
+    public static string? SkipReason => Required || Problem is null ? null : "Container test skipped: " + Problem;
 
     /// <summary>Throws when the tests cannot run (they run only when not skipped, so this means Docker is required).</summary>
     public static void EnsureAvailable()
@@ -44,12 +44,12 @@ public static class DockerProbe
             using var image = http.GetAsync($"/images/{Image}/json", timeout.Token).GetAwaiter().GetResult();
             return image.IsSuccessStatusCode
                 ? null
-                : $"Docker engine {version.Version} has no image {Image}; build it with deploy/build-offline-image.sh (README, Containers). Container test skipped.";
+                : $"the Docker engine ({version.Version}) has no image {Image}; build it with deploy/build-offline-image.sh (README, Containers)";
         }
         catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException or IOException or NotSupportedException)
         {
-            return $"Docker engine not reachable at {endpoint} ({e.GetType().Name}: {e.Message}); container test skipped. "
-                + "Start Docker and build the image with deploy/build-offline-image.sh (README, Containers).";
+            return $"no Docker engine reachable at {endpoint} ({e.GetType().Name}: {e.Message}); "
+                + "start Docker and build the image with deploy/build-offline-image.sh (README, Containers)";
         }
     }
 
