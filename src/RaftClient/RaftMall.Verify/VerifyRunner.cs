@@ -91,19 +91,29 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         }
 
         var states = new List<NodeState>();
+        var unreadable = new List<string>();
         foreach (var id in nodeIds)
         {
             using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [addresses[id]], RetryBudget = TimeSpan.FromSeconds(10) });
-            var orders = new List<Order>();
-            await foreach (var order in client.AllOrdersAsync(ReadConsistency.Linearizable, addresses[id], token)) orders.Add(order);
-            var stock = await client.ListStockAsync(ReadConsistency.Linearizable, addresses[id], token);
-            var hash = await client.GetStateHashAsync(addresses[id], ReadConsistency.Linearizable, token);
-            states.Add(new NodeState(id, orders, stock, hash.Hash));
+            try
+            {
+                var orders = new List<Order>();
+                await foreach (var order in client.AllOrdersAsync(ReadConsistency.Linearizable, addresses[id], token)) orders.Add(order);
+                var stock = await client.ListStockAsync(ReadConsistency.Linearizable, addresses[id], token);
+                var hash = await client.GetStateHashAsync(addresses[id], ReadConsistency.Linearizable, token);
+                states.Add(new NodeState(id, orders, stock, hash.Hash));
+            }
+            catch (RaftMallException e)
+            {
+                // A node that cannot serve a linearizable read after healing and settling is itself a finding.
+                unreadable.Add($"{id} could not serve its final state after healing ({e.Code}: {e.Detail}); see {id}.log");
+            }
         }
         var operations = history.Operations;
         var linearizability = Linearizability.Check(operations, options.CheckerBudget);
         var shop = ShopChecker.Check(operations, states, initialStock, run, clock.Elapsed.Ticks * 100);
-        if (!settled) shop.Add("the cluster did not settle within 60 s after healing");
+        if (!settled) shop.Add("the cluster did not settle within 60 s after healing (a node did not catch up)");
+        shop.AddRange(unreadable);
 
         var bad = linearizability.Where(r => r.Verdict == LinearizabilityVerdict.NotLinearizable).ToList();
         var unknown = linearizability.Where(r => r.Verdict == LinearizabilityVerdict.Unknown).ToList();
