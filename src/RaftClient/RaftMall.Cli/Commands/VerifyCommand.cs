@@ -15,6 +15,11 @@ public static class VerifyCommand
         var nemesis = new Option<string>("--nemesis") { Description = "Faults, comma-separated: kill,pause,partition,restart,crash-all or all", DefaultValueFactory = _ => "all" };
         var seed = new Option<int?>("--seed") { Description = "Seed of the fault schedule and workload (default: random; printed)" };
         var output = new Option<string?>("--out", "-o") { Description = "Directory for the history, report, node logs and data (default: a new one under /tmp)" };
+        var snapshotInterval = new Option<int>("--snapshot-interval")
+        {
+            Description = "Snapshot every this many entries (small, to exercise snapshots and installs)",
+            DefaultValueFactory = _ => 1_000,
+        };
         var unsafeReads = new Option<bool>("--unsafe-local-reads")
         {
             Description = "Deliberately unsafe: read with consistency=local from random nodes, to show that the checker catches stale reads",
@@ -26,7 +31,7 @@ public static class VerifyCommand
             Exit code 0 only when the verdict is valid. Partitions use network namespaces and need root.
             """)
         {
-            duration, clients, nemesis, seed, output, unsafeReads,
+            duration, clients, nemesis, seed, output, snapshotInterval, unsafeReads,
         };
         verify.SetRun(async (ctx, token) =>
         {
@@ -40,6 +45,7 @@ public static class VerifyCommand
                 OutDirectory = Path.GetFullPath(ctx.Parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), $"raftmall-verify-{DateTime.UtcNow:yyyyMMdd-HHmmss}")),
                 NodeDll = LocalCluster.NodeDll(),
                 UnsafeLocalReads = ctx.Parse.GetValue(unsafeReads),
+                SnapshotIntervalEntries = Math.Max(10, ctx.Parse.GetValue(snapshotInterval)),
             };
             if (!File.Exists(options.NodeDll)) throw new CliException(ExitCodes.Usage, $"the node is not built ({options.NodeDll}); run `dotnet build src/RaftNode -c Release`");
             void Log(string line)
