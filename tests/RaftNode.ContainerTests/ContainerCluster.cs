@@ -243,9 +243,9 @@ public sealed class ContainerCluster : IAsyncDisposable
                 _output.WriteLine($"--- {id}: last {Math.Min(lines.Length, LogLinesOnDispose)} of {lines.Length} log lines");
                 foreach (var line in lines.TakeLast(LogLinesOnDispose)) _output.WriteLine(line);
             }
-            catch (DockerApiException)
+            catch (Exception e) when (e is DockerApiException or InvalidOperationException)
             {
-                // the container never got created
+                _output.WriteLine($"--- {id}: no logs ({e.Message})"); // it never got created
             }
             await container.DisposeAsync(); // stops and removes it
         }
