@@ -74,9 +74,12 @@ dotnet publish deploy/healthcheck/HealthCheck.csproj -c Release -o deploy/publis
 echo "node published to deploy/publish/app in $((SECONDS - T1)) s"
 
 T2=$SECONDS
+previous=$(docker image inspect -f '{{.Id}}' "$TAG" 2>/dev/null || true)
 # Without buildx, `docker build` is the legacy builder, which prints a deprecation notice: keep only real errors.
 if ! out=$(docker build -q --target prepublished --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$TAG" . 2>&1); then
   echo "$out" >&2
   exit 1
 fi
+# A rebuild moves the tag; drop the image it leaves behind (unless a container still uses it).
+if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$TAG")" ]; then docker rmi "$previous" >/dev/null 2>&1 || true; fi
 echo "image $TAG built in $((SECONDS - T2)) s ($(docker image inspect -f '{{.Size}}' "$TAG" | awk '{printf "%.0f MB", $1 / 1e6}'))"
