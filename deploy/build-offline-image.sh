@@ -68,6 +68,7 @@ else
 fi
 
 T1=$SECONDS
+mkdir -p deploy/publish/app deploy/publish/data
 find deploy/publish/app deploy/publish/data -mindepth 1 ! -name .gitkeep -delete # keep git's placeholders
 dotnet publish src/RaftNode/RaftNode.csproj -c Release -o deploy/publish/app -p:UseAppHost=false --nologo -v q
 dotnet publish deploy/healthcheck/HealthCheck.csproj -c Release -o deploy/publish/app/healthcheck -p:UseAppHost=false --nologo -v q
