@@ -79,6 +79,20 @@ public sealed partial class RaftMallClient
     public async Task<ClusterStatus> GetClusterStatusAsync(Uri? node = null, CancellationToken token = default) =>
         await ReadAsync<ClusterStatus>(await SendAsync(HttpMethod.Get, "/api/cluster", null, null, token, node).ConfigureAwait(false), token).ConfigureAwait(false);
 
+    /// <summary>One node's status within <paramref name="timeout"/>, no retries; null when it does not answer. For probes and tools.</summary>
+    public static async Task<ClusterStatus?> TryGetClusterStatusAsync(Uri node, TimeSpan timeout, CancellationToken token = default)
+    {
+        using var quick = new RaftMallClient(new RaftMallClientOptions { Endpoints = [node], AttemptTimeout = timeout, RetryBudget = TimeSpan.Zero });
+        try
+        {
+            return await quick.GetClusterStatusAsync(node, token).ConfigureAwait(false);
+        }
+        catch (RaftMallException)
+        {
+            return null;
+        }
+    }
+
     public async Task<StateHash> GetStateHashAsync(Uri node, ReadConsistency consistency = ReadConsistency.Local, CancellationToken token = default) =>
         await ReadAsync<StateHash>(await SendAsync(HttpMethod.Get, $"/api/cluster/state-hash?{Query(consistency)}", null, null, token, node).ConfigureAwait(false), token).ConfigureAwait(false);
 

@@ -5,18 +5,7 @@ namespace RaftMall.Verify;
 /// <summary>Quick looks at the cluster for the nemesis and the settle phase: who leads, has everyone applied everything.</summary>
 public sealed class Probe(IReadOnlyDictionary<string, Uri> nodes)
 {
-    public async Task<ClusterStatus?> StatusAsync(string node)
-    {
-        using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [nodes[node]], AttemptTimeout = TimeSpan.FromMilliseconds(500), RetryBudget = TimeSpan.Zero });
-        try
-        {
-            return await client.GetClusterStatusAsync(nodes[node]);
-        }
-        catch (RaftMallException)
-        {
-            return null;
-        }
-    }
+    public Task<ClusterStatus?> StatusAsync(string node) => RaftMallClient.TryGetClusterStatusAsync(nodes[node], TimeSpan.FromMilliseconds(500));
 
     public async Task<string?> LeaderAsync(IEnumerable<string>? among = null)
     {
