@@ -3,8 +3,8 @@ using System.Diagnostics;
 
 namespace RaftMall.Verify;
 
-/// <summary>One line of the fault timeline.</summary>
-public sealed record FaultEvent(double AtSeconds, string What);
+/// <summary>One line of the fault timeline: seconds into the run and the wall clock (UTC, as in the node logs).</summary>
+public sealed record FaultEvent(double AtSeconds, string AtUtc, string What);
 
 /// <summary>
 /// Injects one fault at a time on a schedule derived from the seed: kill -9 (then restart), SIGSTOP (then SIGCONT),
@@ -22,7 +22,8 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
 
     public IReadOnlyList<string> Enabled => [.. Verify.Nemeses.All.Where(n => options.Nemeses.Contains(n) && (n != Verify.Nemeses.Partition || network is not null))];
 
-    public void Note(string what) => _timeline.Enqueue(new FaultEvent(Math.Round(clock.Elapsed.TotalSeconds, 3), what));
+    public void Note(string what) =>
+        _timeline.Enqueue(new FaultEvent(Math.Round(clock.Elapsed.TotalSeconds, 3), DateTime.UtcNow.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture), what));
 
     public async Task RunAsync(CancellationToken stop)
     {

@@ -52,7 +52,15 @@ public static class VerifyCommand
             {
                 if (!ctx.Json) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
             }
-            var report = await new VerifyRunner(options, Log).RunAsync(token);
+            VerifyReport report;
+            try
+            {
+                report = await new VerifyRunner(options, Log).RunAsync(token);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new CliException(ExitCodes.Unavailable, $"verify could not run: {e.Message}");
+            }
             ctx.Output(report, () => Render(report));
             return report.Verdict == Verdict.Valid ? ExitCodes.Ok : ExitCodes.VerdictFailed;
         });
@@ -62,7 +70,7 @@ public static class VerifyCommand
     private static void Render(VerifyReport report)
     {
         AnsiConsole.MarkupLine("\n[bold]fault timeline[/]");
-        foreach (var e in report.Timeline) AnsiConsole.MarkupLine($"  [grey]{e.AtSeconds,7:F3} s[/] {Markup.Escape(e.What)}");
+        foreach (var e in report.Timeline) AnsiConsole.MarkupLine($"  [grey]{e.AtSeconds,7:F3} s  {e.AtUtc}[/] {Markup.Escape(e.What)}");
         var counts = new Table().Border(TableBorder.Rounded).AddColumns("operation:outcome", "count");
         foreach (var (kind, count) in report.OperationsByOutcome) counts.AddRow(kind, count.ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(counts);
