@@ -60,6 +60,4 @@ public static class ErrorCodes
         ErrorCode.AlreadyCancelled => "already_cancelled",
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, "unknown error code"),
     };
-
-    public static bool IsDefined(byte value) => Enum.IsDefined((ErrorCode)value);
 }

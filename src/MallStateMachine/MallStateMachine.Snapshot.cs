@@ -1,4 +1,3 @@
-using System.Text;
 using RaftMall.StateMachine.Codec;
 
 namespace RaftMall.StateMachine;
@@ -96,12 +95,12 @@ public sealed partial class MallStateMachine
         w.WriteUInt64(Fnv1a64.Hash(w.WrittenSpan));
     }
 
-    /// <summary>A 64-bit hash of the whole state (of its snapshot): equal on replicas that applied the same commands.</summary>
+    /// <summary>A 64-bit hash of the whole state: the snapshot's own checksum, equal on replicas that applied the same commands.</summary>
     public ulong StateHash()
     {
         var w = new ByteWriter(4096 + (_orders.Count * 48));
         WriteSnapshot(w);
-        return Fnv1a64.Hash(w.WrittenSpan);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(w.WrittenSpan[^8..]);
     }
 
     /// <summary>
@@ -210,6 +209,4 @@ public sealed partial class MallStateMachine
         Array.Sort(keys, StringComparer.Ordinal);
         return keys;
     }
-
-    internal static string Describe(ReadOnlySpan<byte> snapshot) => Encoding.ASCII.GetString(snapshot[..Math.Min(4, snapshot.Length)]);
 }

@@ -27,16 +27,4 @@ public sealed class ClusterView(IRaftCluster cluster, NodeSettings settings)
     public long Term => cluster.Term;
 
     public long CommitIndex => cluster.AuditTrail.LastCommittedEntryIndex;
-
-    /// <summary>Waits until some node is known to lead, at most <paramref name="timeout"/>; returns it or null.</summary>
-    public async Task<ClusterNode?> WaitForLeaderAsync(TimeSpan timeout, CancellationToken token)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (Leader is { } leader) return leader;
-            if (DateTime.UtcNow >= deadline) return null;
-            await Task.Delay(10, token).ConfigureAwait(false);
-        }
-    }
 }
