@@ -19,5 +19,6 @@ var root = new RootCommand("""
     DataCommands.Events(),
     DemoCommands.Build(),
     VerifyCommand.Build(),
+    RaftMall.Cli.Bench.BenchCommand.Build(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace RaftMall.Cli.Bench;
+
+/// <summary>
+/// A 3-member etcd on 127.0.0.1 (Debian's etcd-server), fsync on as always in etcd, with the heartbeat and election
+/// timeout given (etcd's defaults: 100 ms and 1000 ms).
+/// </summary>
+public sealed class EtcdCluster : BenchCluster
+{
+    public const int DefaultHeartbeatMs = 100;
+    public const int DefaultElectionMs = 1_000;
+
+    private readonly string _binary;
+    private readonly int _heartbeatMs;
+    private readonly int _electionMs;
+    private readonly (int Client, int Peer)[] _ports;
+    private readonly Process?[] _processes = new Process?[Members];
+    private readonly HttpClient _http = LoadGenerator.CreateHttpClient(4, TimeSpan.FromSeconds(2));
+
+    public EtcdCluster(string binary, int heartbeatMs, int electionMs) : base(ScratchDirectory("etcd"))
+    {
+        _binary = binary;
+        _heartbeatMs = heartbeatMs;
+        _electionMs = electionMs;
+        _ports = [.. Enumerable.Range(0, Members).Select(_ => (FreePort(), FreePort()))];
+    }
+
+    /// <summary>etcd from PATH or /usr/bin, or null (install it: apt-get install etcd-server).</summary>
+    public static string? FindBinary()
+    {
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/bin").Append("/usr/local/bin");
+        return path.Select(dir => Path.Combine(dir, "etcd")).FirstOrDefault(File.Exists);
+    }
+
+    public override string Name => $"etcd (heartbeat {_heartbeatMs} ms, election {_electionMs} ms)";
+
+    public override IReadOnlyList<Uri> ClientUrls => [.. _ports.Select(p => new Uri($"http://127.0.0.1:{p.Client}"))];
+
+    public override BenchTarget Target => new EtcdTarget(ClientUrls, () => [.. _processes.Where(p => p is { HasExited: false }).Select(p => p!.Id)]);
+
+    public override async Task StartAsync(CancellationToken token)
+    {
+        for (var i = 0; i < Members; i++) Launch(i, initial: true);
+        await WaitHealthyAsync(TimeSpan.FromSeconds(60), token);
+    }
+
+    public override async Task<int?> LeaderAsync(CancellationToken token)
+    {
+        for (var i = 0; i < Members; i++)
+        {
+            var status = await StatusAsync(i, token);
+            var self = status?["header"]?["member_id"]?.GetValue<string>();
+            if (self is not null && self == status?["leader"]?.GetValue<string>()) return i;
+        }
+        return null;
+    }
+
+    public override void Kill(int member)
+    {
+        var process = _processes[member];
+        if (process is null || process.HasExited) return;
+        process.Kill();
+        process.WaitForExit(5_000);
+    }
+
+    public override async Task RestartAsync(int member, CancellationToken token)
+    {
+        Launch(member, initial: false);
+        await WaitHealthyAsync(TimeSpan.FromSeconds(60), token);
+    }
+
+    protected override async Task<bool> AllAgreeAsync(CancellationToken token)
+    {
+        var leaders = new List<string?>();
+        for (var i = 0; i < Members; i++) leaders.Add((await StatusAsync(i, token))?["leader"]?.GetValue<string>());
+        return leaders.All(l => l is not null && l != "0" && l == leaders[0]);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        for (var i = 0; i < Members; i++) Kill(i);
+        foreach (var process in _processes) process?.Dispose();
+        _http.Dispose();
+        await Task.Yield();
+        if (Environment.GetEnvironmentVariable("RAFTMALL_BENCH_KEEP") is null) System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    private async Task<JsonNode?> StatusAsync(int member, CancellationToken token)
+    {
+        try
+        {
+            using var content = new StringContent("{}", Encoding.UTF8, "application/json");
+            using var response = await _http.PostAsync(new Uri(ClientUrls[member], "/v3/maintenance/status"), content, token);
+            return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync(token)) : null;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+        catch (TaskCanceledException) when (!token.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    private void Launch(int member, bool initial)
+    {
+        var names = Enumerable.Range(0, Members).Select(i => $"e{i + 1}").ToArray();
+        var cluster = string.Join(',', Enumerable.Range(0, Members).Select(i => $"{names[i]}=http://127.0.0.1:{_ports[i].Peer}"));
+        var (client, peer) = _ports[member];
+        var arguments = string.Create(CultureInfo.InvariantCulture,
+            $"--name {names[member]} --data-dir '{Path.Combine(Directory, names[member])}' " +
+            $"--listen-client-urls http://127.0.0.1:{client} --advertise-client-urls http://127.0.0.1:{client} " +
+            $"--listen-peer-urls http://127.0.0.1:{peer} --initial-advertise-peer-urls http://127.0.0.1:{peer} " +
+            $"--initial-cluster {cluster} --initial-cluster-state {(initial ? "new" : "existing")} --initial-cluster-token raftmall-bench " +
+            $"--heartbeat-interval {_heartbeatMs} --election-timeout {_electionMs} --logger zap");
+        var log = Path.Combine(Directory, $"{names[member]}.log");
+        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"exec '{_binary}' {arguments} >> '{log}' 2>&1 < /dev/null");
+        _processes[member]?.Dispose();
+        _processes[member] = Process.Start(info) ?? throw new BenchException($"could not start {_binary}");
+    }
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using RaftMall.Client;
+
+namespace RaftMall.Cli.Bench;
+
+/// <summary>RaftMall's HTTP API: kv-put is PUT /api/kv/{key}, kv-get a linearizable GET, orders POST /api/orders.</summary>
+public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall")
+{
+    /// <summary>Orders spread over this many skus (each stocked far beyond what a run can sell).</summary>
+    public const int SkuCount = 100;
+    private const int UserCount = 1_000;
+    private const long StockPerSku = 1_000_000_000_000;
+
+    public override bool Supports(BenchWorkload workload) => true;
+
+    public override async Task<Uri[]> ResolveEndpointsAsync(HttpClient http, CancellationToken token)
+    {
+        var nodes = cluster.Nodes.Select(n => n.Uri).ToArray();
+        foreach (var node in nodes)
+        {
+            var status = await RaftMallClient.TryGetClusterStatusAsync(node, TimeSpan.FromSeconds(2), token);
+            if (status?.LeaderId is not { } leaderId) continue;
+            var leader = cluster.Nodes.Find(n => n.Id == leaderId)?.Uri;
+            if (leader is not null) return [leader, .. nodes.Where(n => n != leader)];
+        }
+        throw new BenchException($"no RaftMall node of {cluster.SourcePath} knows a leader; start the cluster with `raftmall cluster up`");
+    }
+
+    public override async Task<long?> TermAsync(HttpClient http, CancellationToken token)
+    {
+        foreach (var node in cluster.Nodes)
+        {
+            if (await RaftMallClient.TryGetClusterStatusAsync(node.Uri, TimeSpan.FromSeconds(2), token) is { } status) return status.Term;
+        }
+        return null;
+    }
+
+    public override async Task PrepareAsync(HttpClient http, Uri endpoint, BenchWorkload workload, BenchSettings settings, CancellationToken token)
+    {
+        if (workload == BenchWorkload.Orders)
+        {
+            await ForEachKeyAsync(SkuCount, 16, async sku =>
+            {
+                using var request = Json(HttpMethod.Put, new Uri(endpoint, $"/api/stock/bench-{sku}"), $$"""{"available":{{StockPerSku}}}""");
+                await SendSetupAsync(http, request, token);
+            }, token);
+        }
+        else if (workload == BenchWorkload.KvGet)
+        {
+            // Reads need every key to exist; a marker records that this key space was filled already.
+            var marker = $"{settings.Keys}:{settings.ValueSize}";
+            using (var check = new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, "/api/kv/bench-preloaded")))
+            using (var response = await http.SendAsync(check, token))
+            {
+                if (response.IsSuccessStatusCode && (await response.Content.ReadAsStringAsync(token)).Contains($"\"{marker}\"", StringComparison.Ordinal)) return;
+            }
+            var value = BenchSettings.Value(settings.ValueSize);
+            await ForEachKeyAsync(settings.Keys, 64, async key =>
+            {
+                using var request = Request(endpoint, BenchWorkload.KvPut, key, value);
+                await SendSetupAsync(http, request, token);
+            }, token);
+            using var done = Json(HttpMethod.Put, new Uri(endpoint, "/api/kv/bench-preloaded"), $$"""{"value":"{{marker}}"}""");
+            await SendSetupAsync(http, done, token);
+        }
+    }
+
+    public override HttpRequestMessage Request(Uri endpoint, BenchWorkload workload, long key, string value) => workload switch
+    {
+        BenchWorkload.KvPut => Json(HttpMethod.Put, new Uri(endpoint, "/api/kv/bench-" + key.ToString(CultureInfo.InvariantCulture)), $$"""{"value":{{JsonString(value)}}}"""),
+        BenchWorkload.KvGet => new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, "/api/kv/bench-" + key.ToString(CultureInfo.InvariantCulture))),
+        BenchWorkload.Orders => Json(HttpMethod.Post, new Uri(endpoint, "/api/orders"),
+            $$"""{"userId":"bench-u{{key % UserCount}}","items":[{"sku":"bench-{{key % SkuCount}}","quantity":1}],"ttlSeconds":3600}"""),
+        _ => throw new ArgumentOutOfRangeException(nameof(workload)),
+    };
+
+    public override IReadOnlyList<int> ServerPids()
+    {
+        var local = new LocalCluster(cluster);
+        return [.. cluster.Nodes.Select(n => local.RunningPid(n.Id)).OfType<int>()];
+    }
+
+    private static async Task SendSetupAsync(HttpClient http, HttpRequestMessage request, CancellationToken token)
+    {
+        using var response = await http.SendAsync(request, token);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new BenchException($"setup {request.Method} {request.RequestUri} answered {(int)response.StatusCode}: {Shorten(await response.Content.ReadAsStringAsync(token))}");
+        }
+    }
+}
