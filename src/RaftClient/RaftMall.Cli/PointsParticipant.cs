@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text.Json;
+
+namespace RaftMall.Cli;
+
+/// <summary>
+/// The sample participant (samples/LoyaltyPoints) as a child process on a free 127.0.0.1 port with test control on,
+/// and a client for its API: accounts, effect counters, hold/fail/slow rules. Used by `raftmall demo txn`,
+/// `raftmall bench-txn` and the transaction tests. Disposing kills the process (its data directory stays).
+/// </summary>
+public sealed class PointsParticipant : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly string _dataDirectory;
+    private readonly string _logPath;
+    private readonly HttpClient _http;
+    private Process? _process;
+    private StreamWriter? _log;
+
+    private PointsParticipant(string name, string dataDirectory, int port)
+    {
+        Name = name;
+        _dataDirectory = dataDirectory;
+        _logPath = Path.Combine(dataDirectory, "points.log");
+        Url = new Uri($"http://127.0.0.1:{port}");
+        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 256 }) { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public string Name { get; }
+
+    public Uri Url { get; }
+
+    public string LogPath => _logPath;
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>The TCC endpoints of this participant, for a transaction's http branch.</summary>
+    public string TryUrl => new Uri(Url, "/tcc/try").ToString();
+
+    public string ConfirmUrl => new Uri(Url, "/tcc/confirm").ToString();
+
+    public string CancelUrl => new Uri(Url, "/tcc/cancel").ToString();
+
+    public static string Dll()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable("RAFTMALL_POINTS_DLL");
+        if (!string.IsNullOrEmpty(fromEnvironment)) return fromEnvironment;
+        var built = typeof(PointsParticipant).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "LoyaltyPointsDll").Value!;
+        return Path.GetFullPath(built);
+    }
+
+    /// <summary>Starts the service and waits until it answers.</summary>
+    public static async Task<PointsParticipant> StartAsync(string name, string dataDirectory, CancellationToken token)
+    {
+        var participant = new PointsParticipant(name, dataDirectory, FreePort());
+        try
+        {
+            await participant.RestartAsync(token);
+        }
+        catch
+        {
+            await participant.DisposeAsync();
+            throw;
+        }
+        return participant;
+    }
+
+    /// <summary>Starts the process again on the same port and data directory (after <see cref="Kill"/>) and waits until it answers.</summary>
+    public async Task RestartAsync(CancellationToken token)
+    {
+        if (IsRunning) return;
+        var dll = Dll();
+        if (!File.Exists(dll)) throw new CliException(ExitCodes.Usage, $"the sample participant is not built ({dll}); run `dotnet build samples/LoyaltyPoints -c Release` first");
+        Directory.CreateDirectory(_dataDirectory);
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { dll, "--urls", Url.ToString().TrimEnd('/'), "--data-dir", _dataDirectory, "--enable-test-control" }) info.ArgumentList.Add(arg);
+        var process = Process.Start(info) ?? throw new CliException(ExitCodes.Failure, "could not start the sample participant");
+        _log?.Dispose();
+        var log = _log = new StreamWriter(_logPath, append: true) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            if (process.HasExited) throw new CliException(ExitCodes.Failure, $"the sample participant {Name} exited at start; see {_logPath}");
+            try
+            {
+                using var probe = await _http.GetAsync(new Uri("/effects/probe", UriKind.Relative), token);
+                if (probe.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            if (DateTime.UtcNow > deadline) throw new CliException(ExitCodes.Failure, $"the sample participant {Name} did not answer within 30 s; see {_logPath}");
+            await Task.Delay(100, token);
+        }
+    }
+
+    /// <summary>kill -9: no flush, no goodbye (the journal is fsync'd per commit, so nothing acknowledged is lost).</summary>
+    public void Kill()
+    {
+        if (_process is not { HasExited: false } process) return;
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit(10_000);
+    }
+
+    public async Task<PointsAccount> SetAccountAsync(string account, long points, CancellationToken token = default)
+    {
+        using var response = await _http.PutAsJsonAsync(new Uri($"/accounts/{Uri.EscapeDataString(account)}", UriKind.Relative), new { points }, Json, token);
+        return await ReadAsync<PointsAccount>(response, token);
+    }
+
+    public async Task<PointsAccount> GetAccountAsync(string account, CancellationToken token = default)
+    {
+        using var response = await _http.GetAsync(new Uri($"/accounts/{Uri.EscapeDataString(account)}", UriKind.Relative), token);
+        return await ReadAsync<PointsAccount>(response, token);
+    }
+
+    /// <summary>Effects applied per gid (only gids with at least one effect or empty rollback appear).</summary>
+    public async Task<Dictionary<string, PointsEffects>> GetEffectsAsync(CancellationToken token = default)
+    {
+        using var response = await _http.GetAsync(new Uri("/effects", UriKind.Relative), token);
+        return await ReadAsync<Dictionary<string, PointsEffects>>(response, token);
+    }
+
+    /// <summary>Adds a test-control rule (action: hold, fail or slow) and returns its id.</summary>
+    public async Task<int> AddRuleAsync(string operation, string action, string? branch = null, string? gid = null, int delayMs = 0, CancellationToken token = default)
+    {
+        using var response = await _http.PostAsJsonAsync(new Uri("/test-control/rules", UriKind.Relative), new { operation, action, branch, gid, delayMs }, Json, token);
+        return (await ReadAsync<JsonElement>(response, token)).GetProperty("id").GetInt32();
+    }
+
+    public async Task RemoveRuleAsync(int id, CancellationToken token = default)
+    {
+        using var response = await _http.DeleteAsync(new Uri($"/test-control/rules/{id}", UriKind.Relative), token);
+    }
+
+    /// <summary>Removes every hold rule and lets the held calls proceed.</summary>
+    public async Task ReleaseAsync(CancellationToken token = default)
+    {
+        using var response = await _http.PostAsync(new Uri("/test-control/release", UriKind.Relative), null, token);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> calls have been held since start; false on timeout.</summary>
+    public async Task<bool> WaitHeldAsync(long count, TimeSpan timeout, CancellationToken token = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await _http.GetAsync(new Uri("/test-control", UriKind.Relative), token);
+            if ((await ReadAsync<JsonElement>(response, token)).GetProperty("heldTotal").GetInt64() >= count) return true;
+            await Task.Delay(20, token);
+        }
+        return false;
+    }
+
+    private async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken token)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new CliException(ExitCodes.Failure, $"participant {Name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(token)}");
+        }
+        return (await response.Content.ReadFromJsonAsync<T>(Json, token))!;
+    }
+
+    private static void Append(StreamWriter log, string? line)
+    {
+        if (line is null) return;
+        lock (log)
+        {
+            try { log.WriteLine(line); }
+            catch (ObjectDisposedException) { } // a last line after the participant was disposed
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        _log?.Dispose();
+        _http.Dispose();
+        await Task.CompletedTask;
+    }
+}
+
+/// <summary>An account of the sample participant.</summary>
+public sealed record PointsAccount(string Name, long Available, long Frozen, long Spent);
+
+/// <summary>How often each effect took place at the sample participant for one gid.</summary>
+public sealed record PointsEffects(int Tries, int Confirms, int Cancels, int EmptyRollbacks);
