@@ -40,25 +40,33 @@ public sealed record KvPut(string Key, string Value, long? ExpectedRevision) : M
 /// <summary>Deletes a key; with <see cref="ExpectedRevision"/> only if its revision matches.</summary>
 public sealed record KvDelete(string Key, long? ExpectedRevision) : MallCommand;
 
-/// <summary>A branch as declared when a transaction begins or a branch registers.</summary>
-/// <param name="Resource">What the branch is: an HTTP participant URL set or a built-in resource name. Opaque here.</param>
-/// <param name="Payload">Opaque data for the participant (JSON in practice).</param>
-public readonly record struct BranchSpec(string BranchId, string Resource, string Payload);
-
-/// <summary>Begins a global transaction with a timeout and its initial branches.</summary>
+/// <summary>
+/// Begins a global transaction with a timeout and its branches. Built-in branches (stock, order) are tried in this
+/// same entry; when one of them refuses, the transaction is decided abort here too.
+/// </summary>
 public sealed record BeginTransaction(string Gid, TransactionMode Mode, long TimeoutMs, BranchSpec[] Branches) : MallCommand;
 
 /// <summary>Adds a branch to an undecided transaction.</summary>
 public sealed record RegisterBranch(string Gid, BranchSpec Branch) : MallCommand;
 
-/// <summary>Records a branch's phase-1 vote (2PC prepare result, TCC try result, saga action result).</summary>
+/// <summary>Records one branch's phase-1 vote (2PC prepare result, TCC try result, saga action result).</summary>
 public sealed record RecordVote(string Gid, string BranchId, Vote Vote) : MallCommand;
 
-/// <summary>Decides commit or abort, exactly once. Commit needs a yes vote from every branch.</summary>
-public sealed record DecideTransaction(string Gid, Decision Decision, string Reason) : MallCommand;
+/// <summary>
+/// Decides commit or abort, exactly once, recording the phase-1 outcomes in <see cref="Votes"/> in the same entry.
+/// Commit needs a yes vote from every branch and a log time before the deadline (otherwise it becomes an abort for
+/// timeout). Built-in branches are confirmed or cancelled in this entry, after the decision.
+/// </summary>
+public sealed record DecideTransaction(string Gid, Decision Decision, string Reason, BranchVote[] Votes) : MallCommand
+{
+    public DecideTransaction(string gid, Decision decision, string reason) : this(gid, decision, reason, []) { }
+}
 
-/// <summary>Records a branch's phase-2 acknowledgement (confirm/commit or cancel/rollback done).</summary>
-public sealed record AcknowledgeBranch(string Gid, string BranchId) : MallCommand;
+/// <summary>Phase-2 acknowledgements and failed attempts of many branches of many transactions, in one entry.</summary>
+public sealed record RecordPhaseTwo(BranchProgress[] Items) : MallCommand;
+
+/// <summary>An operator's "retry now": clears the stuck flags of a decided transaction's outstanding branches.</summary>
+public sealed record RetryTransaction(string Gid) : MallCommand;
 
 /// <summary>A TCC barrier operation for (transaction, branch): idempotent, empty rollback, anti-hanging.</summary>
 public sealed record TccBarrier(string Gid, string BranchId, BarrierOperation Operation) : MallCommand;

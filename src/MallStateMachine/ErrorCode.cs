@@ -27,6 +27,8 @@ public enum ErrorCode : byte
     ConfirmWithoutTry = 22,
     AlreadyConfirmed = 23,
     AlreadyCancelled = 24,
+    PhaseMismatch = 25,
+    TransactionFinished = 26,
 }
 
 /// <summary>Wire names and HTTP-independent classification of <see cref="ErrorCode"/>.</summary>
@@ -58,6 +60,8 @@ public static class ErrorCodes
         ErrorCode.ConfirmWithoutTry => "confirm_without_try",
         ErrorCode.AlreadyConfirmed => "already_confirmed",
         ErrorCode.AlreadyCancelled => "already_cancelled",
+        ErrorCode.PhaseMismatch => "phase_mismatch",
+        ErrorCode.TransactionFinished => "transaction_finished",
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, "unknown error code"),
     };
 }

@@ -30,6 +30,18 @@ public static class MallLimits
     public const long MinTransactionTimeoutMs = 100;
     public const long MaxTransactionTimeoutMs = 24L * 3600 * 1000;
 
+    /// <summary>Longest participant URL, in characters.</summary>
+    public const int MaxUrlLength = 2048;
+
+    /// <summary>Longest per-call timeout a branch may ask for.</summary>
+    public const long MaxBranchTimeoutMs = 10L * 60 * 1000;
+
+    /// <summary>Longest recorded participant error, in characters (longer ones are cut by the node before proposing).</summary>
+    public const int MaxBranchErrorLength = 512;
+
+    /// <summary>Most phase-2 records in one <see cref="RecordPhaseTwo"/> entry.</summary>
+    public const int MaxPhaseTwoBatch = 4096;
+
     /// <summary>How long an idempotency key and its first answer are kept, in log time (api.md: at least 24 hours).</summary>
     public const long IdempotencyRetentionMs = 24L * 3600 * 1000;
 

@@ -23,6 +23,23 @@ public sealed partial class MallStateMachine
             if (bucket is null) continue;
             foreach (var item in order.Items) bucket[item.Sku] = bucket.GetValueOrDefault(item.Sku) + item.Quantity;
         }
+        // Stock branches of transactions hold stock too: locked from their try until the decision, sold after a commit.
+        var heldOrders = new HashSet<long>();
+        foreach (var txn in _transactions.Values)
+        {
+            foreach (var branch in txn.Branches)
+            {
+                if (branch.Vote != Vote.Yes) continue;
+                if (branch.Spec.Kind == BranchKind.Order && !txn.IsDecided) heldOrders.Add(branch.OrderId);
+                if (branch.Spec.Kind != BranchKind.Stock) continue;
+                var bucket = !txn.IsDecided ? lockedBySku : txn.Decision == Decision.Commit ? soldBySku : null;
+                if (bucket is null) continue;
+                var item = branch.Spec.Items[0];
+                bucket[item.Sku] = bucket.GetValueOrDefault(item.Sku) + item.Quantity;
+            }
+        }
+        Require(heldOrders.SetEquals(_heldOrders), "the held orders are exactly the pending orders of undecided order branches");
+        foreach (var id in heldOrders) Require(FindOrder(id) is { Status: OrderStatus.Pending }, "a held order is pending");
         foreach (var stock in _stock.Values)
         {
             Require(stock.Available >= 0 && stock.Locked >= 0 && stock.Sold >= 0, $"sku {stock.Sku}: no count is negative");
@@ -49,6 +66,12 @@ public sealed partial class MallStateMachine
             };
             Require(txn.Status == expected, $"transaction {txn.Gid}: status follows the decision and acknowledgements");
             if (txn.Decision == Decision.Commit) Require(Array.TrueForAll(txn.Branches, b => b.Vote == Vote.Yes), "commit only with every vote yes");
+            foreach (var branch in txn.Branches)
+            {
+                Require(txn.IsDecided || !branch.Acknowledged, $"transaction {txn.Gid}: no phase-2 acknowledgement before the decision");
+                Require(!branch.Stuck || (txn.IsDecided && !branch.Acknowledged), $"transaction {txn.Gid}: only an outstanding phase-2 branch is stuck");
+                Require(!branch.Spec.IsBuiltIn || !txn.IsDecided || branch.Acknowledged, $"transaction {txn.Gid}: built-in branches complete with the decision");
+            }
             if (txn.Decision == Decision.None)
             {
                 open++;

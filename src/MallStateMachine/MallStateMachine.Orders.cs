@@ -10,7 +10,6 @@ public sealed partial class MallStateMachine
     private readonly List<Order> _orders = []; // order id = index + 1: ids are dense and never reused
     private readonly Dictionary<string, List<long>> _orderIdsByUser = new(StringComparer.Ordinal);
     private readonly PriorityQueue<long, (long ExpiresAtMs, long OrderId)> _orderExpiry = new();
-    private readonly StockCounts[] _placeScratch = new StockCounts[MallLimits.MaxItemsPerOrder];
 
     private MallResult ApplySetStock(SetStock c)
     {
@@ -64,41 +63,44 @@ public sealed partial class MallStateMachine
             }
             if (token.IsUsed) return new Rejected(ErrorCode.TokenUsed, $"the submit token already placed order {token.UsedByOrderId}");
         }
-        var counts = _placeScratch; // apply is single-threaded: one scratch array avoids an allocation per order
-        for (var i = 0; i < c.Items.Length; i++)
+        foreach (var item in c.Items)
         {
-            var item = c.Items[i];
             if (!_stock.TryGetValue(item.Sku, out var stock)) return new Rejected(ErrorCode.UnknownSku, $"unknown sku {item.Sku}");
             if (stock.Available < item.Quantity)
             {
                 return new Rejected(ErrorCode.InsufficientStock, $"sku {item.Sku}: {stock.Available} available, {item.Quantity} requested");
             }
-            counts[i] = stock;
         }
 
+        if (token is not null) token.UsedByOrderId = _orders.Count + 1L;
+        return new OrderResult(PlaceChecked(c.UserId, c.Items, LogTimeMs + c.TtlMs));
+    }
+
+    /// <summary>Places a pending order whose items were checked (skus exist, enough available): locks their stock.</summary>
+    private Order PlaceChecked(string userId, OrderItem[] requested, long expiresAtMs)
+    {
         var orderId = _orders.Count + 1L;
-        var items = new OrderItem[c.Items.Length];
+        var items = new OrderItem[requested.Length];
         for (var i = 0; i < items.Length; i++)
         {
-            var quantity = c.Items[i].Quantity;
-            counts[i].Available -= quantity;
-            counts[i].Locked += quantity;
-            Require(counts[i].Available >= 0, "available stock is never negative");
-            items[i] = new OrderItem(counts[i].Sku, quantity); // share the sku string held by the stock table
+            var stock = _stock[requested[i].Sku];
+            stock.Available -= requested[i].Quantity;
+            stock.Locked += requested[i].Quantity;
+            Require(stock.Available >= 0, "available stock is never negative");
+            items[i] = new OrderItem(stock.Sku, requested[i].Quantity); // share the sku string held by the stock table
         }
-        if (token is not null) token.UsedByOrderId = orderId;
-
-        var order = new Order(orderId, c.UserId, OrderStatus.Pending, items, LogTimeMs, LogTimeMs + c.TtlMs, LogTimeMs);
+        var order = new Order(orderId, userId, OrderStatus.Pending, items, LogTimeMs, expiresAtMs, LogTimeMs);
         _orders.Add(order);
         IndexOrder(order);
-        _events.Append(LogTimeMs, EventKind.OrderPlaced, orderId, null, detail: c.UserId);
+        _events.Append(LogTimeMs, EventKind.OrderPlaced, orderId, null, detail: userId);
         foreach (var item in items) _events.Append(LogTimeMs, EventKind.StockLocked, orderId, null, item.Sku, item.Quantity);
-        return new OrderResult(order);
+        return order;
     }
 
     private MallResult ApplyPayOrder(PayOrder c)
     {
         if (FindOrder(c.OrderId) is not { } order) return OrderNotFound(c.OrderId);
+        if (_heldOrders.Contains(c.OrderId)) return HeldByTransaction(order);
         if (order.Status == OrderStatus.Pending && order.ExpiresAtMs <= LogTimeMs)
         {
             // Its deadline passed before the tick that would expire it: expire it now, as the tick would.
@@ -111,12 +113,15 @@ public sealed partial class MallStateMachine
     private MallResult ApplyCancelOrder(CancelOrder c)
     {
         if (FindOrder(c.OrderId) is not { } order) return OrderNotFound(c.OrderId);
+        if (_heldOrders.Contains(c.OrderId)) return HeldByTransaction(order);
         if (order.Status != OrderStatus.Pending) return NotPending(order);
         return new OrderResult(Close(order, OrderStatus.Cancelled));
     }
 
     private ExpireResult ApplyExpireDue()
     {
+        // Transactions first: an order branch's order expires at its transaction's deadline, and the abort cancels it.
+        var aborted = AbortOverdueTransactions();
         var expired = 0;
         while (_orderExpiry.TryPeek(out var orderId, out var due) && due.ExpiresAtMs <= LogTimeMs)
         {
@@ -133,7 +138,6 @@ public sealed partial class MallStateMachine
             _tokens.Remove(token.Token);
             forgotten++;
         }
-        var aborted = AbortOverdueTransactions();
         return new ExpireResult(expired, aborted, forgotten);
     }
 
@@ -184,6 +188,9 @@ public sealed partial class MallStateMachine
     private Order? FindOrder(long orderId) => orderId >= 1 && orderId <= _orders.Count ? _orders[(int)(orderId - 1)] : null;
 
     private static Rejected OrderNotFound(long orderId) => new(ErrorCode.OrderNotFound, $"no order {orderId}");
+
+    private static Rejected HeldByTransaction(Order order) =>
+        new(ErrorCode.OrderNotPending, $"order {order.OrderId} belongs to a transaction that is not decided yet; the transaction pays or cancels it");
 
     private static Rejected NotPending(Order order) =>
         new(ErrorCode.OrderNotPending, $"order {order.OrderId} is {OrderStatusNames.Name(order.Status)}, not pending");

@@ -7,7 +7,7 @@ namespace RaftMall.StateMachine;
 // so two replicas with the same history write byte-identical snapshots.
 public sealed partial class MallStateMachine
 {
-    public const byte SnapshotVersion = 1;
+    public const byte SnapshotVersion = 2; // 2: transaction branches with kinds, attempts, errors, stuck flags
     private static ReadOnlySpan<byte> SnapshotMagic => "RMSN"u8;
 
     public byte[] Snapshot()
@@ -177,7 +177,12 @@ public sealed partial class MallStateMachine
         {
             var txn = ResultCodec.ReadTransaction(ref r);
             _transactions.Add(txn.Gid, txn);
-            if (!txn.IsDecided) _openByDeadline.Add((txn.DeadlineMs, txn.Gid));
+            if (txn.IsDecided) continue;
+            _openByDeadline.Add((txn.DeadlineMs, txn.Gid));
+            foreach (var branch in txn.Branches)
+            {
+                if (branch.OrderId != 0) _heldOrders.Add(branch.OrderId);
+            }
         }
 
         for (var n = r.ReadCount(int.MaxValue); n > 0; n--)

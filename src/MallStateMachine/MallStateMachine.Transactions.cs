@@ -1,12 +1,12 @@
 namespace RaftMall.StateMachine;
 
-// Global transactions (2PC, TCC, saga): branches, votes, one final decision, phase-2 acknowledgements;
-// and the TCC barrier per (transaction, branch).
+// Global transactions (2PC, TCC, saga): branches, phase-1 votes, one final decision, phase-2 progress, timeouts.
+// The rules apply asserts: a decision is made once and never changes; commit needs every vote yes and a log time
+// before the deadline; phase-2 progress is accepted only after the decision and only for the decided direction.
 public sealed partial class MallStateMachine
 {
     private readonly Dictionary<string, GlobalTransaction> _transactions = new(StringComparer.Ordinal);
     private readonly SortedSet<(long DeadlineMs, string Gid)> _openByDeadline = new(DeadlineOrder.Instance);
-    private readonly Dictionary<(string Gid, string BranchId), BarrierState> _barriers = [];
 
     private MallResult ApplyBeginTransaction(BeginTransaction c)
     {
@@ -20,33 +20,44 @@ public sealed partial class MallStateMachine
         {
             return Invalid($"a transaction has at most {MallLimits.MaxBranchesPerTransaction} branches");
         }
-        var branches = new TransactionBranch[c.Branches.Length];
-        for (var i = 0; i < branches.Length; i++)
+        for (var i = 0; i < c.Branches.Length; i++)
         {
-            if (CheckBranch(c.Branches[i]) is { } branchError) return Invalid(branchError);
+            if (CheckBranch(c.Branches[i], c.Mode) is { } branchError) return Invalid(branchError);
             for (var j = 0; j < i; j++)
             {
-                if (string.Equals(branches[j].BranchId, c.Branches[i].BranchId, StringComparison.Ordinal))
+                if (string.Equals(c.Branches[j].BranchId, c.Branches[i].BranchId, StringComparison.Ordinal))
                 {
                     return Invalid($"branch {c.Branches[i].BranchId} appears twice");
                 }
             }
-            branches[i] = new TransactionBranch(c.Branches[i].BranchId, c.Branches[i].Resource, c.Branches[i].Payload, Vote.Pending, false);
         }
         if (_transactions.ContainsKey(c.Gid)) return new Rejected(ErrorCode.TransactionExists, $"transaction {c.Gid} exists");
 
-        var txn = new GlobalTransaction(c.Gid, c.Mode, TransactionStatus.Open, Decision.None, "", LogTimeMs, LogTimeMs + c.TimeoutMs, 0, branches);
+        var deadline = LogTimeMs + c.TimeoutMs;
+        _events.Append(LogTimeMs, EventKind.TransactionBegun, 0, c.Gid, detail: TransactionNames.Mode(c.Mode));
+        // Built-in branches are tried right here: their phase 1 is this entry.
+        var branches = new TransactionBranch[c.Branches.Length];
+        string? refusal = null;
+        for (var i = 0; i < branches.Length; i++)
+        {
+            branches[i] = TransactionBranch.New(c.Branches[i]);
+            if (!c.Branches[i].IsBuiltIn || refusal is not null) continue;
+            branches[i] = TryBuiltIn(c.Gid, deadline, branches[i]);
+            AppendVoted(c.Gid, branches[i]);
+            if (branches[i].Vote == Vote.No) refusal = $"branch {branches[i].BranchId} refused: {branches[i].LastError}";
+        }
+        var txn = new GlobalTransaction(c.Gid, c.Mode, TransactionStatus.Open, Decision.None, "", LogTimeMs, deadline, 0, branches);
         _transactions.Add(c.Gid, txn);
         _openByDeadline.Add((txn.DeadlineMs, txn.Gid));
-        _events.Append(LogTimeMs, EventKind.TransactionBegun, 0, c.Gid, detail: TransactionNames.Mode(c.Mode));
-        foreach (var branch in branches) _events.Append(LogTimeMs, EventKind.BranchRegistered, 0, c.Gid, detail: branch.BranchId);
+        if (refusal is not null) txn = Decide(txn, Decision.Abort, refusal);
         return new TransactionResult(txn);
     }
 
     private MallResult ApplyRegisterBranch(RegisterBranch c)
     {
         if (!_transactions.TryGetValue(c.Gid, out var txn)) return TransactionNotFound(c.Gid);
-        if (CheckBranch(c.Branch) is { } branchError) return Invalid(branchError);
+        if (CheckBranch(c.Branch, txn.Mode) is { } branchError) return Invalid(branchError);
+        if (c.Branch.IsBuiltIn) return Invalid("built-in branches (stock, order) are declared when the transaction begins");
         if (txn.IsDecided) return new Rejected(ErrorCode.TransactionDecided, $"transaction {c.Gid} is decided");
         if (txn.Branches.Length >= MallLimits.MaxBranchesPerTransaction)
         {
@@ -56,86 +67,66 @@ public sealed partial class MallStateMachine
         {
             return new Rejected(ErrorCode.BranchExists, $"branch {c.Branch.BranchId} exists");
         }
-        var branch = new TransactionBranch(c.Branch.BranchId, c.Branch.Resource, c.Branch.Payload, Vote.Pending, false);
-        txn = Store(txn with { Branches = [.. txn.Branches, branch] });
-        _events.Append(LogTimeMs, EventKind.BranchRegistered, 0, c.Gid, detail: branch.BranchId);
+        txn = Store(txn with { Branches = [.. txn.Branches, TransactionBranch.New(c.Branch)] });
+        _events.Append(LogTimeMs, EventKind.BranchRegistered, 0, c.Gid, detail: c.Branch.BranchId);
         return new TransactionResult(txn);
     }
 
-    private MallResult ApplyRecordVote(RecordVote c)
-    {
-        if (c.Vote is not (Vote.Yes or Vote.No)) return Invalid("a vote is yes or no");
-        if (!_transactions.TryGetValue(c.Gid, out var txn)) return TransactionNotFound(c.Gid);
-        var index = Array.FindIndex(txn.Branches, b => b.BranchId == c.BranchId);
-        if (index < 0) return new Rejected(ErrorCode.BranchNotFound, $"no branch {c.BranchId} in {c.Gid}");
-        var branch = txn.Branches[index];
-        if (branch.Vote == c.Vote) return new TransactionResult(txn); // a repeated vote: idempotent
-        if (branch.Vote != Vote.Pending) return new Rejected(ErrorCode.VoteFinal, $"branch {c.BranchId} already voted");
-        if (txn.IsDecided) return new Rejected(ErrorCode.TransactionDecided, $"transaction {c.Gid} is decided");
-        txn = Store(txn with { Branches = Replace(txn.Branches, index, branch with { Vote = c.Vote }) });
-        _events.Append(LogTimeMs, EventKind.BranchVoted, 0, c.Gid, detail: c.BranchId + (c.Vote == Vote.Yes ? ":yes" : ":no"));
-        return new TransactionResult(txn);
-    }
+    private MallResult ApplyRecordVote(RecordVote c) =>
+        ApplyDecide(new DecideTransaction(c.Gid, Decision.None, "", [new BranchVote(c.BranchId, c.Vote, false, 0, "")]));
 
+    /// <summary>Records phase-1 votes and, unless <see cref="Decision.None"/> is asked, the decision: all in one entry.</summary>
     private MallResult ApplyDecide(DecideTransaction c)
     {
-        if (c.Decision is not (Decision.Commit or Decision.Abort)) return Invalid("a decision is commit or abort");
+        if (!Enum.IsDefined(c.Decision)) return Invalid("a decision is commit or abort");
         if (c.Reason is null || c.Reason.Length > MallLimits.MaxReasonLength) return Invalid($"reason is at most {MallLimits.MaxReasonLength} characters");
+        if (c.Votes is null || c.Votes.Length > MallLimits.MaxBranchesPerTransaction) return Invalid("too many votes");
         if (!_transactions.TryGetValue(c.Gid, out var txn)) return TransactionNotFound(c.Gid);
-        if (txn.Decision == c.Decision) return new TransactionResult(txn); // deciding the same again: idempotent
-        if (txn.IsDecided)
+        if (c.Decision != Decision.None && txn.Decision == c.Decision) return new TransactionResult(txn); // the same again: idempotent
+        if (txn.IsDecided && c.Decision != Decision.None)
         {
             return new Rejected(ErrorCode.DecisionFinal, $"transaction {c.Gid} was decided {DecisionName(txn.Decision)}; a decision never changes");
         }
-        if (c.Decision == Decision.Commit && Array.Exists(txn.Branches, b => b.Vote != Vote.Yes))
+
+        // Check everything before changing anything: a rejected decision records no vote either.
+        var branches = (TransactionBranch[])txn.Branches.Clone();
+        var changed = new List<int>(c.Votes.Length);
+        foreach (var vote in c.Votes)
+        {
+            if (vote.Vote is not (Vote.Yes or Vote.No)) return Invalid("a vote is yes or no");
+            if (vote.Error is null || vote.Error.Length > MallLimits.MaxBranchErrorLength || vote.Attempts < 0) return Invalid("a vote's error or attempts are out of range");
+            var index = Array.FindIndex(branches, b => b.BranchId == vote.BranchId);
+            if (index < 0) return new Rejected(ErrorCode.BranchNotFound, $"no branch {vote.BranchId} in {c.Gid}");
+            var branch = branches[index];
+            if (branch.Spec.IsBuiltIn) return Invalid($"branch {vote.BranchId} is built in; the state machine records its vote");
+            if (branch.Vote == vote.Vote) continue; // a repeated vote: idempotent
+            if (branch.Vote != Vote.Pending) return new Rejected(ErrorCode.VoteFinal, $"branch {vote.BranchId} already voted");
+            if (txn.IsDecided) return new Rejected(ErrorCode.TransactionDecided, $"transaction {c.Gid} is decided");
+            branches[index] = branch with { Vote = vote.Vote, Refused = vote.Vote == Vote.No && vote.Refused, Attempts = vote.Attempts, LastError = vote.Error };
+            changed.Add(index);
+        }
+        if (c.Decision == Decision.Commit && Array.Exists(branches, b => b.Vote != Vote.Yes))
         {
             return new Rejected(ErrorCode.VotesMissing, "commit needs a yes vote from every branch");
         }
-        return new TransactionResult(Decide(txn, c.Decision, c.Reason));
+
+        foreach (var index in changed) AppendVoted(c.Gid, branches[index]);
+        txn = Store(txn with { Branches = branches });
+        if (c.Decision == Decision.None) return new TransactionResult(txn);
+        // A commit that arrives after the deadline is too late: the transaction times out instead, as the tick would.
+        var late = c.Decision == Decision.Commit && LogTimeMs >= txn.DeadlineMs;
+        return new TransactionResult(Decide(txn, late ? Decision.Abort : c.Decision, late ? "timeout" : c.Reason));
     }
 
-    private MallResult ApplyAcknowledge(AcknowledgeBranch c)
+    private MallResult ApplyRetry(RetryTransaction c)
     {
         if (!_transactions.TryGetValue(c.Gid, out var txn)) return TransactionNotFound(c.Gid);
-        var index = Array.FindIndex(txn.Branches, b => b.BranchId == c.BranchId);
-        if (index < 0) return new Rejected(ErrorCode.BranchNotFound, $"no branch {c.BranchId} in {c.Gid}");
-        if (!txn.IsDecided) return new Rejected(ErrorCode.TransactionNotDecided, $"transaction {c.Gid} is not decided yet");
-        if (txn.Branches[index].Acknowledged) return new TransactionResult(txn);
-        var branches = Replace(txn.Branches, index, txn.Branches[index] with { Acknowledged = true });
-        _events.Append(LogTimeMs, EventKind.BranchAcknowledged, 0, c.Gid, detail: c.BranchId);
-        var finished = Array.TrueForAll(branches, b => b.Acknowledged);
-        var status = finished ? (txn.Decision == Decision.Commit ? TransactionStatus.Committed : TransactionStatus.Aborted) : txn.Status;
-        txn = Store(txn with { Branches = branches, Status = status });
-        if (finished) _events.Append(LogTimeMs, EventKind.TransactionFinished, 0, c.Gid, detail: TransactionNames.Status(status));
+        if (!txn.IsDecided) return new Rejected(ErrorCode.TransactionNotDecided, $"transaction {c.Gid} is in phase 1; there is nothing to retry yet");
+        if (txn.IsFinished) return new Rejected(ErrorCode.TransactionFinished, $"transaction {c.Gid} is {TransactionNames.Status(txn.Status)}");
+        var branches = Array.ConvertAll(txn.Branches, b => b.Stuck ? b with { Stuck = false } : b);
+        txn = Store(txn with { Branches = branches });
+        _events.Append(LogTimeMs, EventKind.TransactionRetried, 0, c.Gid);
         return new TransactionResult(txn);
-    }
-
-    private MallResult ApplyBarrier(TccBarrier c)
-    {
-        if (Validation.CheckId(c.Gid, "gid") is { } gidError) return Invalid(gidError);
-        if (Validation.CheckId(c.BranchId, "branchId") is { } branchError) return Invalid(branchError);
-        var key = (c.Gid, c.BranchId);
-        var known = _barriers.TryGetValue(key, out var state);
-        (BarrierState next, bool effective, Rejected? refusal) = c.Operation switch
-        {
-            BarrierOperation.Try when !known => (BarrierState.Tried, true, null),
-            BarrierOperation.Try when state is BarrierState.Cancelled or BarrierState.EmptyRollback =>
-                (state, false, new Rejected(ErrorCode.TryAfterCancel, "this branch was cancelled; a late try is refused")),
-            BarrierOperation.Try => (state, false, null), // repeated try, or try after confirm: nothing to do again
-            BarrierOperation.Confirm when !known => (state, false, new Rejected(ErrorCode.ConfirmWithoutTry, "confirm before any try")),
-            BarrierOperation.Confirm when state == BarrierState.Tried => (BarrierState.Confirmed, true, null),
-            BarrierOperation.Confirm when state == BarrierState.Confirmed => (state, false, null),
-            BarrierOperation.Confirm => (state, false, new Rejected(ErrorCode.AlreadyCancelled, "this branch was cancelled")),
-            BarrierOperation.Cancel when !known => (BarrierState.EmptyRollback, false, null), // empty rollback
-            BarrierOperation.Cancel when state == BarrierState.Tried => (BarrierState.Cancelled, true, null),
-            BarrierOperation.Cancel when state == BarrierState.Confirmed =>
-                (state, false, new Rejected(ErrorCode.AlreadyConfirmed, "this branch was confirmed")),
-            BarrierOperation.Cancel => (state, false, null),
-            _ => (state, false, Invalid("unknown barrier operation")),
-        };
-        if (refusal is not null) return refusal;
-        _barriers[key] = next;
-        return new BarrierResult(c.Gid, c.BranchId, next, effective);
     }
 
     private int AbortOverdueTransactions()
@@ -150,18 +141,39 @@ public sealed partial class MallStateMachine
         return aborted;
     }
 
+    /// <summary>
+    /// Makes the decision, then (in the same entry, after it) completes what needs no participant call: built-in
+    /// branches are confirmed or cancelled, saga steps need nothing on commit, a refused saga step nothing on abort.
+    /// </summary>
     private GlobalTransaction Decide(GlobalTransaction txn, Decision decision, string reason)
     {
         Require(!txn.IsDecided, "a decision is made once and never changes");
-        var finished = txn.Branches.Length == 0;
-        var status = decision == Decision.Commit
-            ? finished ? TransactionStatus.Committed : TransactionStatus.Committing
-            : finished ? TransactionStatus.Aborted : TransactionStatus.Aborting;
+        Require(decision != Decision.Commit || Array.TrueForAll(txn.Branches, b => b.Vote == Vote.Yes), "commit only with every vote yes");
         _openByDeadline.Remove((txn.DeadlineMs, txn.Gid));
-        var decided = Store(txn with { Decision = decision, DecisionReason = reason, DecidedAtMs = LogTimeMs, Status = status });
-        _events.Append(LogTimeMs, EventKind.TransactionDecided, 0, txn.Gid, detail: DecisionName(decision));
-        if (finished) _events.Append(LogTimeMs, EventKind.TransactionFinished, 0, txn.Gid, detail: TransactionNames.Status(status));
-        return decided;
+        txn = Store(txn with { Decision = decision, DecisionReason = reason, DecidedAtMs = LogTimeMs, Status = decision == Decision.Commit ? TransactionStatus.Committing : TransactionStatus.Aborting });
+        _events.Append(LogTimeMs, EventKind.TransactionDecided, 0, txn.Gid, detail: DecisionName(decision) + ": " + reason);
+
+        var branches = (TransactionBranch[])txn.Branches.Clone();
+        for (var i = 0; i < branches.Length; i++)
+        {
+            var branch = branches[i];
+            var noCall = branch.Spec.IsBuiltIn
+                || (decision == Decision.Commit && txn.Mode == TransactionMode.Saga)
+                || (decision == Decision.Abort && !TransactionNames.NeedsAbortCall(txn.Mode, branch));
+            if (branch.Spec.IsBuiltIn) CompleteBuiltIn(txn.Gid, branch, decision);
+            // Phase 2 counts its own attempts; the phase-1 error stays until phase 2 records one.
+            branches[i] = noCall ? branch with { Acknowledged = true } : branch with { Attempts = 0 };
+            if (noCall) _events.Append(LogTimeMs, EventKind.BranchAcknowledged, 0, txn.Gid, detail: branch.BranchId);
+        }
+        return FinishIfDone(Store(txn with { Branches = branches }));
+    }
+
+    private GlobalTransaction FinishIfDone(GlobalTransaction txn)
+    {
+        if (txn.IsFinished || !txn.IsDecided || !Array.TrueForAll(txn.Branches, b => b.Acknowledged)) return txn;
+        txn = Store(txn with { Status = txn.Decision == Decision.Commit ? TransactionStatus.Committed : TransactionStatus.Aborted });
+        _events.Append(LogTimeMs, EventKind.TransactionFinished, 0, txn.Gid, detail: TransactionNames.Status(txn.Status));
+        return txn;
     }
 
     private GlobalTransaction Store(GlobalTransaction txn)
@@ -174,23 +186,8 @@ public sealed partial class MallStateMachine
         return txn;
     }
 
-    private static string? CheckBranch(BranchSpec branch)
-    {
-        if (Validation.CheckId(branch.BranchId, "branchId") is { } idError) return idError;
-        if (branch.Resource is null || branch.Resource.Length > MallLimits.MaxBranchPayloadLength) return "branch resource is required and bounded";
-        if (branch.Payload is null || branch.Payload.Length > MallLimits.MaxBranchPayloadLength)
-        {
-            return $"branch payload is at most {MallLimits.MaxBranchPayloadLength} characters";
-        }
-        return null;
-    }
-
-    private static TransactionBranch[] Replace(TransactionBranch[] branches, int index, TransactionBranch branch)
-    {
-        var copy = (TransactionBranch[])branches.Clone();
-        copy[index] = branch;
-        return copy;
-    }
+    private void AppendVoted(string gid, TransactionBranch branch) =>
+        _events.Append(LogTimeMs, EventKind.BranchVoted, 0, gid, detail: branch.BranchId + (branch.Vote == Vote.Yes ? ":yes" : ":no"));
 
     private static Rejected TransactionNotFound(string gid) => new(ErrorCode.TransactionNotFound, $"no transaction {gid}");
 

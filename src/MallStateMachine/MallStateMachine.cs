@@ -68,7 +68,8 @@ public sealed partial class MallStateMachine
         RegisterBranch c => ApplyRegisterBranch(c),
         RecordVote c => ApplyRecordVote(c),
         DecideTransaction c => ApplyDecide(c),
-        AcknowledgeBranch c => ApplyAcknowledge(c),
+        RecordPhaseTwo c => ApplyPhaseTwo(c),
+        RetryTransaction c => ApplyRetry(c),
         TccBarrier c => ApplyBarrier(c),
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };

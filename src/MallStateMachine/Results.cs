@@ -29,3 +29,6 @@ public sealed record TransactionResult(GlobalTransaction Transaction) : MallResu
 
 /// <param name="Effective">True when the participant should perform the action now (first try, first confirm, cancel of a real try).</param>
 public sealed record BarrierResult(string Gid, string BranchId, BarrierState State, bool Effective) : MallResult;
+
+/// <summary>What one phase-2 record did: branches acknowledged, failures recorded, transactions finished.</summary>
+public sealed record PhaseTwoResult(int Acknowledged, int Failed, int Finished) : MallResult;

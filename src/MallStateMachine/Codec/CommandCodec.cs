@@ -6,7 +6,7 @@ namespace RaftMall.StateMachine.Codec;
 /// </summary>
 public static class CommandCodec
 {
-    public const byte Version = 1;
+    public const byte Version = 2; // 2: branch kinds, decisions with votes, batched phase-2 records, retry
 
     private const int MaxIdBytes = MallLimits.MaxIdLength * 4;
     private const int MaxTextBytes = MallLimits.MaxEncodedCommandBytes;
@@ -25,8 +25,9 @@ public static class CommandCodec
         RegisterBranch = 10,
         RecordVote = 11,
         DecideTransaction = 12,
-        AcknowledgeBranch = 13,
+        RecordPhaseTwo = 13,
         TccBarrier = 14,
+        RetryTransaction = 15,
     }
 
     public static byte[] Encode(MallCommand command)
@@ -74,8 +75,9 @@ public static class CommandCodec
             Tag.BeginTransaction => new BeginTransaction(reader.ReadString(MaxIdBytes), reader.ReadEnum<TransactionMode>(), reader.ReadVarInt(), ReadBranches(ref reader)),
             Tag.RegisterBranch => new RegisterBranch(reader.ReadString(MaxIdBytes), ReadBranch(ref reader)),
             Tag.RecordVote => new RecordVote(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadEnum<Vote>()),
-            Tag.DecideTransaction => new DecideTransaction(reader.ReadString(MaxIdBytes), reader.ReadEnum<Decision>(), reader.ReadString(MaxTextBytes)),
-            Tag.AcknowledgeBranch => new AcknowledgeBranch(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes)),
+            Tag.DecideTransaction => new DecideTransaction(reader.ReadString(MaxIdBytes), reader.ReadEnum<Decision>(), reader.ReadString(MaxTextBytes), ReadVotes(ref reader)),
+            Tag.RecordPhaseTwo => new RecordPhaseTwo(ReadProgress(ref reader)),
+            Tag.RetryTransaction => new RetryTransaction(reader.ReadString(MaxIdBytes)),
             Tag.TccBarrier => new TccBarrier(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadEnum<BarrierOperation>()),
             _ => throw new MallCodecException($"unknown command tag {tag}"),
         };
@@ -110,8 +112,9 @@ public static class CommandCodec
         RegisterBranch => Tag.RegisterBranch,
         RecordVote => Tag.RecordVote,
         DecideTransaction => Tag.DecideTransaction,
-        AcknowledgeBranch => Tag.AcknowledgeBranch,
+        RecordPhaseTwo => Tag.RecordPhaseTwo,
         TccBarrier => Tag.TccBarrier,
+        RetryTransaction => Tag.RetryTransaction,
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
 
@@ -174,10 +177,31 @@ public static class CommandCodec
                 writer.WriteString(c.Gid);
                 writer.WriteByte((byte)c.Decision);
                 writer.WriteString(c.Reason);
+                writer.WriteVarUInt((ulong)c.Votes.Length);
+                foreach (var vote in c.Votes)
+                {
+                    writer.WriteString(vote.BranchId);
+                    writer.WriteByte((byte)vote.Vote);
+                    writer.WriteBool(vote.Refused);
+                    writer.WriteVarInt(vote.Attempts);
+                    writer.WriteString(vote.Error);
+                }
                 break;
-            case AcknowledgeBranch c:
+            case RecordPhaseTwo c:
+                writer.WriteVarUInt((ulong)c.Items.Length);
+                foreach (var item in c.Items)
+                {
+                    writer.WriteString(item.Gid);
+                    writer.WriteString(item.BranchId);
+                    writer.WriteByte((byte)item.Phase);
+                    writer.WriteBool(item.Done);
+                    writer.WriteVarInt(item.Attempts);
+                    writer.WriteString(item.Error);
+                    writer.WriteBool(item.Stuck);
+                }
+                break;
+            case RetryTransaction c:
                 writer.WriteString(c.Gid);
-                writer.WriteString(c.BranchId);
                 break;
             case TccBarrier c:
                 writer.WriteString(c.Gid);
@@ -199,7 +223,7 @@ public static class CommandCodec
         }
     }
 
-    private static OrderItem[] ReadItems(ref SpanReader reader)
+    internal static OrderItem[] ReadItems(ref SpanReader reader)
     {
         // Decoding allows more items than an order may have, so that apply (not the codec) gives the clear refusal.
         var items = new OrderItem[reader.ReadCount(MallLimits.MaxItemsPerOrder * 4)];
@@ -207,15 +231,47 @@ public static class CommandCodec
         return items;
     }
 
-    private static void WriteBranch(ByteWriter writer, BranchSpec branch)
+    internal static void WriteBranch(ByteWriter writer, BranchSpec branch)
     {
         writer.WriteString(branch.BranchId);
-        writer.WriteString(branch.Resource);
+        writer.WriteByte((byte)branch.Kind);
+        writer.WriteVarUInt((ulong)branch.Urls.Length);
+        foreach (var url in branch.Urls) writer.WriteString(url);
         writer.WriteString(branch.Payload);
+        writer.WriteVarInt(branch.TimeoutMs);
+        writer.WriteString(branch.UserId);
+        WriteItems(writer, branch.Items);
     }
 
-    private static BranchSpec ReadBranch(ref SpanReader reader) =>
-        new(reader.ReadString(MaxIdBytes), reader.ReadString(MaxTextBytes), reader.ReadString(MaxTextBytes));
+    internal static BranchSpec ReadBranch(ref SpanReader reader)
+    {
+        var id = reader.ReadString(MaxIdBytes);
+        var kind = reader.ReadEnum<BranchKind>();
+        var urls = new string[reader.ReadCount(3)];
+        for (var i = 0; i < urls.Length; i++) urls[i] = reader.ReadString(MallLimits.MaxUrlLength * 4);
+        return new BranchSpec(id, kind, urls, reader.ReadString(MaxTextBytes), reader.ReadVarInt(), reader.ReadString(MaxIdBytes), ReadItems(ref reader));
+    }
+
+    private static BranchVote[] ReadVotes(ref SpanReader reader)
+    {
+        var votes = new BranchVote[reader.ReadCount(MallLimits.MaxBranchesPerTransaction * 4)];
+        for (var i = 0; i < votes.Length; i++)
+        {
+            votes[i] = new BranchVote(reader.ReadString(MaxIdBytes), reader.ReadEnum<Vote>(), reader.ReadBool(), reader.ReadInt32(), reader.ReadString(MaxTextBytes));
+        }
+        return votes;
+    }
+
+    private static BranchProgress[] ReadProgress(ref SpanReader reader)
+    {
+        var items = new BranchProgress[reader.ReadCount(MallLimits.MaxPhaseTwoBatch)];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = new BranchProgress(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadEnum<Decision>(), reader.ReadBool(),
+                reader.ReadInt32(), reader.ReadString(MaxTextBytes), reader.ReadBool());
+        }
+        return items;
+    }
 
     private static BranchSpec[] ReadBranches(ref SpanReader reader)
     {

@@ -17,6 +17,7 @@ internal static class ResultCodec
         KvDeleted = 7,
         Transaction = 8,
         Barrier = 9,
+        PhaseTwo = 10,
     }
 
     public static void Write(ByteWriter w, MallResult result)
@@ -72,6 +73,12 @@ internal static class ResultCodec
                 w.WriteByte((byte)r.State);
                 w.WriteBool(r.Effective);
                 break;
+            case PhaseTwoResult r:
+                w.WriteByte((byte)Tag.PhaseTwo);
+                w.WriteVarInt(r.Acknowledged);
+                w.WriteVarInt(r.Failed);
+                w.WriteVarInt(r.Finished);
+                break;
             default:
                 throw new ArgumentException($"unknown result type {result.GetType().Name}", nameof(result));
         }
@@ -88,6 +95,7 @@ internal static class ResultCodec
         Tag.KvDeleted => new KvDeleted(r.ReadString(MaxTextBytes), r.ReadVarInt()),
         Tag.Transaction => new TransactionResult(ReadTransaction(ref r)),
         Tag.Barrier => new BarrierResult(r.ReadString(MaxIdBytes), r.ReadString(MaxIdBytes), r.ReadEnum<BarrierState>(), r.ReadBool()),
+        Tag.PhaseTwo => new PhaseTwoResult(r.ReadInt32(), r.ReadInt32(), r.ReadInt32()),
         var tag => throw new MallCodecException($"unknown result tag {tag}"),
     };
 
@@ -133,11 +141,14 @@ internal static class ResultCodec
         w.WriteVarUInt((ulong)txn.Branches.Length);
         foreach (var b in txn.Branches)
         {
-            w.WriteString(b.BranchId);
-            w.WriteString(b.Resource);
-            w.WriteString(b.Payload);
+            CommandCodec.WriteBranch(w, b.Spec);
             w.WriteByte((byte)b.Vote);
+            w.WriteBool(b.Refused);
             w.WriteBool(b.Acknowledged);
+            w.WriteVarInt(b.Attempts);
+            w.WriteString(b.LastError);
+            w.WriteBool(b.Stuck);
+            w.WriteVarInt(b.OrderId);
         }
     }
 
@@ -154,7 +165,8 @@ internal static class ResultCodec
         var branches = new TransactionBranch[r.ReadCount(MallLimits.MaxBranchesPerTransaction)];
         for (var i = 0; i < branches.Length; i++)
         {
-            branches[i] = new TransactionBranch(r.ReadString(MaxIdBytes), r.ReadString(MaxTextBytes), r.ReadString(MaxTextBytes), r.ReadEnum<Vote>(), r.ReadBool());
+            branches[i] = new TransactionBranch(CommandCodec.ReadBranch(ref r), r.ReadEnum<Vote>(), r.ReadBool(), r.ReadBool(), r.ReadInt32(),
+                r.ReadString(MaxTextBytes), r.ReadBool(), r.ReadVarInt());
         }
         return new GlobalTransaction(gid, mode, status, decision, reason, beganAtMs, deadlineMs, decidedAtMs, branches);
     }

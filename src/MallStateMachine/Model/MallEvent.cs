@@ -16,6 +16,9 @@ public enum EventKind : byte
     TransactionDecided = 12,
     BranchAcknowledged = 13,
     TransactionFinished = 14,
+    BranchFailed = 15,
+    BranchStuck = 16,
+    TransactionRetried = 17,
 }
 
 /// <summary>
@@ -50,6 +53,9 @@ public static class EventKindNames
         EventKind.TransactionDecided => "transactionDecided",
         EventKind.BranchAcknowledged => "branchAcknowledged",
         EventKind.TransactionFinished => "transactionFinished",
+        EventKind.BranchFailed => "branchFailed",
+        EventKind.BranchStuck => "branchStuck",
+        EventKind.TransactionRetried => "transactionRetried",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }

@@ -17,12 +17,19 @@ public static class CodecSamples
         new KvPut("k", "", null),
         new KvDelete("k", 0),
         new KvDelete("k", null),
-        new BeginTransaction("g-1", TransactionMode.Saga, 5_000, [new BranchSpec("b1", "http://127.0.0.1:9000/points", "{\"points\":10}"), new BranchSpec("b2", "stock:apple", "")]),
+        new BeginTransaction("g-1", TransactionMode.Saga, 5_000,
+        [
+            BranchSpec.Http("b1", "http://127.0.0.1:9000/points/act", "", "http://127.0.0.1:9000/points/undo", "{\"points\":10}", 2_000),
+            BranchSpec.Stock("b2", "apple", 3),
+            BranchSpec.Order("b3", "alice", [new OrderItem("apple", 1), new OrderItem("pear", 2)]),
+        ]),
         new BeginTransaction("g-2", TransactionMode.TwoPhase, 100, []),
-        new RegisterBranch("g-1", new BranchSpec("b3", "r", "{}")),
+        new RegisterBranch("g-1", BranchSpec.Http("b4", "http://p/try", "http://p/confirm", "http://p/cancel")),
         new RecordVote("g-1", "b1", Vote.No),
         new DecideTransaction("g-1", Decision.Abort, "timeout"),
-        new AcknowledgeBranch("g-1", "b1"),
+        new DecideTransaction("g-1", Decision.Commit, "all yes", [new BranchVote("b1", Vote.Yes, false, 1, ""), new BranchVote("b4", Vote.No, true, 3, "409 no points")]),
+        new RecordPhaseTwo([new BranchProgress("g-1", "b1", Decision.Commit, true, 1, "", false), new BranchProgress("g-2", "x", Decision.Abort, false, 7, "503", true)]),
+        new RetryTransaction("g-1") { IdempotencyKey = "retry-1" },
         new TccBarrier("g-1", "b1", BarrierOperation.Cancel),
     ];
 }

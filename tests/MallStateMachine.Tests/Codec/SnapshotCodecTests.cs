@@ -30,7 +30,7 @@ public class SnapshotCodecTests
             if (i % 50 == 0) state.Apply(new KvPut($"key/{i}", $"value-{i}", null) { TimeMs = time });
             if (i % 200 == 0)
             {
-                state.Apply(new BeginTransaction($"g{i}", TransactionMode.Tcc, 60_000, [new BranchSpec("b1", "stock", "{}")]) { TimeMs = time });
+                state.Apply(new BeginTransaction($"g{i}", TransactionMode.Tcc, 60_000, [BranchSpec.Http("b1", "http://p/try", "http://p/confirm", "http://p/cancel"), BranchSpec.Stock("s1", "apple", 1)]) { TimeMs = time });
                 state.Apply(new TccBarrier($"g{i}", "b1", BarrierOperation.Try) { TimeMs = time });
             }
             if (i % 1000 == 0) state.Apply(new ExpireDue { TimeMs = time });
@@ -83,7 +83,7 @@ public class SnapshotCodecTests
         badMagic[0] = (byte)'X';
         Assert.Contains("magic", Assert.Throws<MallCodecException>(() => MallStateMachine.Restore(badMagic)).Message, StringComparison.Ordinal);
         var badVersion = (byte[])snapshot.Clone();
-        badVersion[4] = 2;
+        badVersion[4] = 1; // the previous version: its transaction records have another shape
         Assert.Contains("version", Assert.Throws<MallCodecException>(() => MallStateMachine.Restore(badVersion)).Message, StringComparison.Ordinal);
     }
 }

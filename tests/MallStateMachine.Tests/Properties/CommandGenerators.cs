@@ -74,18 +74,43 @@ public static class CommandGenerators
             from mode in Gen.Elements(TransactionMode.Tcc, TransactionMode.TwoPhase, TransactionMode.Saga)
             from timeout in Gen.Choose(100, 3_000)
             from branches in Gen.SubListOf(Branches)
-            select (MallCommand)new BeginTransaction(g, mode, timeout, [.. branches.Select(b => new BranchSpec(b, "http://p/" + b, "{}"))])),
-        (1, from g in Gen.Elements(Gids) from b in Gen.Elements(Branches) select (MallCommand)new RegisterBranch(g, new BranchSpec(b, "r", "{}"))),
+            from sku in Gen.Elements(Skus)
+            from qty in Gen.Choose(1, 4)
+            from builtIn in Gen.Elements(0, 1, 2)
+            select (MallCommand)new BeginTransaction(g, mode, timeout, [.. branches.Select(b => Http(b, mode)), .. BuiltIns(builtIn, sku, qty)])),
+        (1, from g in Gen.Elements(Gids) from b in Gen.Elements(Branches) select (MallCommand)new RegisterBranch(g, Http(b, TransactionMode.Tcc))),
         (3, from g in Gen.Elements(Gids)
             from b in Gen.Elements(Branches)
             from v in Gen.Elements(Vote.Yes, Vote.Yes, Vote.No)
             select (MallCommand)new RecordVote(g, b, v)),
-        (3, from g in Gen.Elements(Gids) from d in Gen.Elements(Decision.Commit, Decision.Abort) select (MallCommand)new DecideTransaction(g, d, "gen")),
-        (2, from g in Gen.Elements(Gids) from b in Gen.Elements(Branches) select (MallCommand)new AcknowledgeBranch(g, b)),
+        (3, from g in Gen.Elements(Gids)
+            from d in Gen.Elements(Decision.Commit, Decision.Abort)
+            from votes in Gen.SubListOf(Branches)
+            from v in Gen.Elements(Vote.Yes, Vote.Yes, Vote.No)
+            select (MallCommand)new DecideTransaction(g, d, "gen", [.. votes.Select(b => new BranchVote(b, v, v == Vote.No, 1, ""))])),
+        (3, from items in Gen.NonEmptyListOf(
+                from g in Gen.Elements(Gids)
+                from b in Gen.Elements(Branches)
+                from phase in Gen.Elements(Decision.Commit, Decision.Abort)
+                from done in Gen.Elements(true, true, false)
+                from attempts in Gen.Choose(1, 6)
+                select new BranchProgress(g, b, phase, done, attempts, done ? "" : "503", attempts > 4))
+            select (MallCommand)new RecordPhaseTwo([.. items.Take(4)])),
+        (1, Gen.Elements(Gids).Select(g => (MallCommand)new RetryTransaction(g))),
         (4, from g in Gen.Elements(Gids)
             from b in Gen.Elements(Branches)
             from op in Gen.Elements(BarrierOperation.Try, BarrierOperation.Confirm, BarrierOperation.Cancel)
             select (MallCommand)new TccBarrier(g, b, op)));
+
+    private static BranchSpec Http(string branchId, TransactionMode mode) =>
+        BranchSpec.Http(branchId, "http://p/" + branchId + "/1", mode == TransactionMode.Saga ? "" : "http://p/" + branchId + "/2", "http://p/" + branchId + "/3");
+
+    private static BranchSpec[] BuiltIns(int which, string sku, int quantity) => which switch
+    {
+        1 => [BranchSpec.Stock("s", sku, quantity)],
+        2 => [BranchSpec.Order("o", "u1", [new OrderItem(sku, quantity)])],
+        _ => [],
+    };
 
     // Shrink by dropping chunks, then single commands: the smallest failing history is what a reader wants.
     private static IEnumerable<CommandSequence> Shrink(CommandSequence sequence)

@@ -73,12 +73,14 @@ public sealed class ScenarioRunner
         "expire" => new ExpireDue(),
         "put" => new KvPut(w[1], w[2], Option(w, "if")),
         "del" => new KvDelete(w[1], Option(w, "if")),
-        "begin" => new BeginTransaction(w[1], Mode(w[2]), Long(w[3]),
-            w.Length > 4 ? [.. w[4].Split(',').Select(b => new BranchSpec(b, "test", "{}"))] : []),
-        "register" => new RegisterBranch(w[1], new BranchSpec(w[2], "test", "{}")),
+        "begin" => new BeginTransaction(w[1], Mode(w[2]), Long(w[3]), w.Length > 4 ? [.. w[4].Split(',').Select(b => Branch(b, Mode(w[2])))] : []),
+        "register" => new RegisterBranch(w[1], Branch(w[2], TransactionMode.Tcc)),
         "vote" => new RecordVote(w[1], w[2], w[3] == "yes" ? Vote.Yes : Vote.No),
-        "decide" => new DecideTransaction(w[1], w[2] == "commit" ? Decision.Commit : Decision.Abort, w.Length > 3 ? w[3] : "test"),
-        "ack" => new AcknowledgeBranch(w[1], w[2]),
+        "decide" => new DecideTransaction(w[1], Decide(w[2]), w.Length > 3 && !w[3].StartsWith("votes=", StringComparison.Ordinal) ? w[3] : "test",
+            w.FirstOrDefault(x => x.StartsWith("votes=", StringComparison.Ordinal)) is { } votes ? [.. votes[6..].Split(',').Select(VoteOf)] : []),
+        "ack" => new RecordPhaseTwo([.. w[2..].Select(p => Progress(p, Decide(w[1]), done: true, 1, "", stuck: false))]),
+        "fail" => new RecordPhaseTwo([Progress(w[2], Decide(w[1]), done: false, (int)Long(w[3]), w[^1], stuck: w.Contains("stuck"))]),
+        "retry" => new RetryTransaction(w[1]),
         "barrier" => new TccBarrier(w[2], w[3], w[1] switch
         {
             "try" => BarrierOperation.Try,
@@ -124,6 +126,7 @@ public sealed class ScenarioRunner
         KvResult r => $"kv {r.Entry.Key}={r.Entry.Value} rev={r.Entry.Revision}",
         KvDeleted r => $"deleted {r.Key} rev={r.Revision}",
         TransactionResult r => FormatTransaction(r.Transaction),
+        PhaseTwoResult r => $"phase2 acked={r.Acknowledged} failed={r.Failed} finished={r.Finished}",
         BarrierResult r => $"barrier {r.Gid}/{r.BranchId} {r.State} {(r.Effective ? "effective" : "noop")}",
         _ => throw new FormatException(result.GetType().Name),
     };
@@ -134,7 +137,9 @@ public sealed class ScenarioRunner
         if (t.IsDecided) text.Append(CultureInfo.InvariantCulture, $" {MallStateMachine.DecisionName(t.Decision)}({t.DecisionReason})");
         foreach (var b in t.Branches)
         {
-            text.Append(CultureInfo.InvariantCulture, $" {b.BranchId}={b.Vote.ToString().ToLowerInvariant()}{(b.Acknowledged ? "+ack" : "")}");
+            text.Append(CultureInfo.InvariantCulture, $" {b.BranchId}={TransactionNames.BranchState(t, b)}");
+            if (b.Attempts > 0) text.Append(CultureInfo.InvariantCulture, $"#{b.Attempts}");
+            if (b.Stuck) text.Append("!stuck");
         }
         return text.ToString();
     }
@@ -150,6 +155,44 @@ public sealed class ScenarioRunner
 
     private static OrderItem[] Items(string text) =>
         [.. text.Split(',').Select(pair => pair.Split(':')).Select(p => new OrderItem(p[0], int.Parse(p[1], CultureInfo.InvariantCulture)))];
+
+    // b1 is an http branch; s1=stock:apple:2 a stock branch; o1=order:alice:apple:1+pear:2 an order branch.
+    private static BranchSpec Branch(string text, TransactionMode mode)
+    {
+        var parts = text.Split('=', 2);
+        if (parts.Length == 1)
+        {
+            return BranchSpec.Http(text, $"http://p/{text}/1", mode == TransactionMode.Saga ? "" : $"http://p/{text}/2", $"http://p/{text}/3");
+        }
+        var spec = parts[1].Split(':', 3);
+        return spec[0] switch
+        {
+            "stock" => BranchSpec.Stock(parts[0], spec[1], int.Parse(spec[2], CultureInfo.InvariantCulture)),
+            "order" => BranchSpec.Order(parts[0], spec[1], Items(spec[2].Replace('+', ','))),
+            _ => throw new FormatException($"unknown branch kind {spec[0]}"),
+        };
+    }
+
+    // b1:yes, b2:no (unknown outcome), b3:no! (a definite refusal)
+    private static BranchVote VoteOf(string text)
+    {
+        var parts = text.Split(':');
+        return new BranchVote(parts[0], parts[1] == "yes" ? Vote.Yes : Vote.No, parts[1] == "no!", 1, parts[1] == "yes" ? "" : "refused");
+    }
+
+    private static BranchProgress Progress(string gidSlashBranch, Decision phase, bool done, int attempts, string error, bool stuck)
+    {
+        var parts = gidSlashBranch.Split('/');
+        return new BranchProgress(parts[0], parts[1], phase, done, attempts, error, stuck);
+    }
+
+    private static Decision Decide(string text) => text switch
+    {
+        "commit" => Decision.Commit,
+        "abort" => Decision.Abort,
+        "none" => Decision.None,
+        _ => throw new FormatException($"unknown decision {text}"),
+    };
 
     private static long? Option(string[] words, string name)
     {
