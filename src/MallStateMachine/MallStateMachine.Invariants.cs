@@ -78,6 +78,8 @@ public sealed partial class MallStateMachine
                 Require(_openByDeadline.Contains((txn.DeadlineMs, txn.Gid)), "every open transaction has a deadline entry");
             }
         }
+        Require(_unfinished.Count == _transactions.Values.Count(t => !t.IsFinished) && _unfinished.All(g => !_transactions[g].IsFinished),
+            "the unfinished index holds exactly the unfinished transactions");
         Require(open == _openByDeadline.Count, "the deadline index holds only open transactions");
         Require(_idempotency.Count == _idempotencyByAge.Count, "idempotency index and age queue agree");
         Require(_events.Count <= _events.RetainedEvents, "the outbox stays within its bound");

@@ -53,18 +53,30 @@ public sealed partial class MallStateMachine
 
     public GlobalTransaction? GetTransaction(string gid) => _transactions.TryGetValue(gid, out var txn) ? txn : null;
 
-    /// <summary>Transactions ordered by gid (ordinal), after <paramref name="afterGid"/>, filtered by status.</summary>
-    public List<GlobalTransaction> ListTransactions(TransactionStatus? status, string? afterGid, int limit)
+    /// <summary>Transactions ordered by gid (ordinal), after <paramref name="afterGid"/>, filtered by status and stuck branches.</summary>
+    public List<GlobalTransaction> ListTransactions(TransactionStatus? status, string? afterGid, int limit, bool stuckOnly = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var matches = new List<GlobalTransaction>();
-        foreach (var txn in _transactions.Values)
+        // Stuck and unfinished transactions are few: scan only those when the filter allows it.
+        IEnumerable<string> gids = stuckOnly || status is TransactionStatus.Open or TransactionStatus.Committing or TransactionStatus.Aborting
+            ? _unfinished
+            : _transactions.Keys;
+        foreach (var gid in gids)
         {
-            if ((status is null || txn.Status == status) && (afterGid is null || string.CompareOrdinal(txn.Gid, afterGid) > 0)) matches.Add(txn);
+            var txn = _transactions[gid];
+            if ((status is null || txn.Status == status) && (afterGid is null || string.CompareOrdinal(txn.Gid, afterGid) > 0)
+                && (!stuckOnly || Array.Exists(txn.Branches, b => b.Stuck)))
+            {
+                matches.Add(txn);
+            }
         }
         matches.Sort((a, b) => string.CompareOrdinal(a.Gid, b.Gid));
         return matches.Count > limit ? matches.GetRange(0, limit) : matches;
     }
+
+    /// <summary>Ids of every transaction not finished yet (undecided, or decided with phase 2 outstanding): what a new leader resumes.</summary>
+    public List<string> UnfinishedTransactionIds() => [.. _unfinished];
 
     public BarrierState? GetBarrier(string gid, string branchId) => _barriers.TryGetValue((gid, branchId), out var s) ? s : null;
 

@@ -176,7 +176,8 @@ public sealed partial class MallStateMachine
         for (var n = r.ReadCount(int.MaxValue); n > 0; n--)
         {
             var txn = ResultCodec.ReadTransaction(ref r);
-            _transactions.Add(txn.Gid, txn);
+            if (_transactions.ContainsKey(txn.Gid)) throw new MallCodecException($"transaction {txn.Gid} appears twice");
+            Store(txn);
             if (txn.IsDecided) continue;
             _openByDeadline.Add((txn.DeadlineMs, txn.Gid));
             foreach (var branch in txn.Branches)

@@ -7,30 +7,36 @@ public sealed partial class MallStateMachine
 {
     private readonly Dictionary<string, GlobalTransaction> _transactions = new(StringComparer.Ordinal);
     private readonly SortedSet<(long DeadlineMs, string Gid)> _openByDeadline = new(DeadlineOrder.Instance);
+    private readonly HashSet<string> _unfinished = new(StringComparer.Ordinal); // derived: rebuilt by Store on restore
 
-    private MallResult ApplyBeginTransaction(BeginTransaction c)
+    /// <summary>What is wrong with the shape of <paramref name="c"/> (the node checks before proposing), or null.</summary>
+    public static string? CheckBegin(BeginTransaction c)
     {
-        if (Validation.CheckId(c.Gid, "gid") is { } gidError) return Invalid(gidError);
-        if (!Enum.IsDefined(c.Mode)) return Invalid("unknown transaction mode");
+        ArgumentNullException.ThrowIfNull(c);
+        if (Validation.CheckId(c.Gid, "gid") is { } gidError) return gidError;
+        if (!Enum.IsDefined(c.Mode)) return "unknown transaction mode";
         if (c.TimeoutMs < MallLimits.MinTransactionTimeoutMs || c.TimeoutMs > MallLimits.MaxTransactionTimeoutMs)
         {
-            return Invalid($"timeout must be between {MallLimits.MinTransactionTimeoutMs} ms and {MallLimits.MaxTransactionTimeoutMs} ms");
+            return $"timeout must be between {MallLimits.MinTransactionTimeoutMs} ms and {MallLimits.MaxTransactionTimeoutMs} ms";
         }
         if (c.Branches is null || c.Branches.Length > MallLimits.MaxBranchesPerTransaction)
         {
-            return Invalid($"a transaction has at most {MallLimits.MaxBranchesPerTransaction} branches");
+            return $"a transaction has at most {MallLimits.MaxBranchesPerTransaction} branches";
         }
         for (var i = 0; i < c.Branches.Length; i++)
         {
-            if (CheckBranch(c.Branches[i], c.Mode) is { } branchError) return Invalid(branchError);
+            if (CheckBranch(c.Branches[i], c.Mode) is { } branchError) return branchError;
             for (var j = 0; j < i; j++)
             {
-                if (string.Equals(c.Branches[j].BranchId, c.Branches[i].BranchId, StringComparison.Ordinal))
-                {
-                    return Invalid($"branch {c.Branches[i].BranchId} appears twice");
-                }
+                if (string.Equals(c.Branches[j].BranchId, c.Branches[i].BranchId, StringComparison.Ordinal)) return $"branch {c.Branches[i].BranchId} appears twice";
             }
         }
+        return null;
+    }
+
+    private MallResult ApplyBeginTransaction(BeginTransaction c)
+    {
+        if (CheckBegin(c) is { } invalid) return Invalid(invalid);
         if (_transactions.ContainsKey(c.Gid)) return new Rejected(ErrorCode.TransactionExists, $"transaction {c.Gid} exists");
 
         var deadline = LogTimeMs + c.TimeoutMs;
@@ -47,7 +53,7 @@ public sealed partial class MallStateMachine
             if (branches[i].Vote == Vote.No) refusal = $"branch {branches[i].BranchId} refused: {branches[i].LastError}";
         }
         var txn = new GlobalTransaction(c.Gid, c.Mode, TransactionStatus.Open, Decision.None, "", LogTimeMs, deadline, 0, branches);
-        _transactions.Add(c.Gid, txn);
+        Store(txn);
         _openByDeadline.Add((txn.DeadlineMs, txn.Gid));
         if (refusal is not null) txn = Decide(txn, Decision.Abort, refusal);
         return new TransactionResult(txn);
@@ -183,6 +189,8 @@ public sealed partial class MallStateMachine
             Require(previous.Decision == txn.Decision, "a decision never flips");
         }
         _transactions[txn.Gid] = txn;
+        if (txn.IsFinished) _unfinished.Remove(txn.Gid);
+        else _unfinished.Add(txn.Gid);
         return txn;
     }
 

@@ -56,6 +56,7 @@ services.AddSingleton<ClusterView>();
 services.AddSingleton<Proposer>();
 services.AddSingleton<Gateway>();
 services.AddHostedService<ExpiryDriver>();
+TransactionServices.Add(services, settings);
 services.AddHttpClient(LeaderForwarding.ClientName, c => c.Timeout = TimeSpan.FromMilliseconds(settings.Cluster.LeaderWaitMs + settings.Cluster.WriteTimeoutMs + 1_000));
 services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.TryAdd("code", c.ProblemDetails.Status == 500 ? "internal" : "error"));
 services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
@@ -82,7 +83,7 @@ app.UseExceptionHandler();
 app.UseMiddleware<RequestLimits>();
 app.UseMiddleware<LeaderForwarding>();
 app.MapOpenApi();
-app.MapStock().MapOrders().MapKv().MapEvents().MapClusterStatus();
+app.MapStock().MapOrders().MapKv().MapEvents().MapClusterStatus().MapTransactions();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
 

@@ -40,6 +40,20 @@ public sealed class ClusterFile
     /// <summary>How often the leader looks for due orders, tokens and transactions.</summary>
     public int ExpiryTickMs { get; set; } = 250;
 
+    /// <summary>Transaction coordinator: default timeout of one participant call (a branch may set its own).</summary>
+    public int TxnCallTimeoutMs { get; set; } = 5_000;
+
+    /// <summary>Transaction coordinator: first and largest wait between retries of a participant call (doubling in between).</summary>
+    public int TxnRetryInitialMs { get; set; } = 100;
+
+    public int TxnRetryMaxMs { get; set; } = 10_000;
+
+    /// <summary>Transaction coordinator: a phase-2 branch that failed this many attempts is marked stuck (and still retried).</summary>
+    public int TxnStuckAfterAttempts { get; set; } = 10;
+
+    /// <summary>Transaction coordinator: most calls in flight to one participant (host:port), so a slow one cannot take every slot.</summary>
+    public int TxnMaxCallsPerParticipant { get; set; } = 64;
+
     public List<ClusterNode> Nodes { get; set; } = [];
 
     /// <summary>The absolute path of the file this was read from (empty when built in code).</summary>
@@ -97,6 +111,10 @@ public sealed class ClusterFile
         if (SnapshotIntervalEntries < 10) problems.Add("snapshotIntervalEntries must be at least 10");
         if (LogChunkSizeMiB is < 1 or > 1024) problems.Add("logChunkSizeMiB must be between 1 and 1024");
         if (LeaderWaitMs < 0 || WriteTimeoutMs < 100 || ExpiryTickMs < 10) problems.Add("leaderWaitMs, writeTimeoutMs and expiryTickMs must be sensible (>= 0, >= 100, >= 10)");
+        if (TxnCallTimeoutMs < 10 || TxnRetryInitialMs < 1 || TxnRetryMaxMs < TxnRetryInitialMs || TxnStuckAfterAttempts < 1 || TxnMaxCallsPerParticipant < 1)
+        {
+            problems.Add("txnCallTimeoutMs (>= 10), txnRetryInitialMs (>= 1) <= txnRetryMaxMs, txnStuckAfterAttempts (>= 1) and txnMaxCallsPerParticipant (>= 1) must be sensible");
+        }
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var addresses = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var node in Nodes)

@@ -43,6 +43,9 @@ public sealed partial class MallStateHost : SimpleStateMachine
     /// <summary>Completes when the next event is appended to the outbox.</summary>
     public Task EventsChanged => Volatile.Read(ref _eventsChanged).Task;
 
+    /// <summary>Raised after each applied command, outside the state lock, on the applying thread: handlers must be quick.</summary>
+    public event Action<MallCommand>? CommandApplied;
+
     /// <summary>Runs a read against the state; reads never see a half-applied command.</summary>
     public T Read<T>(Func<MallStateMachine, T> read)
     {
@@ -91,6 +94,7 @@ public sealed partial class MallStateHost : SimpleStateMachine
             proposal.AppliedIndex = entry.Index;
         }
         if (newEvents) Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
+        CommandApplied?.Invoke(command);
 
         if (++_appliedSinceSnapshot < _snapshotIntervalEntries) return ValueTask.FromResult(false);
         _appliedSinceSnapshot = 0;

@@ -1,0 +1,284 @@
+using System.Collections.Concurrent;
+using RaftMall.Node.Consensus;
+using RaftMall.StateMachine;
+
+namespace RaftMall.Node.Drivers;
+
+/// <summary>
+/// The transaction coordinator, on the leader only. Phase 1 calls every HTTP branch (TCC try / 2PC prepare in
+/// parallel, saga actions in order); the decision and the phase-1 outcomes are committed in one log entry before any
+/// phase-2 call; phase 2 calls confirm/commit or cancel/rollback (saga: compensations in reverse order) and retries
+/// each branch with capped exponential backoff until it acknowledges, recording acknowledgements in batched entries.
+/// Every node runs the loop; whoever leads drives. A new leader resumes every unfinished transaction from the log,
+/// re-sending the idempotent try/prepare of undecided ones: an election does not abort anything, only a deadline does.
+/// </summary>
+public sealed partial class TransactionDriver(
+    ClusterView view, MallStateHost state, Proposer proposer, ParticipantCaller caller, PhaseTwoRecorder recorder,
+    NodeSettings settings, TimeProvider time, ILogger<TransactionDriver> logger) : BackgroundService
+{
+    /// <summary>How often the leader looks for unfinished transactions that nobody drives (a new leader's first look resumes its predecessor's).</summary>
+    public const int ScanIntervalMs = 500;
+
+    private readonly ConcurrentDictionary<string, Run> _runs = new(StringComparer.Ordinal);
+    private CancellationToken _stopping;
+
+    /// <summary>Starts driving <paramref name="gid"/> now when this node leads (the begin endpoint calls it; the scan would find it too).</summary>
+    public void Start(string gid)
+    {
+        if (view.IsReadyLeader) StartRun(gid, view.Raft.LeadershipToken);
+    }
+
+    /// <summary>An operator's retry: the transaction's waiting branches are called again now, their backoff reset.</summary>
+    public void Retry(string gid)
+    {
+        if (_runs.TryGetValue(gid, out var run)) run.WakeUp();
+        else Start(gid);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        var resumedFor = CancellationToken.None;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(ScanIntervalMs), time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            if (!view.IsReadyLeader) continue;
+            var leadership = view.Raft.LeadershipToken;
+            try
+            {
+                if (leadership != resumedFor)
+                {
+                    // Apply everything the previous leaders committed before deciding what is unfinished.
+                    await view.Raft.ApplyReadBarrierAsync(DotNext.Net.Cluster.Consensus.Raft.ReadBarrierType.Strong, leadership).ConfigureAwait(false);
+                    resumedFor = leadership;
+                    var unfinished = state.Read(s => s.UnfinishedTransactionIds());
+                    if (unfinished.Count > 0) LogResuming(unfinished.Count, view.Term);
+                }
+                foreach (var gid in state.Read(s => s.UnfinishedTransactionIds())) StartRun(gid, leadership);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogScanFailed(e.Message);
+            }
+        }
+    }
+
+    private void StartRun(string gid, CancellationToken leadership)
+    {
+        if (leadership.IsCancellationRequested || _stopping.IsCancellationRequested) return;
+        var run = new Run(gid, CancellationTokenSource.CreateLinkedTokenSource(leadership, _stopping));
+        if (!_runs.TryAdd(gid, run))
+        {
+            run.Dispose();
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await DriveAsync(run).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (run.Token.IsCancellationRequested)
+            {
+                // leadership moved or the node stops: the next leader resumes from the log
+            }
+            catch (Exception e)
+            {
+                LogRunFailed(gid, e.Message); // the next scan starts it again
+            }
+            finally
+            {
+                _runs.TryRemove(new KeyValuePair<string, Run>(gid, run));
+                run.Dispose();
+            }
+        }, CancellationToken.None); // the run watches its own token
+    }
+
+    private async Task DriveAsync(Run run)
+    {
+        while (true)
+        {
+            run.Token.ThrowIfCancellationRequested();
+            var txn = state.Read(s => s.GetTransaction(run.Gid));
+            if (txn is null || txn.IsFinished) return;
+            if (txn.IsDecided)
+            {
+                await PhaseTwoAsync(txn, run).ConfigureAwait(false);
+                continue; // re-read: finished, or a record did not commit and is done again
+            }
+            var decision = await PhaseOneAsync(txn, run).ConfigureAwait(false);
+            var outcome = await proposer.ProposeAsync(decision, run.Token).ConfigureAwait(false);
+            switch (outcome)
+            {
+                case ProposeOutcome.NotLeader:
+                    return;
+                case ProposeOutcome.Applied { Result: Rejected { Code: not ErrorCode.DecisionFinal } rejected }:
+                    LogDecisionRejected(run.Gid, rejected.CodeName, rejected.Detail);
+                    await Task.Delay(TimeSpan.FromMilliseconds(settings.Cluster.TxnRetryMaxMs), time, run.Token).ConfigureAwait(false);
+                    break;
+                case ProposeOutcome.Unknown:
+                    await Task.Delay(TimeSpan.FromMilliseconds(settings.Cluster.TxnRetryInitialMs), time, run.Token).ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Runs phase 1 and returns the decision to propose, with every outcome learned.</summary>
+    private async Task<DecideTransaction> PhaseOneAsync(GlobalTransaction txn, Run run)
+    {
+        var votes = new List<BranchVote>();
+        using var phase = CancellationTokenSource.CreateLinkedTokenSource(run.Token);
+        var remaining = DateTimeOffset.FromUnixTimeMilliseconds(txn.DeadlineMs) - time.GetUtcNow();
+        phase.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        if (!Array.Exists(txn.Branches, b => b.Vote == Vote.No))
+        {
+            var pending = Array.FindAll(txn.Branches, b => b.Vote == Vote.Pending);
+            if (txn.Mode == TransactionMode.Saga)
+            {
+                foreach (var branch in pending) // actions in order; the first that fails ends phase 1
+                {
+                    if (await TryBranchAsync(txn, branch, phase) is not { } vote) break;
+                    votes.Add(vote);
+                    if (vote.Vote == Vote.No) break;
+                }
+            }
+            else
+            {
+                var results = await Task.WhenAll(pending.Select(b => TryBranchAsync(txn, b, phase))).ConfigureAwait(false);
+                votes.AddRange(results.Where(v => v is not null).Select(v => v!.Value));
+            }
+        }
+        run.Token.ThrowIfCancellationRequested(); // leadership lost: decide nothing, the next leader resumes phase 1
+
+        var yes = votes.Where(v => v.Vote == Vote.Yes).Select(v => v.BranchId).ToHashSet(StringComparer.Ordinal);
+        if (Array.TrueForAll(txn.Branches, b => b.Vote == Vote.Yes || yes.Contains(b.BranchId)))
+        {
+            return new DecideTransaction(txn.Gid, Decision.Commit, "every branch succeeded", [.. votes]);
+        }
+        var no = votes.FirstOrDefault(v => v.Vote == Vote.No);
+        var firstNo = Array.Find(txn.Branches, b => b.Vote == Vote.No);
+        var reason = no.BranchId is not null ? $"branch {no.BranchId}: {no.Error}"
+            : firstNo is not null ? $"branch {firstNo.BranchId}: {firstNo.LastError}"
+            : "timeout";
+        return new DecideTransaction(txn.Gid, Decision.Abort, Clip(reason, MallLimits.MaxReasonLength), [.. votes]);
+    }
+
+    /// <summary>
+    /// Calls a branch's try/prepare/action until it answers yes or a definite no, or the deadline passes (a no with
+    /// an unknown outcome). Null when phase 1 ended early because another branch said no.
+    /// </summary>
+    private async Task<BranchVote?> TryBranchAsync(GlobalTransaction txn, TransactionBranch branch, CancellationTokenSource phase)
+    {
+        var deadline = DateTimeOffset.FromUnixTimeMilliseconds(txn.DeadlineMs);
+        var backoff = settings.Cluster.TxnRetryInitialMs;
+        var lastError = "";
+        for (var attempt = 1; ; attempt++)
+        {
+            var remaining = deadline - time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero || phase.IsCancellationRequested)
+            {
+                return remaining <= TimeSpan.Zero ? new BranchVote(branch.BranchId, Vote.No, false, attempt - 1, Clip("timeout; last error: " + lastError)) : null;
+            }
+            CallResult result;
+            try
+            {
+                result = await caller.CallAsync(txn, branch.Spec, Decision.None, attempt, Min(CallTimeout(branch.Spec), remaining), phase.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                continue; // the loop's first check tells the deadline from an early end
+            }
+            switch (result.Outcome)
+            {
+                case CallOutcome.Success:
+                    return new BranchVote(branch.BranchId, Vote.Yes, false, attempt, "");
+                case CallOutcome.Refused or CallOutcome.Rejected:
+                    if (txn.Mode != TransactionMode.Saga) await phase.CancelAsync().ConfigureAwait(false); // no need to wait for the others
+                    return new BranchVote(branch.BranchId, Vote.No, true, attempt, Clip(result.Error));
+            }
+            lastError = result.Error;
+            try
+            {
+                await Task.Delay(Min(TimeSpan.FromMilliseconds(backoff), deadline - time.GetUtcNow()), time, phase.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // checked at the top of the loop
+            }
+            backoff = Math.Min(backoff * 2, settings.Cluster.TxnRetryMaxMs);
+        }
+    }
+
+    private async Task PhaseTwoAsync(GlobalTransaction txn, Run run)
+    {
+        var outstanding = Array.FindAll(txn.Branches, b => !b.Acknowledged);
+        if (txn.Mode == TransactionMode.Saga && txn.Decision == Decision.Abort)
+        {
+            // Compensations in reverse order: one begins only after the later step's compensation succeeded.
+            for (var i = outstanding.Length - 1; i >= 0; i--)
+            {
+                if (!await DeliverAsync(txn, outstanding[i], run).ConfigureAwait(false)) return;
+            }
+            return;
+        }
+        await Task.WhenAll(outstanding.Select(b => DeliverAsync(txn, b, run))).ConfigureAwait(false);
+    }
+
+    /// <summary>Calls a branch's phase-2 operation until it acknowledges; true once the acknowledgement is committed.</summary>
+    private async Task<bool> DeliverAsync(GlobalTransaction txn, TransactionBranch branch, Run run)
+    {
+        var step = 0;
+        for (var attempt = branch.Attempts + 1; ; attempt++)
+        {
+            var wake = run.WakeSignal;
+            var result = await caller.CallAsync(txn, branch.Spec, txn.Decision, attempt, CallTimeout(branch.Spec), run.Token).ConfigureAwait(false);
+            if (result.Outcome == CallOutcome.Success)
+            {
+                return await recorder.RecordAsync(new BranchProgress(txn.Gid, branch.BranchId, txn.Decision, true, attempt, "", false)).ConfigureAwait(false);
+            }
+            var stuck = attempt >= settings.Cluster.TxnStuckAfterAttempts;
+            if (stuck && !branch.Stuck && attempt == settings.Cluster.TxnStuckAfterAttempts) LogStuck(txn.Gid, branch.BranchId, attempt, result.Error);
+            _ = recorder.RecordAsync(new BranchProgress(txn.Gid, branch.BranchId, txn.Decision, false, attempt, Clip(result.Error), stuck));
+            var delay = TimeSpan.FromMilliseconds(Math.Min((double)settings.Cluster.TxnRetryInitialMs * Math.Pow(2, step), settings.Cluster.TxnRetryMaxMs));
+            step++;
+            if (await Task.WhenAny(Task.Delay(delay, time, run.Token), wake).ConfigureAwait(false) == wake) step = 0;
+        }
+    }
+
+    private TimeSpan CallTimeout(BranchSpec branch) => TimeSpan.FromMilliseconds(branch.TimeoutMs > 0 ? branch.TimeoutMs : settings.Cluster.TxnCallTimeoutMs);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a < TimeSpan.Zero ? TimeSpan.Zero : a) : (b < TimeSpan.Zero ? TimeSpan.Zero : b);
+
+    private static string Clip(string text, int max = MallLimits.MaxBranchErrorLength) => text.Length <= max ? text : text[..(max - 1)] + "…";
+
+    /// <summary>One transaction being driven by this leader; its token ends with the leadership or the node.</summary>
+    private sealed class Run(string gid, CancellationTokenSource cancellation) : IDisposable
+    {
+        private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Gid => gid;
+
+        public CancellationToken Token => cancellation.Token;
+
+        public Task WakeSignal => Volatile.Read(ref _wake).Task;
+
+        public void WakeUp() => Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+        public void Dispose() => cancellation.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "leader of term {Term}: resuming {Count} unfinished transactions from the log")]
+    private partial void LogResuming(int count, long term);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "transaction scan failed: {Reason}")]
+    private partial void LogScanFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "transaction {Gid}: driver failed, it is resumed by the next scan: {Reason}")]
+    private partial void LogRunFailed(string gid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "transaction {Gid}: decision rejected: {Code}: {Detail}")]
+    private partial void LogDecisionRejected(string gid, string code, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "transaction {Gid}: branch {Branch} is stuck after {Attempts} phase-2 attempts: {Error}")]
+    private partial void LogStuck(string gid, string branch, int attempts, string error);
+}
