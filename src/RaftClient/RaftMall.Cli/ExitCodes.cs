@@ -15,7 +15,7 @@ public static class ExitCodes
 }
 
 /// <summary>Ends a command with a message and an exit code.</summary>
-public sealed class CliException(int exitCode, string message) : Exception(message)
+public class CliException(int exitCode, string message) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
 }

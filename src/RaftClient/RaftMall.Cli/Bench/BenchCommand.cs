@@ -62,6 +62,7 @@ public static class BenchCommand
         });
         bench.Add(CompareCommand.Build());
         bench.Add(FailoverBenchCommand.Build());
+        bench.Add(RecoveryBenchCommand.Build());
         return bench;
     }
 
@@ -103,10 +104,6 @@ public static class BenchCommand
             }, token);
             if (live) Console.Error.WriteLine();
             return result;
-        }
-        catch (BenchException e)
-        {
-            throw new CliException(ExitCodes.Unavailable, e.Message);
         }
         catch (HttpRequestException e)
         {

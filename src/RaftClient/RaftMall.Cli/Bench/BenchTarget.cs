@@ -70,4 +70,5 @@ public abstract class BenchTarget(string name)
     protected static string JsonString(string text) => JsonSerializer.Serialize(text);
 }
 
-public sealed class BenchException(string message) : Exception(message);
+/// <summary>A benchmark could not run (a cluster did not start, a setup request failed): exit code 3.</summary>
+public sealed class BenchException(string message) : CliException(ExitCodes.Unavailable, message);

@@ -9,7 +9,7 @@ namespace RaftMall.Cli.Bench;
 /// the kill to the first acknowledged write that was sent after it; then the killed member is restarted and the next
 /// trial waits for a healthy cluster. At the end every acknowledged key is read back (linearizable) to prove none was lost.
 /// </summary>
-public sealed class FailoverBench(BenchCluster cluster, int clients, double writesPerSecond, int valueSize)
+public sealed class FailoverBench(BenchCluster cluster, int clients, double writesPerSecond, int valueSize, TimeSpan requestTimeout)
 {
     /// <summary>Keys of this benchmark start here, far from the `bench-0..keys` space of the load runs.</summary>
     private const long FirstKey = 1_000_000_000_000;
@@ -27,7 +27,7 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
 
     public async Task<Report> RunAsync(int trials, Action<Trial> onTrial, CancellationToken token)
     {
-        using var http = LoadGenerator.CreateHttpClient(clients * 2, TimeSpan.FromSeconds(5));
+        using var http = LoadGenerator.CreateHttpClient(clients * 2, requestTimeout);
         var target = cluster.Target;
         var value = BenchSettings.Value(valueSize);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);

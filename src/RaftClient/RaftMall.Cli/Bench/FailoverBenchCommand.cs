@@ -13,19 +13,24 @@ public static class FailoverBenchCommand
         var targets = new Option<string>("--targets")
         {
             Description = "Comma-separated: raftmall (the cluster file's timings), etcd (its defaults: 100 ms heartbeat, 1000 ms election), " +
-                "etcd-matched (etcd with RaftMall's heartbeat and lower election timeout)",
+                "etcd-matched (etcd with RaftMall's lower election timeout; heartbeat at most a fifth of it, as etcd requires)",
             DefaultValueFactory = _ => "raftmall",
         };
         var trials = new Option<int>("--trials") { Description = "Kills per target", DefaultValueFactory = _ => 20 };
         var clients = new Option<int>("--clients", "-n") { Description = "Concurrent writers, spread over every member", DefaultValueFactory = _ => 8 };
         var rate = new Option<double>("--rate") { Description = "Total writes per second of the steady load (each one is read back at the end)", DefaultValueFactory = _ => 1_000 };
+        var timeout = new Option<string>("--request-timeout")
+        {
+            Description = "Per-write timeout; a client that times out tries the next member, as a real client would",
+            DefaultValueFactory = _ => "1s",
+        };
         var command = new Command("failover", """
             Start a scratch 3-member cluster per target (free ports), run steady kv-put load, and kill -9 the leader
             --trials times; the failover time is from the kill to the first acknowledged write sent after it. The
             killed member is restarted before the next trial; at the end every acknowledged write is read back.
             """)
         {
-            targets, trials, clients, rate, BenchCommand.ValueSizeOption,
+            targets, trials, clients, rate, timeout, BenchCommand.ValueSizeOption,
         };
         command.SetRun(async (ctx, token) =>
         {
@@ -38,7 +43,8 @@ public static class FailoverBenchCommand
                 await using var cluster = Create(ctx, name);
                 BenchCommand.Note(ctx, $"[bold]{Markup.Escape(cluster.Name)}[/]: starting in {Markup.Escape(cluster.Directory)} ...");
                 await cluster.StartAsync(token);
-                var bench = new FailoverBench(cluster, clientCount, writesPerSecond, ctx.Parse.GetValue(BenchCommand.ValueSizeOption));
+                var bench = new FailoverBench(cluster, clientCount, writesPerSecond, ctx.Parse.GetValue(BenchCommand.ValueSizeOption),
+                    BenchSettings.ParseDuration(ctx.Parse.GetValue(timeout)!, "--request-timeout"));
                 var report = await bench.RunAsync(trialCount, trial => BenchCommand.Note(ctx,
                     $"  trial {trial.Number,2}: killed {trial.KilledMember}, first write after {trial.FailoverMs,7:0.0} ms, new leader {trial.NewLeader}, term {trial.TermBefore} → {trial.TermAfter}"), token);
                 reports.Add(report);
@@ -56,7 +62,9 @@ public static class FailoverBenchCommand
         {
             "raftmall" => ScratchRaftMallCluster.Create(ctx.Cluster),
             "etcd" => new EtcdCluster(Etcd(), EtcdCluster.DefaultHeartbeatMs, EtcdCluster.DefaultElectionMs),
-            "etcd-matched" => new EtcdCluster(Etcd(), ctx.Cluster.HeartbeatIntervalMs, ctx.Cluster.ElectionTimeoutLowerMs),
+            // etcd randomizes its election timeout over [e, 2e), like RaftMall's [lower, upper = 2 x lower], and insists on
+            // e >= 5 x heartbeat: so RaftMall's lower timeout, with the heartbeat lowered to fit when needed.
+            "etcd-matched" => new EtcdCluster(Etcd(), Math.Min(ctx.Cluster.HeartbeatIntervalMs, ctx.Cluster.ElectionTimeoutLowerMs / 5), ctx.Cluster.ElectionTimeoutLowerMs),
             _ => throw new CliException(ExitCodes.Usage, $"unknown target '{name}': raftmall, etcd or etcd-matched"),
         };
     }

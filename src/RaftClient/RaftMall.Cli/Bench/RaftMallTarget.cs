@@ -9,7 +9,7 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
     /// <summary>Orders spread over this many skus (each stocked far beyond what a run can sell).</summary>
     public const int SkuCount = 100;
     private const int UserCount = 1_000;
-    private const long StockPerSku = 1_000_000_000_000;
+    private const long StockPerSku = 1_000_000_000; // the API's maximum; 100 skus hold far more than any run sells
 
     public override bool Supports(BenchWorkload workload) => true;
 
