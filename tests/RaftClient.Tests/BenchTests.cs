@@ -1,0 +1,81 @@
+using System.Text.Json;
+using RaftMall.Node.Tests;
+
+namespace RaftMall.Client.Tests;
+
+/// <summary>raftmall bench against a real cluster: what it reports is what the cluster did.</summary>
+public class BenchTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Kv_put_and_orders_runs_report_what_the_cluster_committed()
+    {
+        await using var cluster = new TestCluster(output: output);
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var before = (await cluster.StatusAsync(leader))!;
+
+        var put = await Cli.RunAsync(cluster.ConfigPath, "bench", "-w", "kv-put", "-n", "4", "-d", "2s", "--warmup", "500ms", "--json");
+        Assert.True(put.ExitCode == 0, put.All);
+        using (var json = JsonDocument.Parse(put.Output))
+        {
+            var root = json.RootElement;
+            var requests = root.GetProperty("requests").GetInt64();
+            Assert.True(requests > 0, put.Output);
+            Assert.Empty(root.GetProperty("errors").EnumerateObject());
+            var latency = root.GetProperty("latencyMs");
+            Assert.InRange(latency.GetProperty("p50").GetDouble(), 0.001, latency.GetProperty("max").GetDouble());
+            Assert.True(root.GetProperty("opsPerSecond").GetDouble() > 0);
+            var after = (await cluster.StatusAsync(leader))!;
+            // Every measured request was one committed entry (warm-up requests come on top).
+            Assert.True(after.CommitIndex - before.CommitIndex >= requests, $"commit {before.CommitIndex} -> {after.CommitIndex}, requests {requests}");
+        }
+
+        var orders = await Cli.RunAsync(cluster.ConfigPath, "bench", "-w", "orders", "-n", "2", "-d", "1s", "--warmup", "0s", "--json");
+        Assert.True(orders.ExitCode == 0, orders.All);
+        using (var json = JsonDocument.Parse(orders.Output))
+        {
+            var placed = json.RootElement.GetProperty("requests").GetInt64();
+            Assert.True(placed > 0);
+            var stats = (await cluster.StatusAsync(leader))!.Stats;
+            Assert.True(stats.Orders >= placed, $"{stats.Orders} orders in the state, {placed} acknowledged");
+        }
+    }
+
+    [Fact]
+    public async Task Failover_trial_finds_a_new_leader_and_loses_no_acknowledged_write()
+    {
+        await using var files = new TestCluster(output: output); // its cluster file supplies the timings; bench starts its own nodes
+        var run = await Cli.RunAsync(files.ConfigPath, "bench", "failover", "--trials", "1", "--clients", "4", "--rate", "200", "--json");
+        Assert.True(run.ExitCode == 0, run.All);
+        using var json = JsonDocument.Parse(run.Output);
+        var report = json.RootElement[0];
+        var trial = report.GetProperty("trials")[0];
+        Assert.NotEqual(trial.GetProperty("killedMember").GetString(), trial.GetProperty("newLeader").GetString());
+        Assert.True(trial.GetProperty("termAfter").GetInt64() > trial.GetProperty("termBefore").GetInt64());
+        Assert.InRange(trial.GetProperty("failoverMs").GetDouble(), 1, 30_000);
+        Assert.True(report.GetProperty("acknowledgedWrites").GetInt64() > 0);
+        Assert.Equal(0, report.GetProperty("lostWrites").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("--keys", "10", "--keys must be at least")]
+    [InlineData("--duration", "soon", "is not a duration")]
+    [InlineData("--workload", "deletes", "unknown workload")]
+    [InlineData("--target", "redis", "unknown target")]
+    public async Task Bad_options_are_refused_with_a_clear_message(string option, string value, string message)
+    {
+        await using var files = new TestCluster(output: output);
+        var run = await Cli.RunAsync(files.ConfigPath, "bench", option, value);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Etcd_has_no_orders_workload()
+    {
+        await using var files = new TestCluster(output: output);
+        var run = await Cli.RunAsync(files.ConfigPath, "bench", "--target", "etcd", "-w", "orders");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("etcd has no orders workload", run.All, StringComparison.Ordinal);
+    }
+}
