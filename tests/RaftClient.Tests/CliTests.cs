@@ -35,6 +35,23 @@ public class CliTests(ITestOutputHelper output)
             var stock = JsonDocument.Parse((await Cli.RunAsync(config, "stock", "get", "apple", "--json")).Output).RootElement;
             Assert.Equal((8L, 0L, 2L), (stock.GetProperty("available").GetInt64(), stock.GetProperty("locked").GetInt64(), stock.GetProperty("sold").GetInt64()));
 
+            // txn: a checkout of built-in branches (stock lock + order), shown, listed, and refused a retry once finished
+            var begun = await Cli.RunAsync(config, "txn", "begin", "--wait", "finished", "--json",
+                """{"gid":"cli-1","mode":"tcc","branches":[{"branchId":"lock","kind":"stock","sku":"apple","quantity":1},{"branchId":"order","kind":"order","userId":"carol","items":[{"sku":"apple","quantity":1}]}]}""");
+            Assert.True(begun.ExitCode == 0, begun.All);
+            Assert.Equal("committed", JsonDocument.Parse(begun.Output).RootElement.GetProperty("status").GetString());
+            var shown = await Cli.RunAsync(config, "txn", "show", "cli-1");
+            Assert.Contains("confirmed", shown.Output, StringComparison.Ordinal);
+            var listed = JsonDocument.Parse((await Cli.RunAsync(config, "txn", "list", "--status", "committed", "--json")).Output).RootElement;
+            Assert.Equal("cli-1", listed.GetProperty("transactions")[0].GetProperty("gid").GetString());
+            Assert.Equal(0, JsonDocument.Parse((await Cli.RunAsync(config, "txn", "list", "--stuck", "--json")).Output).RootElement.GetProperty("transactions").GetArrayLength());
+            var retried = await Cli.RunAsync(config, "txn", "retry", "cli-1");
+            Assert.Equal(1, retried.ExitCode);
+            Assert.Contains("transaction_finished", retried.All, StringComparison.Ordinal);
+            Assert.Equal(2, (await Cli.RunAsync(config, "txn", "begin", "{not json")).ExitCode);
+            stock = JsonDocument.Parse((await Cli.RunAsync(config, "stock", "get", "apple", "--json")).Output).RootElement;
+            Assert.Equal((6L, 0L, 4L), (stock.GetProperty("available").GetInt64(), stock.GetProperty("locked").GetInt64(), stock.GetProperty("sold").GetInt64()));
+
             var again = await Cli.RunAsync(config, "order", "pay", orderId.ToString());
             Assert.Equal(1, again.ExitCode);
             Assert.Contains("order_not_pending", again.All, StringComparison.Ordinal);

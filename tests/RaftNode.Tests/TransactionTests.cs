@@ -83,6 +83,8 @@ public class TransactionTests(TransactionCluster fixture, ITestOutputHelper outp
         Assert.Equal(["confirmed", "confirmed"], txn.Branches.Select(b => b.State));
 
         var calls = P.CallsFor("ok-1");
+        var failures = (await Cluster.GetAsync<EventPageView>("n1", "/api/events?limit=1000")).Events.Where(e => e.Type == "branchFailed").Select(e => e.Detail);
+        Assert.True(!failures.Any(), "phase-2 failures: " + string.Join("; ", failures));
         Assert.Equal(["coupon:confirm", "coupon:try", "points:confirm", "points:try"], calls.Select(c => $"{c.Branch}:{c.Operation}").Order());
         Assert.All(calls, c => Assert.Equal(("tcc", 1), (c.Mode, c.Attempt)));
         Assert.Contains("\"points\":10", calls[0].Body, StringComparison.Ordinal);
@@ -119,4 +121,122 @@ public class TransactionTests(TransactionCluster fixture, ITestOutputHelper outp
         Assert.Equal(["a:cancelled", "a:tried", "b:empty-rollback", "c:empty-rollback"], P.EffectsFor("no-1").Order());
         Assert.DoesNotContain(P.CallsFor("no-1"), c => c.Operation == "confirm");
     }
+
+    [Fact]
+    public async Task Two_phase_commit_prepares_then_commits_every_branch()
+    {
+        object Branch(string id) => new { branchId = id, kind = "http", prepare = P.Url(id, "prepare"), commit = P.Url(id, "commit"), rollback = P.Url(id, "rollback") };
+        var (status, txn, _) = await BeginAsync(new { gid = "2pc-1", mode = "2pc", branches = new[] { Branch("db1"), Branch("db2") } }, wait: "finished");
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("committed", txn!.Status);
+        var calls = P.CallsFor("2pc-1");
+        Assert.Equal(["db1:commit", "db1:prepare", "db2:commit", "db2:prepare"], calls.Select(c => $"{c.Branch}:{c.Operation}").Order());
+        Assert.All(calls, c => Assert.Equal("2pc", c.Mode));
+    }
+
+    [Fact]
+    public async Task A_saga_whose_third_step_refuses_compensates_the_second_then_the_first()
+    {
+        P.Rule = call => (call.Gid, call.Branch, call.Operation) == ("saga-1", "s3", "action") ? Behaviour.Refuse : Behaviour.Succeed;
+        object Step(string id) => new { branchId = id, kind = "http", action = P.Url(id, "action"), compensate = P.Url(id, "compensate") };
+        var (_, txn, _) = await BeginAsync(new { gid = "saga-1", mode = "saga", branches = new[] { Step("s1"), Step("s2"), Step("s3"), Step("s4") } }, wait: "finished");
+        Assert.Equal("aborted", txn!.Status);
+        Assert.Equal(["cancelled", "cancelled", "skipped", "cancelled"], txn.Branches.Select(b => b.State));
+        // actions in order, stopping at the refusal; s4 never acted, so its compensation is an empty one
+        Assert.Equal(["s1:action", "s2:action", "s3:action", "s4:compensate", "s2:compensate", "s1:compensate"],
+            P.CallsFor("saga-1").Select(c => $"{c.Branch}:{c.Operation}"));
+    }
+
+    [Fact]
+    public async Task A_participant_down_in_phase_two_is_marked_stuck_listed_retried_and_confirmed_once_it_returns()
+    {
+        var down = true;
+        P.Rule = call => down && call.Gid == "down-1" && call.Operation == "confirm" && call.Branch == "b" ? Behaviour.Down : Behaviour.Succeed;
+        var (_, txn, _) = await BeginAsync(new { gid = "down-1", mode = "tcc", branches = new[] { Tcc("a", "s1"), Tcc("b", "s2") } });
+        Assert.Equal("commit", txn!.Decision);
+        var stuck = await WaitForAsync("down-1", t => t.Branches.Single(b => b.BranchId == "b").Stuck);
+        Assert.Equal("committing", stuck.Status);
+        Assert.Equal("confirmed", stuck.Branches.Single(b => b.BranchId == "a").State);
+        Assert.True(stuck.Branches.Single(b => b.BranchId == "b").Attempts >= 3);
+        Assert.NotNull(stuck.Branches.Single(b => b.BranchId == "b").LastError);
+        var page = await Cluster.GetAsync<TxnPage>("n3", "/api/transactions?stuck=true");
+        Assert.Contains(page.Transactions, t => t.Gid == "down-1");
+
+        // Backoff is capped (200 ms here): it keeps trying; once the participant is back, the retry gets through now.
+        down = false;
+        using var retry = await Cluster.SendAsync(HttpMethod.Post, "n2", "/api/transactions/down-1/retry");
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        var done = await WaitForAsync("down-1", t => t.Status == "committed", TimeSpan.FromSeconds(5));
+        Assert.All(done.Branches, b => Assert.False(b.Stuck));
+        Assert.Equal(["a:confirmed", "a:tried", "b:confirmed", "b:tried"], P.EffectsFor("down-1").Order());
+        Assert.DoesNotContain((await Cluster.GetAsync<TxnPage>("n1", "/api/transactions?stuck=true")).Transactions, t => t.Gid == "down-1");
+        using var late = await Cluster.SendAsync(HttpMethod.Post, "n1", "/api/transactions/down-1/retry");
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_slow_participant_does_not_stall_other_transactions()
+    {
+        await using var slow = await TestParticipant.StartAsync();
+        slow.Delay = _ => TimeSpan.FromSeconds(3);
+        var slowTxn = BeginAsync(new
+        {
+            gid = "slow-1",
+            mode = "tcc",
+            timeoutMs = 20_000,
+            branches = new[] { new { branchId = "s", kind = "http", @try = slow.Url("s", "try"), confirm = slow.Url("s", "confirm"), cancel = slow.Url("s", "cancel"), timeoutMs = 5_000 } },
+        });
+        await Task.Delay(200);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var fast = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => BeginAsync(new { gid = $"fast-{i}", mode = "tcc", branches = new[] { Tcc("a", "s1") } }, wait: "finished")));
+        Assert.All(fast, f => Assert.Equal("committed", f.Txn!.Status));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"20 fast transactions took {clock.Elapsed} next to a slow one");
+        Assert.Equal("open", (await GetAsync("slow-1")).Status);
+        Assert.Equal("commit", (await slowTxn).Txn!.Decision);
+    }
+
+    [Fact]
+    public async Task Built_in_stock_and_order_branches_keep_stock_conserved_and_emit_events()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Cluster.SendAsync(HttpMethod.Put, "n1", "/api/stock/txn-apple", new { available = 10 })).StatusCode);
+        var after = (await Cluster.GetAsync<EventPageView>("n1", "/api/events?limit=1")).LastSequence;
+        object Checkout(string gid, int quantity) => new
+        {
+            gid,
+            mode = "tcc",
+            branches = new object[]
+            {
+                Tcc("points", "loyalty"),
+                new { branchId = "lock", kind = "stock", sku = "txn-apple", quantity },
+                new { branchId = "order", kind = "order", userId = "alice", items = new[] { new { sku = "txn-apple", quantity = 1 } } },
+            },
+        };
+        var (_, ok, _) = await BeginAsync(Checkout("shop-1", 2), wait: "finished");
+        Assert.Equal("committed", ok!.Status);
+        var orderId = ok.Branches.Single(b => b.BranchId == "order").OrderId!.Value;
+        Assert.Equal("paid", (await Cluster.GetAsync<Order>("n2", $"/api/orders/{orderId}")).Status);
+        Assert.Equal(new Stock("txn-apple", 7, 0, 3), await Cluster.GetAsync<Stock>("n3", "/api/stock/txn-apple"));
+
+        // the points participant refuses: the stock lock is released and the order cancelled, in the decision entry
+        P.Rule = call => call.Gid == "shop-2" && call.Operation == "try" ? Behaviour.Refuse : Behaviour.Succeed;
+        var (_, refused, _) = await BeginAsync(Checkout("shop-2", 2), wait: "finished");
+        Assert.Equal("aborted", refused!.Status);
+        Assert.Equal("cancelled", (await Cluster.GetAsync<Order>("n2", $"/api/orders/{refused.Branches.Single(b => b.BranchId == "order").OrderId}")).Status);
+        Assert.Equal(new Stock("txn-apple", 7, 0, 3), await Cluster.GetAsync<Stock>("n3", "/api/stock/txn-apple"));
+
+        // not enough stock: aborted in its begin entry, no participant try at all
+        var (_, short1, _) = await BeginAsync(Checkout("shop-3", 50));
+        Assert.Equal("abort", short1!.Decision);
+        Assert.Contains("insufficient_stock", short1.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(P.CallsFor("shop-3"), c => c.Operation == "try");
+
+        var types = (await Cluster.GetAsync<EventPageView>("n1", $"/api/events?after={after}&limit=1000")).Events
+            .Where(e => e.Subject == "shop-1" || e.OrderId == orderId).Select(e => e.Type).ToList();
+        Assert.Equal(["transactionBegun", "stockLocked", "branchVoted", "orderPlaced", "stockLocked", "branchVoted", "branchVoted",
+            "transactionDecided", "stockSold", "branchAcknowledged", "orderPaid", "stockSold", "branchAcknowledged", "branchAcknowledged", "transactionFinished"], types);
+    }
 }
+
+public sealed record EventView(string Id, long Sequence, string Type, long? OrderId, string? Subject, string? Sku, long? Quantity, string? Detail);
+
+public sealed record EventPageView(EventView[] Events, long LastSequence);

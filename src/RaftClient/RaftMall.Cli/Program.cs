@@ -17,6 +17,7 @@ var root = new RootCommand("""
     DataCommands.Order(),
     DataCommands.Kv(),
     DataCommands.Events(),
+    TxnCommands.Build(),
     DemoCommands.Build(),
     VerifyCommand.Build(),
     RaftMall.Cli.Bench.BenchCommand.Build(),

@@ -61,6 +61,8 @@ public static class TransactionRequests
     {
         if (b is null) return (null, "a branch is an object");
         if (Validation.CheckId(b.BranchId, "branchId") is { } idError) return (null, idError);
+        // A JSON null is the same as an absent field (clients that write every property send nulls).
+        var payloadGiven = b.Payload is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) };
         var http = b.Try ?? b.Confirm ?? b.Cancel ?? b.Prepare ?? b.Commit ?? b.Rollback ?? b.Action ?? b.Compensate;
         switch (b.Kind)
         {
@@ -77,14 +79,14 @@ public static class TransactionRequests
                 {
                     return (null, $"an http branch of a {TransactionNames.Mode(mode)} transaction has exactly the URLs {names}");
                 }
-                var payload = b.Payload is { ValueKind: not JsonValueKind.Undefined } p ? p.GetRawText() : "{}";
+                var payload = payloadGiven ? b.Payload!.Value.GetRawText() : "{}";
                 return (BranchSpec.Http(b.BranchId!, phase1, commit, abort, payload, b.TimeoutMs ?? 0), null);
             case "stock":
-                if (http is not null || b.Payload is not null || b.TimeoutMs is not null || b.UserId is not null || b.Items is not null) return (null, "a stock branch has only sku and quantity");
+                if (http is not null || payloadGiven || b.TimeoutMs is not null || b.UserId is not null || b.Items is not null) return (null, "a stock branch has only sku and quantity");
                 if (b.Sku is null || b.Quantity is null) return (null, "a stock branch needs sku and quantity");
                 return (BranchSpec.Stock(b.BranchId!, b.Sku, b.Quantity.Value), null);
             case "order":
-                if (http is not null || b.Payload is not null || b.TimeoutMs is not null || b.Sku is not null || b.Quantity is not null) return (null, "an order branch has only userId and items");
+                if (http is not null || payloadGiven || b.TimeoutMs is not null || b.Sku is not null || b.Quantity is not null) return (null, "an order branch has only userId and items");
                 if (b.UserId is null || b.Items is null || b.Items.Any(i => i is null || i.Sku is null || i.Quantity is null)) return (null, "an order branch needs userId and items [{sku, quantity}]");
                 return (BranchSpec.Order(b.BranchId!, b.UserId, [.. b.Items.Select(i => new OrderItem(i.Sku!, i.Quantity!.Value))]), null);
             default:
