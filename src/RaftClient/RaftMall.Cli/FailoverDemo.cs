@@ -26,7 +26,7 @@ public sealed class FailoverDemo(CliContext ctx, FailoverDemo.Settings settings)
 
     public async Task<Report> RunAsync(CancellationToken token)
     {
-        await EnsureClusterAsync(token);
+        await EnsureClusterAsync(ctx, token);
         var run = DateTime.UtcNow.ToString("HHmmss", System.Globalization.CultureInfo.InvariantCulture) + Random.Shared.Next(100, 999);
         var skus = Enumerable.Range(1, SkuCount).Select(i => $"demo-{run}-{i}").ToArray();
         foreach (var sku in skus) await ctx.Client.SetStockAsync(sku, InitialStock, token: token);
@@ -47,10 +47,12 @@ public sealed class FailoverDemo(CliContext ctx, FailoverDemo.Settings settings)
         return await VerifyAsync(skus, converged, token);
     }
 
-    private async Task EnsureClusterAsync(CancellationToken token)
+    /// <summary>Starts the nodes of the cluster file that do not answer and waits for a leader; true when no node answered before.</summary>
+    internal static async Task<bool> EnsureClusterAsync(CliContext ctx, CancellationToken token)
     {
         var statuses = await ClusterCommands.CollectAsync(ctx, token);
-        if (statuses.Count(s => s.Status is not null) < ctx.Cluster.Nodes.Count)
+        var answering = statuses.Count(s => s.Status is not null);
+        if (answering < ctx.Cluster.Nodes.Count)
         {
             if (!ctx.Json) CliContext.Info($"starting the cluster of [bold]{Markup.Escape(ctx.Cluster.SourcePath)}[/] ...");
             foreach (var node in ctx.Cluster.Nodes) ctx.Local.Start(node.Id);
@@ -62,6 +64,7 @@ public sealed class FailoverDemo(CliContext ctx, FailoverDemo.Settings settings)
             await Task.Delay(200, token);
             ready = await ClusterCommands.WaitForLeaderAsync(ctx, TimeSpan.FromSeconds(60), token);
         }
+        return answering == 0;
     }
 
     private async Task WorkAsync(string user, string[] skus, CancellationToken stop)

@@ -38,6 +38,8 @@ public sealed class PointsParticipant : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    public int? ProcessId => IsRunning ? _process!.Id : null;
+
     /// <summary>The TCC endpoints of this participant, for a transaction's http branch.</summary>
     public string TryUrl => new Uri(Url, "/tcc/try").ToString();
 
@@ -150,14 +152,20 @@ public sealed class PointsParticipant : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>How many calls this process has held since it started.</summary>
+    public async Task<long> HeldTotalAsync(CancellationToken token = default)
+    {
+        using var response = await _http.GetAsync(new Uri("/test-control", UriKind.Relative), token);
+        return (await ReadAsync<JsonElement>(response, token)).GetProperty("heldTotal").GetInt64();
+    }
+
     /// <summary>Waits until at least <paramref name="count"/> calls have been held since start; false on timeout.</summary>
     public async Task<bool> WaitHeldAsync(long count, TimeSpan timeout, CancellationToken token = default)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            using var response = await _http.GetAsync(new Uri("/test-control", UriKind.Relative), token);
-            if ((await ReadAsync<JsonElement>(response, token)).GetProperty("heldTotal").GetInt64() >= count) return true;
+            if (await HeldTotalAsync(token) >= count) return true;
             await Task.Delay(20, token);
         }
         return false;
@@ -193,6 +201,7 @@ public sealed class PointsParticipant : IAsyncDisposable
     {
         Kill();
         _process?.Dispose();
+        _process = null; // disposing twice is harmless
         _log?.Dispose();
         _http.Dispose();
         await Task.CompletedTask;

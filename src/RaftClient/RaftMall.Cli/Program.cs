@@ -20,6 +20,7 @@ var root = new RootCommand("""
     TxnCommands.Build(),
     DemoCommands.Build(),
     VerifyCommand.Build(),
+    TxnBench.Command(),
     RaftMall.Cli.Bench.BenchCommand.Build(),
 };
 return await root.Parse(args).InvokeAsync();

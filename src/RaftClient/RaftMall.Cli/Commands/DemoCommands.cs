@@ -33,6 +33,7 @@ public static class DemoCommands
             return report.Ok ? ExitCodes.Ok : ExitCodes.VerdictFailed;
         });
         demo.Add(failover);
+        demo.Add(TxnDemo.Command());
         return demo;
     }
 }

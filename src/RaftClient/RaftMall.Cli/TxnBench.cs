@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Globalization;
+using RaftMall.Cli.Bench;
+using RaftMall.Cli.Commands;
+using RaftMall.Client;
+using Spectre.Console;
+
+namespace RaftMall.Cli;
+
+/// <summary>
+/// raftmall bench-txn: TCC transactions per second with two HTTP participants (two sample participant processes) on a
+/// scratch 3-node cluster, and the same try+confirm calls made directly without RaftMall, to show what the coordinator
+/// adds. Bounded: a fixed time per run, a few runs.
+/// </summary>
+public static class TxnBench
+{
+    private const int Accounts = 64;
+    private const long PointsPerAccount = 1_000_000_000;
+    private const int MaxClients = 1_024;
+
+    public sealed record Report(TxnRunResult[] Runs, long TransactionsChecked, bool ExactlyOnce, string? Problem, int MachineCores);
+
+    public static Command Command()
+    {
+        var clients = new Option<string>("--clients") { Description = "Comma-separated client counts, one run each", DefaultValueFactory = _ => "16,64" };
+        var duration = new Option<string>("--duration") { Description = "Measured time per run", DefaultValueFactory = _ => "10s" };
+        var warmup = new Option<string>("--warmup") { Description = "Unmeasured load before each run", DefaultValueFactory = _ => "2s" };
+        var wait = new Option<string>("--wait") { Description = "finished: a transaction counts when every branch acknowledged (comparable with direct); decided: when its decision is in the log", DefaultValueFactory = _ => "finished" };
+        var skipDirect = new Option<bool>("--skip-direct") { Description = "Only the coordinated runs" };
+        var command = new Command("bench-txn", """
+            TCC transactions/s through RaftMall with 2 HTTP participants (two LoyaltyPoints processes), against the same
+            try+confirm calls made directly, on a scratch 3-node cluster (free ports; removed afterwards).
+            Example: raftmall bench-txn --clients 16,64 --duration 10s
+            """)
+        {
+            clients, duration, warmup, wait, skipDirect,
+        };
+        command.SetRun(async (ctx, token) =>
+        {
+            var counts = ctx.Parse.GetValue(clients)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(c => int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxClients ? n
+                    : throw new CliException(ExitCodes.Usage, $"--clients: '{c}' is not 1..{MaxClients}")).ToArray();
+            var waitMode = ctx.Parse.GetValue(wait)!;
+            if (waitMode is not ("finished" or "decided")) throw new CliException(ExitCodes.Usage, "--wait is finished or decided");
+            var measured = BenchSettings.ParseDuration(ctx.Parse.GetValue(duration)!, "--duration");
+            var warm = BenchSettings.ParseDuration(ctx.Parse.GetValue(warmup)!, "--warmup");
+            if (measured < TimeSpan.FromSeconds(1) || measured > TimeSpan.FromMinutes(10)) throw new CliException(ExitCodes.Usage, "--duration is 1s..10m");
+            var report = await RunAsync(ctx, counts, measured, warm, waitMode, !ctx.Parse.GetValue(skipDirect), token);
+            ctx.Output(report, () => Render(report));
+            return report.ExactlyOnce ? ExitCodes.Ok : ExitCodes.VerdictFailed;
+        });
+        return command;
+    }
+
+    private static async Task<Report> RunAsync(CliContext ctx, int[] clientCounts, TimeSpan duration, TimeSpan warmup, string wait, bool direct, CancellationToken token)
+    {
+        await using var cluster = ScratchRaftMallCluster.Create(ctx.Cluster);
+        Note(ctx, $"starting a scratch cluster in {cluster.Directory} ...");
+        await cluster.StartAsync(token);
+        await using var a = await PointsParticipant.StartAsync("points-a", Path.Combine(cluster.Directory, "points-a"), token);
+        await using var b = await PointsParticipant.StartAsync("points-b", Path.Combine(cluster.Directory, "points-b"), token);
+        PointsParticipant[] participants = [a, b];
+        foreach (var participant in participants)
+        {
+            for (var i = 0; i < Accounts; i++) await participant.SetAccountAsync($"acct-{i}", PointsPerAccount, token);
+        }
+        using var client = new RaftMallClient(RaftMallClientOptions.FromClusterFile(cluster.Cluster));
+        using var http = LoadGenerator.CreateHttpClient(MaxClients, TimeSpan.FromSeconds(10));
+        var local = new LocalCluster(cluster.Cluster);
+        var pids = cluster.Cluster.Nodes.Select(n => local.RunningPid(n.Id)).OfType<int>().Concat(participants.Select(p => p.ProcessId).OfType<int>()).ToArray();
+        Note(ctx, $"nodes {string.Join(", ", cluster.Cluster.Nodes.Select(n => n.Uri.Authority))}; participants {a.Url.Authority}, {b.Url.Authority}");
+
+        var runs = new List<TxnRunResult>();
+        foreach (var clients in clientCounts)
+        {
+            if (direct)
+            {
+                runs.Add(await TxnLoad.RunAsync("direct", clients, warmup, duration, pids, (gid, c, t) =>
+                    TxnLoad.DirectTccAsync(http, [.. participants.Select(p => (new Uri(p.TryUrl), new Uri(p.ConfirmUrl), Payload(c)))], gid, t), Progress(ctx), token));
+            }
+            runs.Add(await TxnLoad.RunAsync("raftmall", clients, warmup, duration, pids, async (gid, c, t) =>
+            {
+                var branches = participants.Select((p, i) => TransactionBranch.Tcc($"b{i}", p.TryUrl, p.ConfirmUrl, p.CancelUrl, Payload(c))).ToArray();
+                var txn = await client.BeginTransactionAsync(new BeginTransaction(gid, "tcc", 30_000, branches), wait, token: t);
+                if (txn.Decision != "commit") throw new InvalidOperationException($"decided {txn.Decision ?? "nothing"}: {txn.Reason}");
+                if (wait == "finished" && !txn.IsFinished) throw new InvalidOperationException($"not finished: {txn.Status}");
+            }, Progress(ctx), token));
+        }
+        if (!ctx.Json && !Console.IsErrorRedirected) Console.Error.WriteLine();
+        var (checkedCount, problem) = await CheckExactlyOnceAsync(client, participants, token);
+        return new Report([.. runs], checkedCount, problem is null, problem, Environment.ProcessorCount);
+    }
+
+    private static object Payload(int client) => new { account = $"acct-{client % Accounts}", points = 1 };
+
+    /// <summary>After the load: every transaction finishes, and each participant applied each confirm/cancel at most once and none is left frozen.</summary>
+    private static async Task<(long Checked, string? Problem)> CheckExactlyOnceAsync(RaftMallClient client, PointsParticipant[] participants, CancellationToken token)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        foreach (var status in new[] { "open", "committing", "aborting" })
+        {
+            while ((await client.ListTransactionsAsync(status, limit: 1, token: token)).Transactions.Length > 0)
+            {
+                if (DateTime.UtcNow > deadline) return (0, $"transactions still {status} 60 s after the load");
+                await Task.Delay(200, token);
+            }
+        }
+        long count = 0;
+        foreach (var participant in participants)
+        {
+            foreach (var (gid, e) in await participant.GetEffectsAsync(token))
+            {
+                count++;
+                if (e.Confirms > 1 || e.Cancels > 1 || e.Tries > 1 || (e.Confirms == 1 && e.Cancels == 1)) return (count, $"{participant.Name}: {gid} has effects {e}");
+                if (e.Tries == 1 && e.Confirms + e.Cancels != 1) return (count, $"{participant.Name}: {gid} tried but neither confirmed nor cancelled");
+            }
+            for (var i = 0; i < Accounts; i++)
+            {
+                if ((await participant.GetAccountAsync($"acct-{i}", token)).Frozen != 0) return (count, $"{participant.Name}: acct-{i} has frozen points left");
+            }
+        }
+        return (count, null);
+    }
+
+    private static Action<string> Progress(CliContext ctx) => line =>
+    {
+        if (ctx.Json || Console.IsErrorRedirected) return;
+        Console.Error.Write("\r  " + line.PadRight(90));
+    };
+
+    private static void Note(CliContext ctx, string text)
+    {
+        if (ctx.Json) Console.Error.WriteLine(text);
+        else CliContext.Info($"[grey]{Markup.Escape(text)}[/]");
+    }
+
+    private static void Render(Report report)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("TCC transactions, 2 HTTP participants");
+        table.AddColumns("mode", "clients", "txn/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "CPU gen/servers");
+        foreach (var r in report.Runs)
+        {
+            table.AddRow(r.Mode, r.Clients.ToString(CultureInfo.InvariantCulture), r.TransactionsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
+                F(r.LatencyMsP50), F(r.LatencyMsP90), F(r.LatencyMsP99), F(r.LatencyMsMax), r.ErrorCount.ToString(CultureInfo.InvariantCulture),
+                $"{r.GeneratorCores:0.00}/{r.ServerCores ?? 0:0.00}");
+        }
+        AnsiConsole.Write(table);
+        foreach (var r in report.Runs) foreach (var (error, count) in r.Errors) AnsiConsole.MarkupLine($"  {r.Mode} ×{r.Clients}: [red]{count}[/] × {Markup.Escape(error)}");
+        foreach (var group in report.Runs.GroupBy(r => r.Clients))
+        {
+            if (group.FirstOrDefault(r => r.Mode == "direct") is not { } d || group.FirstOrDefault(r => r.Mode == "raftmall") is not { } c) continue;
+            AnsiConsole.MarkupLine($"  {group.Key} clients: the coordinator adds {c.LatencyMsP50 - d.LatencyMsP50:0.00} ms at p50, {c.LatencyMsP99 - d.LatencyMsP99:0.00} ms at p99; " +
+                $"throughput {c.TransactionsPerSecond / Math.Max(1, d.TransactionsPerSecond):P0} of direct calls");
+        }
+        AnsiConsole.MarkupLine($"  machine: {report.MachineCores} cores shared by 3 nodes, 2 participants and this load generator");
+        AnsiConsole.MarkupLine(report.ExactlyOnce
+            ? $"[green]exactly once: {report.TransactionsChecked:N0} participant branches, each confirm/cancel applied at most once, nothing left frozen[/]"
+            : $"[red]FAILED: {Markup.Escape(report.Problem ?? "")}[/]");
+    }
+
+    private static string F(double ms) => ms.ToString(ms < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture);
+}
