@@ -80,8 +80,8 @@ public static class TxnBench
             }
             runs.Add(await TxnLoad.RunAsync("raftmall", clients, warmup, duration, pids, async (gid, c, t) =>
             {
-                var branches = participants.Select((p, i) => TransactionBranch.Tcc($"b{i}", p.TryUrl, p.ConfirmUrl, p.CancelUrl, Payload(c))).ToArray();
-                var txn = await client.BeginTransactionAsync(new BeginTransaction(gid, "tcc", 30_000, branches), wait, token: t);
+                var branches = participants.Select((p, i) => TransactionBranchRequest.Tcc($"b{i}", p.TryUrl, p.ConfirmUrl, p.CancelUrl, Payload(c))).ToArray();
+                var txn = await client.BeginTransactionAsync(new TransactionRequest("tcc", branches, gid, 30_000), wait == "finished" ? TransactionWait.Finished : TransactionWait.Decided, token: t);
                 if (txn.Decision != "commit") throw new InvalidOperationException($"decided {txn.Decision ?? "nothing"}: {txn.Reason}");
                 if (wait == "finished" && !txn.IsFinished) throw new InvalidOperationException($"not finished: {txn.Status}");
             }, Progress(ctx), token));

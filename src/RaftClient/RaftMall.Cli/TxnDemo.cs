@@ -57,7 +57,7 @@ public sealed class TxnDemo(CliContext ctx, int checkouts)
                 await points.SetAccountAsync(user, i % 4 == 3 ? PoorPoints : RichPoints, token);
                 checkoutsRun.Add(new Checkout($"checkout-{run}-{i}", user));
             }
-            var done = await Task.WhenAll(checkoutsRun.Select(c => ctx.Client.BeginTransactionAsync(Request(c, skus, points), "finished", token: token)));
+            var done = await Task.WhenAll(checkoutsRun.Select(c => ctx.Client.BeginTransactionAsync(Request(c, skus, points), TransactionWait.Finished, token: token)));
             Note($"{checkouts} checkouts: {done.Count(t => t.Status == "committed")} committed, {done.Count(t => t.Status == "aborted")} aborted (not enough points)");
 
             // The failover: hold the points confirm, so the decision is in the log but phase 2 is not complete.
@@ -65,7 +65,7 @@ public sealed class TxnDemo(CliContext ctx, int checkouts)
             await points.SetAccountAsync(victim.User, RichPoints, token);
             checkoutsRun.Add(victim);
             await points.AddRuleAsync("confirm", "hold", branch: "points", gid: victim.Gid, token: token);
-            var decided = await ctx.Client.BeginTransactionAsync(Request(victim, skus, points), "decided", token: token);
+            var decided = await ctx.Client.BeginTransactionAsync(Request(victim, skus, points), TransactionWait.Decided, token: token);
             Note($"{victim.Gid}: decided {decided.Decision} ({decided.Status}); the points confirm is held at the participant");
             if (!await points.WaitHeldAsync(1, TimeSpan.FromSeconds(10), token)) throw new CliException(ExitCodes.VerdictFailed, "the points confirm never arrived");
             var before = await ctx.Client.GetTransactionAsync(victim.Gid, token: token);
@@ -105,14 +105,14 @@ public sealed class TxnDemo(CliContext ctx, int checkouts)
     /// <summary>One checkout: an order (built-in) and a gift tote stock lock (built-in) and the points (the sample participant).</summary>
     public sealed record Checkout(string Gid, string User);
 
-    private static BeginTransaction Request(Checkout checkout, string[] skus, PointsParticipant points) => new(checkout.Gid, "tcc", 20_000,
+    private static TransactionRequest Request(Checkout checkout, string[] skus, PointsParticipant points) => new("tcc",
     [
-        TransactionBranch.Order("order", checkout.User, new OrderLine(skus[0], 1)),
-        TransactionBranch.Stock("gift", skus[1], 1),
-        TransactionBranch.Tcc("points", points.TryUrl, points.ConfirmUrl, points.CancelUrl, new { account = checkout.User, points = PricePoints }),
-    ]);
+        TransactionBranchRequest.Order("order", checkout.User, new OrderLine(skus[0], 1)),
+        TransactionBranchRequest.Stock("gift", skus[1], 1),
+        TransactionBranchRequest.Tcc("points", points.TryUrl, points.ConfirmUrl, points.CancelUrl, new { account = checkout.User, points = PricePoints }),
+    ], checkout.Gid, 20_000);
 
-    private async Task<TransactionView> WaitFinishedAsync(string gid, CancellationToken token)
+    private async Task<GlobalTransaction> WaitFinishedAsync(string gid, CancellationToken token)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
@@ -135,7 +135,7 @@ public sealed class TxnDemo(CliContext ctx, int checkouts)
         return null;
     }
 
-    private static string Describe(TransactionView txn) => string.Join(", ", txn.Branches.Select(b => $"{b.BranchId} {b.State}"));
+    private static string Describe(GlobalTransaction txn) => string.Join(", ", txn.Branches.Select(b => $"{b.BranchId} {b.State}"));
 
     private void Note(string what)
     {

@@ -49,7 +49,7 @@ public class TxnFailoverTests(TxnFailoverCluster fixture, ITestOutputHelper outp
     public async Task Leader_killed_before_the_decision_the_new_leader_resumes_phase_1_and_commits()
     {
         var gid = await PrepareAsync("before");
-        await BeginHoldingAsync(_b, "try", gid, "none");
+        await BeginHoldingAsync(_b, "try", gid, TransactionWait.None);
         Assert.Equal("open", (await fixture.Client.GetTransactionAsync(gid)).Status);
         await KillLeaderAndReleaseAsync(_b);
         await AssertCommittedExactlyOnceAsync(gid);
@@ -59,7 +59,7 @@ public class TxnFailoverTests(TxnFailoverCluster fixture, ITestOutputHelper outp
     public async Task Leader_killed_right_after_the_decision_the_new_leader_confirms_every_branch_once()
     {
         var gid = await PrepareAsync("after");
-        var decided = await BeginHoldingAsync(_a, "confirm", gid, "decided");
+        var decided = await BeginHoldingAsync(_a, "confirm", gid, TransactionWait.Decided);
         Assert.Equal(("commit", "committing"), (decided.Decision, decided.Status));
         await KillLeaderAndReleaseAsync(_a);
         await AssertCommittedExactlyOnceAsync(gid);
@@ -69,7 +69,7 @@ public class TxnFailoverTests(TxnFailoverCluster fixture, ITestOutputHelper outp
     public async Task Leader_killed_in_the_middle_of_phase_2_the_new_leader_confirms_the_rest_and_repeats_nothing()
     {
         var gid = await PrepareAsync("middle");
-        await BeginHoldingAsync(_b, "confirm", gid, "decided");
+        await BeginHoldingAsync(_b, "confirm", gid, TransactionWait.Decided);
         await WaitUntilAsync(async () => (await _a.GetEffectsAsync()).GetValueOrDefault(gid) == TriedAndConfirmedOnce, "points-a confirmed");
         await KillLeaderAndReleaseAsync(_b);
         await AssertCommittedExactlyOnceAsync(gid);
@@ -79,7 +79,7 @@ public class TxnFailoverTests(TxnFailoverCluster fixture, ITestOutputHelper outp
     public async Task A_participant_down_during_phase_2_gets_its_confirm_when_it_returns()
     {
         var gid = await PrepareAsync("down");
-        await BeginHoldingAsync(_a, "confirm", gid, "decided");
+        await BeginHoldingAsync(_a, "confirm", gid, TransactionWait.Decided);
         _a.Kill(); // the held confirm dies before it touched the store
         await Task.Delay(1_000); // the leader retries against a closed port meanwhile
         var during = await fixture.Client.GetTransactionAsync(gid);
@@ -95,7 +95,7 @@ public class TxnFailoverTests(TxnFailoverCluster fixture, ITestOutputHelper outp
     public async Task Leader_killed_during_an_abort_cancels_the_tried_branch_once_and_empty_rolls_back_the_refused_one()
     {
         var gid = await PrepareAsync("abort", bPoints: 1); // points-b refuses: too few points
-        var decided = await BeginHoldingAsync(_a, "cancel", gid, "decided");
+        var decided = await BeginHoldingAsync(_a, "cancel", gid, TransactionWait.Decided);
         Assert.Equal("abort", decided.Decision);
         await KillLeaderAndReleaseAsync(_a);
         var txn = await WaitFinishedAsync(gid);
@@ -107,7 +107,7 @@ public class TxnFailoverTests(TxnFailoverCluster fixture, ITestOutputHelper outp
     }
 
     /// <summary>Begins the transaction with <paramref name="operation"/> calls to <paramref name="holder"/> held, and waits until one is.</summary>
-    private async Task<TransactionView> BeginHoldingAsync(PointsParticipant holder, string operation, string gid, string wait)
+    private async Task<GlobalTransaction> BeginHoldingAsync(PointsParticipant holder, string operation, string gid, TransactionWait wait)
     {
         var held = await holder.HeldTotalAsync();
         await holder.AddRuleAsync(operation, "hold", gid: gid);
@@ -125,11 +125,11 @@ public class TxnFailoverTests(TxnFailoverCluster fixture, ITestOutputHelper outp
         return gid;
     }
 
-    private BeginTransaction Request(string gid) => new(gid, "tcc", 30_000,
+    private TransactionRequest Request(string gid) => new("tcc",
     [
-        TransactionBranch.Tcc("a", _a.TryUrl, _a.ConfirmUrl, _a.CancelUrl, new { account = gid, points = 10 }),
-        TransactionBranch.Tcc("b", _b.TryUrl, _b.ConfirmUrl, _b.CancelUrl, new { account = gid, points = 10 }),
-    ]);
+        TransactionBranchRequest.Tcc("a", _a.TryUrl, _a.ConfirmUrl, _a.CancelUrl, new { account = gid, points = 10 }),
+        TransactionBranchRequest.Tcc("b", _b.TryUrl, _b.ConfirmUrl, _b.CancelUrl, new { account = gid, points = 10 }),
+    ], gid, 30_000);
 
     /// <summary>kill -9 of the leader, then the held call may proceed (as a late delivery from the dead leader), then the old leader restarts.</summary>
     private async Task KillLeaderAndReleaseAsync(PointsParticipant holding)
@@ -153,9 +153,9 @@ public class TxnFailoverTests(TxnFailoverCluster fixture, ITestOutputHelper outp
         Assert.Equal(new PointsAccount(gid, 90, 0, 10), await _b.GetAccountAsync(gid));
     }
 
-    private async Task<TransactionView> WaitFinishedAsync(string gid)
+    private async Task<GlobalTransaction> WaitFinishedAsync(string gid)
     {
-        TransactionView? txn = null;
+        GlobalTransaction? txn = null;
         await WaitUntilAsync(async () => (txn = await fixture.Client.GetTransactionAsync(gid)).IsFinished, $"{gid} finished");
         output.WriteLine($"{gid}: {txn!.Status} ({txn.Reason}), {string.Join(", ", txn.Branches.Select(b => $"{b.BranchId} {b.State} x{b.Attempts}"))}");
         return txn;
