@@ -13,6 +13,9 @@ public static partial class NodeStartup
     [LoggerMessage(Level = LogLevel.Information, Message = "node {NodeId}: data in {DataDirectory}; restored snapshot index {SnapshotIndex}; durable follower appends {Durable}")]
     public static partial void LogStarted(ILogger logger, string nodeId, string dataDirectory, long snapshotIndex, bool durable);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "node {NodeId}: security: {Security}; {Scheme}")]
+    public static partial void LogSecurity(ILogger logger, string nodeId, string security, string scheme);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "node {NodeId}: stopping; log flushed up to {Index}")]
     public static partial void LogStopping(ILogger logger, string nodeId, long index);
 
@@ -57,18 +60,20 @@ public static partial class NodeStartup
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = null; // Raft snapshots are large; API bodies are bounded by RequestLimits
         });
 
         var services = builder.Services;
         // DotNext asks IHttpMessageHandlerFactory for its "raftClient" handler: a short connect timeout so a dead
         // peer is noticed within an election timeout, not the OS's.
-        services.AddHttpClient("raftClient").ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+        // The handler trusts the cluster's CA file for https:// peers; PeerSigner signs every Raft request.
+        var caFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null;
+        var raftClient = services.AddHttpClient("raftClient").ConfigurePrimaryHttpMessageHandler(() =>
         {
-            ConnectTimeout = TimeSpan.FromMilliseconds(cluster.ElectionTimeoutLowerMs),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-            UseProxy = false,
+            var handler = TrustedCertificates.Handler(caFile, TimeSpan.FromMilliseconds(cluster.ElectionTimeoutLowerMs));
+            handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30);
+            return handler;
         });
+        Security.SecurityStartup.Configure(builder, settings, raftClient);
         services.ConfigureCluster<ClusterLifetime>();
         services.UseInMemoryConfigurationStorage(members =>
         {

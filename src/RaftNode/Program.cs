@@ -5,6 +5,7 @@ using RaftMall.Node;
 using RaftMall.Node.Api;
 using RaftMall.Node.Consensus;
 using RaftMall.Node.Drivers;
+using RaftMall.Node.Security;
 
 const string usage = """
     RaftMall node: one member of a Raft cluster described by cluster.yml.
@@ -40,14 +41,14 @@ NodeSettings settings;
 try
 {
     settings = NodeStartup.LoadSettings(builder.Configuration);
+    Directory.CreateDirectory(settings.DataDirectory);
+    NodeStartup.ConfigureRaft(builder, settings);
 }
 catch (ClusterFileException e)
 {
     await Console.Error.WriteLineAsync($"error: {e.Message}\n\n{usage}");
     return 2;
 }
-Directory.CreateDirectory(settings.DataDirectory);
-NodeStartup.ConfigureRaft(builder, settings);
 
 var services = builder.Services;
 services.AddSingleton(settings);
@@ -58,7 +59,7 @@ services.AddSingleton<Gateway>();
 services.AddHostedService<ExpiryDriver>();
 TransactionServices.Add(services, settings);
 services.AddHttpClient(LeaderForwarding.ClientName, c => c.Timeout = TimeSpan.FromMilliseconds(settings.Cluster.LeaderWaitMs + settings.Cluster.WriteTimeoutMs + 1_000));
-services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.TryAdd("code", c.ProblemDetails.Status == 500 ? "internal" : "error"));
+services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.TryAdd("code", Problems.CodeOf(c.ProblemDetails.Status)));
 services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
 services.AddOpenApi();
 services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
@@ -71,6 +72,8 @@ await app.RestoreStateAsync<MallStateHost>();
 var state = app.Services.GetRequiredService<MallStateHost>();
 var log = app.Services.GetRequiredService<DurableWriteAheadLog>();
 NodeStartup.LogStarted(logger, settings.NodeId, settings.DataDirectory, state.SnapshotIndex, log.DurableFollowerAppends);
+var security = app.Services.GetRequiredService<NodeSecurity>();
+NodeStartup.LogSecurity(logger, settings.NodeId, security.Description, settings.Self.Uri.Scheme);
 app.Lifetime.ApplicationStopping.Register(() =>
 {
     // DisposeAsync of the log does not flush: flush on a graceful stop so a restart trusts everything.
@@ -78,9 +81,15 @@ app.Lifetime.ApplicationStopping.Register(() =>
     NodeStartup.LogStopping(logger, settings.NodeId, log.LastEntryIndex);
 });
 
+// Order matters: Raft requests are authenticated before DotNext sees them; API requests are bounded, then
+// authenticated, then rate limited per key, and only then forwarded to the leader or served.
+app.UseMiddleware<PeerAuthentication>();
 app.UseConsensusProtocolHandler();
 app.UseExceptionHandler();
+app.UseStatusCodePages();
 app.UseMiddleware<RequestLimits>();
+app.UseMiddleware<ClientAuthentication>();
+app.UseRateLimiter();
 app.UseMiddleware<LeaderForwarding>();
 app.MapOpenApi();
 app.MapStock().MapOrders().MapKv().MapEvents().MapClusterStatus().MapTransactions();

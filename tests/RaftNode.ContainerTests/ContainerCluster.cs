@@ -44,7 +44,12 @@ public sealed class ContainerCluster : IAsyncDisposable
         {
             Timeout = TimeSpan.FromSeconds(10),
         };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _adminKey);
     }
+
+    // Credentials as a deployment passes them: environment variables of each container (compose: env_file).
+    private readonly string _peerSecret = "rmp_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    private readonly string _adminKey = "rma_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -94,6 +99,10 @@ public sealed class ContainerCluster : IAsyncDisposable
                 foreach (var binding in bindings) binding.HostIP = "127.0.0.1";
             })
             .WithEnvironment("RaftMall__Node", id)
+            .WithEnvironment("RaftMall__PeerSecret", _peerSecret)
+            .WithEnvironment("RaftMall__ApiKeys__0__Name", "admin")
+            .WithEnvironment("RaftMall__ApiKeys__0__Role", "admin")
+            .WithEnvironment("RaftMall__ApiKeys__0__Key", _adminKey)
             .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Warning");
         for (var i = 0; i < NodeIds.Count; i++)
         {

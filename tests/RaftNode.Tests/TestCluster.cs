@@ -20,7 +20,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly Dictionary<string, Process> _processes = [];
     private readonly ITestOutputHelper? _output;
 
-    public TestCluster(int nodes = 3, ITestOutputHelper? output = null, IDictionary<string, string>? settings = null)
+    public TestCluster(int nodes = 3, ITestOutputHelper? output = null, IDictionary<string, string>? settings = null, string scheme = "http")
     {
         _output = output;
         Root = Path.Combine(Path.GetTempPath(), "raftmall-tests", Guid.NewGuid().ToString("N")[..12]);
@@ -30,14 +30,40 @@ public sealed class TestCluster : IAsyncDisposable
         for (var i = 0; i < nodes; i++)
         {
             yaml.Add($"  - id: n{i + 1}");
-            yaml.Add($"    address: http://127.0.0.1:{ports[i]}");
+            yaml.Add($"    address: {scheme}://127.0.0.1:{ports[i]}");
         }
         ConfigPath = Path.Combine(Root, "cluster.yml");
         System.IO.File.WriteAllLines(ConfigPath, yaml);
         Settings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>());
         System.IO.File.AppendAllLines(ConfigPath, Settings.Select(kv => $"{char.ToLowerInvariant(kv.Key[0])}{kv.Key[1..]}: {kv.Value}"));
         Cluster = ClusterFile.Load(ConfigPath);
-        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        // Credentials as `raftmall cluster up` makes them: a file next to the data, read by the nodes and the CLI.
+        // The keys are the same for every cluster of this test process, so clients built anywhere in a test (with
+        // RaftMallClientOptions' default key) are authenticated; the peer secret is the cluster's own.
+        Credentials = new ClusterCredentials { PeerSecret = ClusterCredentials.NewSecret("rmp_"), ApiKeys = TestKeys.All };
+        if (!Settings.ContainsKey("Insecure")) Credentials.Save(Cluster.CredentialsPath);
+        RaftMallClientOptions.DefaultApiKey = TestKeys.Admin;
+        var ca = Cluster.TlsCaFile.Length > 0 ? Cluster.ResolvePath(Cluster.TlsCaFile) : null;
+        Http = new HttpClient(TrustedCertificates.Handler(ca, TimeSpan.FromSeconds(5))) { Timeout = TimeSpan.FromSeconds(15) };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestKeys.Admin);
+    }
+
+    /// <summary>The peer secret and API keys of this cluster (in credentials.env next to its data directory).</summary>
+    public ClusterCredentials Credentials { get; }
+
+    /// <summary>API keys shared by every test cluster of this process, one per role.</summary>
+    public static class TestKeys
+    {
+        public static readonly string Admin = ClusterCredentials.NewSecret("rma_");
+        public static readonly string Writer = ClusterCredentials.NewSecret("rmw_");
+        public static readonly string Reader = ClusterCredentials.NewSecret("rmr_");
+
+        public static List<ApiKeyEntry> All =>
+        [
+            new() { Name = "admin", Role = ClientRole.Admin, Key = Admin },
+            new() { Name = "writer", Role = ClientRole.Writer, Key = Writer },
+            new() { Name = "reader", Role = ClientRole.Reader, Key = Reader },
+        ];
     }
 
     public string Root { get; }
@@ -57,7 +83,8 @@ public sealed class TestCluster : IAsyncDisposable
         await WaitForLeaderAsync();
     }
 
-    public void Start(string nodeId)
+    /// <summary>Starts a node process; <paramref name="environment"/> adds variables (e.g. another node's credentials).</summary>
+    public void Start(string nodeId, IDictionary<string, string>? environment = null)
     {
         if (IsRunning(nodeId)) throw new InvalidOperationException($"{nodeId} is running");
         var logPath = Path.Combine(Root, $"{nodeId}.log");
@@ -65,6 +92,7 @@ public sealed class TestCluster : IAsyncDisposable
         foreach (var arg in new[] { NodeDll, "--node", nodeId, "--config", ConfigPath }) info.ArgumentList.Add(arg);
         info.Environment["Logging__LogLevel__Default"] = "Information";
         info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };

@@ -30,6 +30,23 @@ public sealed class CliContext(ParseResult parse)
 
     public ClusterFile Cluster => _cluster ??= LoadCluster(parse.GetValue(ConfigOption));
 
+    /// <summary>
+    /// Makes every client of this process (the CLI's own, its status probes, verify's) use the cluster's admin key:
+    /// RAFTMALL_API_KEY when set, else the cluster's credentials file.
+    /// </summary>
+    private static ClusterFile WithDefaultKey(ClusterFile cluster)
+    {
+        try
+        {
+            RaftMallClientOptions.DefaultApiKey ??= cluster.EffectiveCredentials()?.KeyFor(ClientRole.Admin);
+        }
+        catch (ClusterFileException e)
+        {
+            throw new CliException(ExitCodes.Usage, e.Message);
+        }
+        return cluster;
+    }
+
     public RaftMallClient Client => _client ??= new RaftMallClient(RaftMallClientOptions.FromClusterFile(Cluster));
 
     public LocalCluster Local => new(Cluster);
@@ -60,7 +77,7 @@ public sealed class CliContext(ParseResult parse)
         if (path is null) throw new CliException(ExitCodes.Usage, "no cluster.yml in this directory or above it; pass --config <path>");
         try
         {
-            return ClusterFile.Load(path);
+            return WithDefaultKey(ClusterFile.Load(path));
         }
         catch (ClusterFileException e)
         {

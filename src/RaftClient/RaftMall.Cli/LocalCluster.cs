@@ -49,6 +49,7 @@ public sealed class LocalCluster(ClusterFile cluster)
         var dll = NodeDll();
         if (!File.Exists(dll)) throw new CliException(ExitCodes.Usage, $"the node is not built ({dll}); run `dotnet build src/RaftNode -c Release` first");
         if (RunningPid(nodeId) is { } running) return running;
+        EnsureCredentials();
         Directory.CreateDirectory(cluster.NodeDataDirectory(nodeId));
         var command = $"exec setsid dotnet {Quote(dll)} --node {Quote(nodeId)} --config {Quote(cluster.SourcePath)} >> {Quote(LogPath(nodeId))} 2>&1 < /dev/null & echo $!";
         var info = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
@@ -60,6 +61,19 @@ public sealed class LocalCluster(ClusterFile cluster)
         var pid = int.Parse(pidText, CultureInfo.InvariantCulture);
         File.WriteAllText(PidPath(nodeId), pid.ToString(CultureInfo.InvariantCulture));
         return pid;
+    }
+
+    /// <summary>
+    /// Secure by default without a setup step: the first start generates the cluster's peer secret and API keys into
+    /// the credentials file (mode 0600, next to the data directory), which the nodes and this tool then read. Keys
+    /// given in the cluster file or the environment are used as they are.
+    /// </summary>
+    public ClusterCredentials? EnsureCredentials()
+    {
+        if (cluster.Insecure) return null;
+        var credentials = cluster.PeerSecret.Length > 0 || cluster.ApiKeys.Count > 0 ? cluster.EffectiveCredentials() : ClusterCredentials.EnsureFor(cluster);
+        RaftMallClientOptions.DefaultApiKey ??= credentials?.KeyFor(ClientRole.Admin);
+        return credentials;
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace RaftMall.Client;
 /// cluster.yml: the members of a cluster and its timings, read by every node and by the CLI.
 /// Paths in it are relative to the file's own directory.
 /// </summary>
-public sealed class ClusterFile
+public sealed partial class ClusterFile
 {
     /// <summary>Where nodes keep their logs and snapshots: &lt;dataDirectory&gt;/&lt;node id&gt;.</summary>
     public string DataDirectory { get; set; } = ".data";
@@ -115,6 +115,7 @@ public sealed class ClusterFile
         {
             problems.Add("txnCallTimeoutMs (>= 10), txnRetryInitialMs (>= 1) <= txnRetryMaxMs, txnStuckAfterAttempts (>= 1) and txnMaxCallsPerParticipant (>= 1) must be sensible");
         }
+        if (RateLimitPerSecond < 1 || MaxConcurrentRequests < 1) problems.Add("rateLimitPerSecond and maxConcurrentRequests must be at least 1");
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var addresses = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var node in Nodes)

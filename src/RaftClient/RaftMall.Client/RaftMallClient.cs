@@ -24,7 +24,36 @@ public sealed class RaftMallClientOptions
     /// <summary>Total time a call keeps retrying through failovers before it gives up.</summary>
     public TimeSpan RetryBudget { get; init; } = TimeSpan.FromSeconds(15);
 
-    public static RaftMallClientOptions FromClusterFile(ClusterFile cluster) => new() { Endpoints = [.. cluster.Nodes.Select(n => n.Uri)] };
+    /// <summary>
+    /// The API key sent as <c>Authorization: Bearer</c>. Defaults to <see cref="DefaultApiKey"/> (the environment
+    /// variable RAFTMALL_API_KEY unless a tool set it); <see cref="FromClusterFile"/> falls back to the cluster's
+    /// credentials file.
+    /// </summary>
+    public string? ApiKey { get; init; } = DefaultApiKey;
+
+    /// <summary>PEM certificates to trust for https:// nodes besides the system's roots (a private CA or self-signed nodes).</summary>
+    public string? TrustedCertificatesFile { get; init; }
+
+    /// <summary>The environment variable that gives every client of a process its API key.</summary>
+    public const string ApiKeyVariable = "RAFTMALL_API_KEY";
+
+    /// <summary>The API key of clients built without one: RAFTMALL_API_KEY, or what a tool (the CLI, a test harness) set for its process.</summary>
+    public static string? DefaultApiKey { get; set; } = Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null;
+
+    /// <summary>
+    /// The nodes of a cluster file, its CA file, and the key: <see cref="DefaultApiKey"/> when set, else the admin key
+    /// of the cluster's credentials file (the CLI manages stock and the cluster, so it needs admin).
+    /// </summary>
+    public static RaftMallClientOptions FromClusterFile(ClusterFile cluster)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        return new()
+        {
+            Endpoints = [.. cluster.Nodes.Select(n => n.Uri)],
+            ApiKey = DefaultApiKey ?? cluster.EffectiveCredentials()?.KeyFor(ClientRole.Admin),
+            TrustedCertificatesFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null,
+        };
+    }
 }
 
 /// <summary>
@@ -47,10 +76,11 @@ public sealed partial class RaftMallClient : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (options.Endpoints.Count == 0) throw new ArgumentException("at least one endpoint is required", nameof(options));
         _options = options;
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1), UseProxy = false })
+        _http = new HttpClient(handler ?? TrustedCertificates.Handler(options.TrustedCertificatesFile, TimeSpan.FromSeconds(1)))
         {
             Timeout = Timeout.InfiniteTimeSpan, // per-attempt timeouts below
         };
+        if (options.ApiKey is { Length: > 0 } key) _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
     }
 
     public IReadOnlyList<Uri> Endpoints => _options.Endpoints;
@@ -83,9 +113,10 @@ public sealed partial class RaftMallClient : IDisposable
                 Prefer(response);
                 if (response.IsSuccessStatusCode) return response;
                 var problem = await ReadProblemAsync(response, token).ConfigureAwait(false);
-                if (response.StatusCode != HttpStatusCode.ServiceUnavailable) throw ToException((int)response.StatusCode, problem);
+                // 503 (no leader, outcome unknown, overloaded) and 429 (rate limited) are worth another attempt.
+                if (response.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)) throw ToException((int)response.StatusCode, problem);
                 lastCode = problem.Code ?? "unavailable";
-                lastError = new RaftMallException(503, lastCode, problem.Detail ?? "service unavailable");
+                lastError = new RaftMallException((int)response.StatusCode, lastCode, problem.Detail ?? "service unavailable");
                 if (response.Headers.RetryAfter?.Delta is { } retryAfter) delay = Min(retryAfter, TimeSpan.FromSeconds(1));
                 response.Dispose();
             }

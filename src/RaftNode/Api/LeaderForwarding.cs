@@ -14,7 +14,8 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
     public const string ClientName = "leader-forwarding";
     public const string LeaderHeader = "RaftMall-Leader";
 
-    private static readonly string[] PassedRequestHeaders = ["Content-Type", "Accept", "If-Match", Gateway.IdempotencyKeyHeader];
+    // The client's credentials go along: the leader authenticates and authorizes the write itself.
+    private static readonly string[] PassedRequestHeaders = ["Content-Type", "Accept", "If-Match", Gateway.IdempotencyKeyHeader, "Authorization", "X-Api-Key"];
     private static readonly string[] PassedResponseHeaders = ["Location", "Retry-After"];
 
     public async Task InvokeAsync(HttpContext context)

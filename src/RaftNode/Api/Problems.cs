@@ -33,9 +33,24 @@ public static class Problems
         _ => StatusCodes.Status409Conflict,
     };
 
+    /// <summary>The code of an answer made by the framework rather than an endpoint (unknown route, wrong method, ...).</summary>
+    public static string CodeOf(int? status) => status switch
+    {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "body_too_large",
+        415 => "unsupported_media_type",
+        500 => "internal",
+        _ => "error",
+    };
+
     private static string Title(int status) => status switch
     {
         400 => "Bad request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        429 => "Too many requests",
         404 => "Not found",
         409 => "Conflict",
         412 => "Precondition failed",

@@ -22,6 +22,12 @@ public static class ClusterCommands
             {
                 RenderStatus(ctx, statuses);
                 CliContext.Info($"logs and pids: [grey]{Markup.Escape(Path.GetDirectoryName(ctx.Cluster.NodeDataDirectory(ctx.Cluster.Nodes[0].Id))!)}[/]/<node>/node.log");
+                if (ctx.Local.EnsureCredentials() is { } credentials)
+                {
+                    CliContext.Info($"credentials (API keys, peer secret): [grey]{Markup.Escape(ctx.Cluster.CredentialsPath)}[/] (mode 0600)");
+                    var readerKey = credentials.KeyFor(ClientRole.Reader) is { } key ? "#key=" + Uri.EscapeDataString(key) : "";
+                    CliContext.Info($"dashboard (read-only key): [link]{Markup.Escape(ctx.Cluster.Nodes[0].Uri.GetLeftPart(UriPartial.Authority) + "/" + readerKey)}[/]");
+                }
             });
             return ExitCodes.Ok;
         });

@@ -1,0 +1,21 @@
+using RaftMall.Client;
+
+namespace RaftMall.Node.Security;
+
+/// <summary>
+/// Which role an API request needs, by method and path, in one table so a new endpoint is covered without
+/// annotating it: reads need reader; stock and cluster writes (and the operator's transaction retry) need admin;
+/// every other write needs writer. Paths outside /api (health, OpenAPI, the dashboard's static files) are public.
+/// </summary>
+public static class AccessRules
+{
+    public static bool IsPublic(PathString path) => !path.StartsWithSegments("/api");
+
+    public static ClientRole Required(string method, PathString path)
+    {
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)) return ClientRole.Reader;
+        if (path.StartsWithSegments("/api/stock") || path.StartsWithSegments("/api/cluster")) return ClientRole.Admin;
+        if (path.StartsWithSegments("/api/transactions") && path.Value!.TrimEnd('/').EndsWith("/retry", StringComparison.Ordinal)) return ClientRole.Admin;
+        return ClientRole.Writer;
+    }
+}
