@@ -86,7 +86,9 @@ app.Lifetime.ApplicationStopping.Register(() =>
 app.UseMiddleware<PeerAuthentication>();
 app.UseConsensusProtocolHandler();
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+// Answers the framework makes without a body (unknown route, wrong method, unreadable parameter) become problem+json
+// with a code too, whatever the client's Accept says.
+app.UseStatusCodePages(context => Problems.Framework(context.HttpContext).ExecuteAsync(context.HttpContext));
 app.UseMiddleware<RequestLimits>();
 app.UseMiddleware<ClientAuthentication>();
 app.UseRateLimiter();

@@ -33,6 +33,8 @@ public sealed class LimitsTests(ITestOutputHelper output)
         var items = string.Join(',', Enumerable.Range(0, Limits.MaxItemsPerOrder + 1).Select(i => $"{{\"sku\":\"s{i}\",\"quantity\":1}}"));
         await Expect(HttpStatusCode.BadRequest, "validation", HttpMethod.Post, "/api/orders", $"{{\"userId\":\"u\",\"items\":[{items}]}}");
         await Expect(HttpStatusCode.RequestEntityTooLarge, "body_too_large", HttpMethod.Put, "/api/kv/k", $"{{\"value\":\"{new string('v', 1_100_000)}\"}}");
+        await Expect(HttpStatusCode.BadRequest, "validation", HttpMethod.Get, "/api/orders?limit=1001", "");
+        await Expect(HttpStatusCode.BadRequest, "validation", HttpMethod.Get, "/api/events?waitSeconds=31", "");
         // At the limit is fine.
         await Expect(HttpStatusCode.NotFound, "key_not_found", HttpMethod.Get, "/api/kv/" + new string('k', Limits.MaxKeyLength), "");
         using (var put = await cluster.SendAsync(HttpMethod.Put, leader, "/api/kv/big", new { value = new string('v', Limits.MaxValueLength) })) Assert.Equal(HttpStatusCode.OK, put.StatusCode);

@@ -9,6 +9,9 @@ public sealed class Gateway(Proposer proposer, IRaftCluster cluster, MallStateHo
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
+    /// <summary>On every answer of a write that went through the log (accepted or rejected by the state machine): its log index.</summary>
+    public const string AppliedIndexHeader = "RaftMall-Applied-Index";
+
     private readonly TimeSpan _barrierTimeout = TimeSpan.FromMilliseconds(settings.Cluster.LeaderWaitMs + settings.Cluster.WriteTimeoutMs);
 
     public MallStateHost State => state;
@@ -22,6 +25,7 @@ public sealed class Gateway(Proposer proposer, IRaftCluster cluster, MallStateHo
         if (Validation.CheckIdempotencyKey(key) is { } keyError) return Problems.Validation(keyError);
 
         var outcome = await proposer.ProposeAsync(command with { IdempotencyKey = key }, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (outcome is ProposeOutcome.Applied { Index: var index }) request.HttpContext.Response.Headers[AppliedIndexHeader] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return outcome switch
         {
             ProposeOutcome.Applied { Result: Rejected rejected } => Problems.Rejected(rejected),

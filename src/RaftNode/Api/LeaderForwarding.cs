@@ -16,7 +16,7 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
 
     // The client's credentials go along: the leader authenticates and authorizes the write itself.
     private static readonly string[] PassedRequestHeaders = ["Content-Type", "Accept", "If-Match", Gateway.IdempotencyKeyHeader, "Authorization", "X-Api-Key"];
-    private static readonly string[] PassedResponseHeaders = ["Location", "Retry-After"];
+    private static readonly string[] PassedResponseHeaders = ["Location", "Retry-After", Gateway.AppliedIndexHeader];
 
     public async Task InvokeAsync(HttpContext context)
     {

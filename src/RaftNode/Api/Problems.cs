@@ -33,6 +33,20 @@ public static class Problems
         _ => StatusCodes.Status409Conflict,
     };
 
+    /// <summary>The problem for a bodiless error status set by the framework (routing, method matching, parameter binding).</summary>
+    public static IResult Framework(HttpContext context)
+    {
+        var status = context.Response.StatusCode;
+        var detail = status switch
+        {
+            404 => "no such resource (see /openapi/v1.json)",
+            405 => $"{context.Request.Method} is not allowed on this resource",
+            400 => "a route or query parameter could not be read",
+            _ => "the request was refused",
+        };
+        return Of(status, CodeOf(status), detail);
+    }
+
     /// <summary>The code of an answer made by the framework rather than an endpoint (unknown route, wrong method, ...).</summary>
     public static string CodeOf(int? status) => status switch
     {

@@ -89,7 +89,19 @@ public static class ClusterCommands
             throw new CliException(ExitCodes.Unavailable, $"{id} did not come back within 30 s; see {ctx.Local.LogPath(id)}");
         });
 
+        var credentials = new Command("credentials", "Create the cluster's credentials file (peer secret; admin, writer and reader keys; mode 0600) when it is missing, and say where it is");
+        credentials.SetRun((ctx, _) =>
+        {
+            var path = ctx.Cluster.CredentialsPath;
+            var created = !File.Exists(path);
+            var keys = ClusterCredentials.EnsureFor(ctx.Cluster).ApiKeys.Select(k => new { k.Name, Role = k.Role.ToString().ToLowerInvariant() }).ToList();
+            ctx.Output(new { path, created, keys }, () =>
+                CliContext.Info($"{(created ? "created" : "exists:")} [bold]{Markup.Escape(path)}[/] (mode 0600; keys: {string.Join(", ", keys.Select(k => $"{k.Name} ({k.Role})"))})"));
+            return Task.FromResult(ExitCodes.Ok);
+        });
+
         cluster.Add(up);
+        cluster.Add(credentials);
         cluster.Add(status);
         cluster.Add(down);
         cluster.Add(kill);

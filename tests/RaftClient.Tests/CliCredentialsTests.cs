@@ -1,0 +1,42 @@
+using System.Net;
+using RaftMall.Node.Tests;
+
+namespace RaftMall.Client.Tests;
+
+/// <summary>Secure by default on the first run: `raftmall cluster up` makes the credentials and everything uses them.</summary>
+public class CliCredentialsTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Cluster_up_generates_owner_only_credentials_that_the_cli_uses_and_anonymous_clients_lack()
+    {
+        await using var files = new TestCluster(output: output);
+        var config = files.ConfigPath;
+        File.Delete(files.Cluster.CredentialsPath); // as on a fresh clone
+        try
+        {
+            var up = await Cli.RunAsync(config, "cluster", "up");
+            Assert.True(up.ExitCode == 0, up.All);
+            Assert.True(File.Exists(files.Cluster.CredentialsPath));
+            if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(files.Cluster.CredentialsPath));
+            var credentials = ClusterCredentials.Load(files.Cluster.CredentialsPath);
+            Assert.Equal([ClientRole.Admin, ClientRole.Writer, ClientRole.Reader], credentials.ApiKeys.Select(k => k.Role));
+            Assert.Contains("#key=" + credentials.KeyFor(ClientRole.Reader), up.Output.Replace("\n", "", StringComparison.Ordinal), StringComparison.Ordinal);
+
+            var put = await Cli.RunAsync(config, "kv", "put", "color", "blue");
+            Assert.True(put.ExitCode == 0, put.All);
+            using var anonymous = new HttpClient();
+            using var refused = await anonymous.GetAsync(new Uri(files.Address("n1"), "/api/kv/color"));
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            using var reader = new RaftMallClient(new RaftMallClientOptions { Endpoints = [files.Address("n1")], ApiKey = credentials.KeyFor(ClientRole.Reader) });
+            Assert.Equal("blue", (await reader.GetAsync("color")).Value);
+
+            // The same file again on the next start: the keys do not change under running clients.
+            Assert.Equal(0, (await Cli.RunAsync(config, "cluster", "credentials")).ExitCode);
+            Assert.Equal(credentials.PeerSecret, ClusterCredentials.Load(files.Cluster.CredentialsPath).PeerSecret);
+        }
+        finally
+        {
+            await Cli.RunAsync(config, "cluster", "down");
+        }
+    }
+}
