@@ -38,11 +38,11 @@ public sealed class TestCluster : IAsyncDisposable
         System.IO.File.AppendAllLines(ConfigPath, Settings.Select(kv => $"{char.ToLowerInvariant(kv.Key[0])}{kv.Key[1..]}: {kv.Value}"));
         Cluster = ClusterFile.Load(ConfigPath);
         // Credentials as `raftmall cluster up` makes them: a file next to the data, read by the nodes and the CLI.
-        // The keys are the same for every cluster of this test process, so clients built anywhere in a test (with
-        // RaftMallClientOptions' default key) are authenticated; the peer secret is the cluster's own.
+        // The admin key is registered for the cluster's addresses, so clients built anywhere in a test from bare
+        // endpoints are authenticated. The keys are the same for every cluster of this process; the peer secret is not.
         Credentials = new ClusterCredentials { PeerSecret = ClusterCredentials.NewSecret("rmp_"), ApiKeys = TestKeys.All };
         if (!Settings.ContainsKey("Insecure")) Credentials.Save(Cluster.CredentialsPath);
-        RaftMallClientOptions.DefaultApiKey = TestKeys.Admin;
+        ClusterKeys.Register(Cluster, TestKeys.Admin);
         var ca = Cluster.TlsCaFile.Length > 0 ? Cluster.ResolvePath(Cluster.TlsCaFile) : null;
         Http = new HttpClient(TrustedCertificates.Handler(ca, TimeSpan.FromSeconds(5))) { Timeout = TimeSpan.FromSeconds(15) };
         Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestKeys.Admin);

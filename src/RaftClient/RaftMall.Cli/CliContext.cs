@@ -31,14 +31,14 @@ public sealed class CliContext(ParseResult parse)
     public ClusterFile Cluster => _cluster ??= LoadCluster(parse.GetValue(ConfigOption));
 
     /// <summary>
-    /// Makes every client of this process (the CLI's own, its status probes, verify's) use the cluster's admin key:
-    /// RAFTMALL_API_KEY when set, else the cluster's credentials file.
+    /// Makes every client of this process that talks to this cluster (the CLI's own, its status probes) use the
+    /// cluster's admin key: RAFTMALL_API_KEY when set, else the cluster's credentials file.
     /// </summary>
     private static ClusterFile WithDefaultKey(ClusterFile cluster)
     {
         try
         {
-            RaftMallClientOptions.DefaultApiKey ??= cluster.EffectiveCredentials()?.KeyFor(ClientRole.Admin);
+            ClusterKeys.RegisterAdmin(cluster);
         }
         catch (ClusterFileException e)
         {

@@ -25,11 +25,10 @@ public sealed class RaftMallClientOptions
     public TimeSpan RetryBudget { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// The API key sent as <c>Authorization: Bearer</c>. Defaults to <see cref="DefaultApiKey"/> (the environment
-    /// variable RAFTMALL_API_KEY unless a tool set it); <see cref="FromClusterFile"/> falls back to the cluster's
-    /// credentials file.
+    /// The API key sent as <c>Authorization: Bearer</c>. Defaults to the environment variable RAFTMALL_API_KEY; when
+    /// neither is set, the key registered for the node's address (<see cref="ClusterKeys"/>) is used.
     /// </summary>
-    public string? ApiKey { get; init; } = DefaultApiKey;
+    public string? ApiKey { get; init; } = Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null;
 
     /// <summary>PEM certificates to trust for https:// nodes besides the system's roots (a private CA or self-signed nodes).</summary>
     public string? TrustedCertificatesFile { get; init; }
@@ -37,20 +36,19 @@ public sealed class RaftMallClientOptions
     /// <summary>The environment variable that gives every client of a process its API key.</summary>
     public const string ApiKeyVariable = "RAFTMALL_API_KEY";
 
-    /// <summary>The API key of clients built without one: RAFTMALL_API_KEY, or what a tool (the CLI, a test harness) set for its process.</summary>
-    public static string? DefaultApiKey { get; set; } = Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null;
-
     /// <summary>
-    /// The nodes of a cluster file, its CA file, and the key: <see cref="DefaultApiKey"/> when set, else the admin key
-    /// of the cluster's credentials file (the CLI manages stock and the cluster, so it needs admin).
+    /// The nodes of a cluster file, its CA file, and the key: RAFTMALL_API_KEY when set, else the admin key of the
+    /// cluster's credentials file (the CLI manages stock and the cluster, so it needs admin), which is also
+    /// registered for the cluster's addresses so that clients built from bare endpoints find it.
     /// </summary>
     public static RaftMallClientOptions FromClusterFile(ClusterFile cluster)
     {
         ArgumentNullException.ThrowIfNull(cluster);
+        var admin = ClusterKeys.RegisterAdmin(cluster);
         return new()
         {
             Endpoints = [.. cluster.Nodes.Select(n => n.Uri)],
-            ApiKey = DefaultApiKey ?? cluster.EffectiveCredentials()?.KeyFor(ClientRole.Admin),
+            ApiKey = Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : admin,
             TrustedCertificatesFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null,
         };
     }
@@ -80,7 +78,7 @@ public sealed partial class RaftMallClient : IDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan, // per-attempt timeouts below
         };
-        if (options.ApiKey is { Length: > 0 } key) _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+
     }
 
     public IReadOnlyList<Uri> Endpoints => _options.Endpoints;
@@ -103,6 +101,7 @@ public sealed partial class RaftMallClient : IDisposable
             using var request = new HttpRequestMessage(method, new Uri(endpoint, path));
             if (body is not null) request.Content = JsonContent.Create(body, options: Json);
             if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+            if ((_options.ApiKey ?? ClusterKeys.For(endpoint)) is { Length: > 0 } apiKey) request.Headers.Authorization = new("Bearer", apiKey);
             if (ifMatch is { } revision) request.Headers.TryAddWithoutValidation("If-Match", revision.ToString(System.Globalization.CultureInfo.InvariantCulture));
             using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(token);
             attemptTimeout.CancelAfter(_options.AttemptTimeout);

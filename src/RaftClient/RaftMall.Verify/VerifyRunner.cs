@@ -148,10 +148,10 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         }
         var path = Path.Combine(options.OutDirectory, "cluster.yml");
         File.WriteAllLines(path, lines);
-        // This run's own credentials (credentials.env, 0600, next to its data); every client of the run (workload,
-        // probe, checker) talks to this cluster only, so the run's admin key becomes the process's default.
-        var credentials = ClusterCredentials.EnsureFor(ClusterFile.Load(path));
-        RaftMallClientOptions.DefaultApiKey = credentials.KeyFor(ClientRole.Admin);
+        // This run's own credentials (credentials.env, 0600, next to its data), registered for its addresses so every
+        // client of the run (workload, probe, checker) uses them.
+        var cluster = ClusterFile.Load(path);
+        ClusterKeys.Register(cluster, ClusterCredentials.EnsureFor(cluster).KeyFor(ClientRole.Admin)!);
         return path;
     }
 }

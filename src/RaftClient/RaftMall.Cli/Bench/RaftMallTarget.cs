@@ -41,7 +41,7 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
         {
             await ForEachKeyAsync(SkuCount, 16, async sku =>
             {
-                using var request = Json(HttpMethod.Put, new Uri(endpoint, $"/api/stock/bench-{sku}"), $$"""{"available":{{StockPerSku}}}""");
+                using var request = Authorized(Json(HttpMethod.Put, new Uri(endpoint, $"/api/stock/bench-{sku}"), $$"""{"available":{{StockPerSku}}}"""));
                 await SendSetupAsync(http, request, token);
             }, token);
         }
@@ -49,7 +49,7 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
         {
             // Reads need every key to exist; a marker records that this key space was filled already.
             var marker = $"{settings.Keys}:{settings.ValueSize}";
-            using (var check = new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, "/api/kv/bench-preloaded")))
+            using (var check = Authorized(new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, "/api/kv/bench-preloaded"))))
             using (var response = await http.SendAsync(check, token))
             {
                 if (response.IsSuccessStatusCode && (await response.Content.ReadAsStringAsync(token)).Contains($"\"{marker}\"", StringComparison.Ordinal)) return;
@@ -60,19 +60,29 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
                 using var request = Request(endpoint, BenchWorkload.KvPut, key, value);
                 await SendSetupAsync(http, request, token);
             }, token);
-            using var done = Json(HttpMethod.Put, new Uri(endpoint, "/api/kv/bench-preloaded"), $$"""{"value":"{{marker}}"}""");
+            using var done = Authorized(Json(HttpMethod.Put, new Uri(endpoint, "/api/kv/bench-preloaded"), $$"""{"value":"{{marker}}"}"""));
             await SendSetupAsync(http, done, token);
         }
     }
 
-    public override HttpRequestMessage Request(Uri endpoint, BenchWorkload workload, long key, string value) => workload switch
+    public override HttpRequestMessage Request(Uri endpoint, BenchWorkload workload, long key, string value) => Authorized(workload switch
     {
         BenchWorkload.KvPut => Json(HttpMethod.Put, new Uri(endpoint, "/api/kv/bench-" + key.ToString(CultureInfo.InvariantCulture)), $$"""{"value":{{JsonString(value)}}}"""),
         BenchWorkload.KvGet => new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, "/api/kv/bench-" + key.ToString(CultureInfo.InvariantCulture))),
         BenchWorkload.Orders => Json(HttpMethod.Post, new Uri(endpoint, "/api/orders"),
             $$"""{"userId":"bench-u{{key % UserCount}}","items":[{"sku":"bench-{{key % SkuCount}}","quantity":1}],"ttlSeconds":3600}"""),
         _ => throw new ArgumentOutOfRangeException(nameof(workload)),
-    };
+    });
+
+    /// <summary>The cluster's admin key (RAFTMALL_API_KEY, or its credentials file), read once: the bench measures an authenticated API.</summary>
+    private HttpRequestMessage Authorized(HttpRequestMessage request)
+    {
+        _key ??= RaftMallClientOptions.FromClusterFile(cluster).ApiKey ?? "";
+        if (_key.Length > 0) request.Headers.Authorization = new("Bearer", _key);
+        return request;
+    }
+
+    private string? _key;
 
     public override IReadOnlyList<int> ServerPids()
     {
