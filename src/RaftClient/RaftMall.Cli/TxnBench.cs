@@ -67,7 +67,16 @@ public static class TxnBench
         using var client = new RaftMallClient(RaftMallClientOptions.FromClusterFile(cluster.Cluster));
         using var http = LoadGenerator.CreateHttpClient(MaxClients, TimeSpan.FromSeconds(10));
         var local = new LocalCluster(cluster.Cluster);
-        var pids = cluster.Cluster.Nodes.Select(n => local.RunningPid(n.Id)).OfType<int>().Concat(participants.Select(p => p.ProcessId).OfType<int>()).ToArray();
+        int[] nodePids = [.. cluster.Cluster.Nodes.Select(n => local.RunningPid(n.Id)).OfType<int>()];
+        int[] participantPids = [.. participants.Select(p => p.ProcessId).OfType<int>()];
+        async Task<long?> CommitIndexAsync()
+        {
+            foreach (var node in cluster.Cluster.Nodes)
+            {
+                if (await RaftMallClient.TryGetClusterStatusAsync(node.Uri, TimeSpan.FromSeconds(2), token) is { Role: "leader" } leader) return leader.CommitIndex;
+            }
+            return null;
+        }
         Note(ctx, $"nodes {string.Join(", ", cluster.Cluster.Nodes.Select(n => n.Uri.Authority))}; participants {a.Url.Authority}, {b.Url.Authority}");
 
         var runs = new List<TxnRunResult>();
@@ -75,10 +84,10 @@ public static class TxnBench
         {
             if (direct)
             {
-                runs.Add(await TxnLoad.RunAsync("direct", clients, warmup, duration, pids, (gid, c, t) =>
+                runs.Add(await TxnLoad.RunAsync("direct", clients, warmup, duration, nodePids, participantPids, CommitIndexAsync, (gid, c, t) =>
                     TxnLoad.DirectTccAsync(http, [.. participants.Select(p => (new Uri(p.TryUrl), new Uri(p.ConfirmUrl), Payload(c)))], gid, t), Progress(ctx), token));
             }
-            runs.Add(await TxnLoad.RunAsync("raftmall", clients, warmup, duration, pids, async (gid, c, t) =>
+            runs.Add(await TxnLoad.RunAsync("raftmall", clients, warmup, duration, nodePids, participantPids, CommitIndexAsync, async (gid, c, t) =>
             {
                 var branches = participants.Select((p, i) => TransactionBranchRequest.Tcc($"b{i}", p.TryUrl, p.ConfirmUrl, p.CancelUrl, Payload(c))).ToArray();
                 var txn = await client.BeginTransactionAsync(new TransactionRequest("tcc", branches, gid, 30_000), wait == "finished" ? TransactionWait.Finished : TransactionWait.Decided, token: t);
@@ -137,12 +146,13 @@ public static class TxnBench
     private static void Render(Report report)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("TCC transactions, 2 HTTP participants");
-        table.AddColumns("mode", "clients", "txn/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "CPU gen/servers");
+        table.AddColumns("mode", "clients", "txn/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "log entries/txn", "cores: nodes/participants/generator");
         foreach (var r in report.Runs)
         {
             table.AddRow(r.Mode, r.Clients.ToString(CultureInfo.InvariantCulture), r.TransactionsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
                 F(r.LatencyMsP50), F(r.LatencyMsP90), F(r.LatencyMsP99), F(r.LatencyMsMax), r.ErrorCount.ToString(CultureInfo.InvariantCulture),
-                $"{r.GeneratorCores:0.00}/{r.ServerCores ?? 0:0.00}");
+                r.LogEntriesPerTransaction is { } entries ? entries.ToString("0.00", CultureInfo.InvariantCulture) : "-",
+                $"{r.NodeCores:0.00}/{r.ParticipantCores:0.00}/{r.GeneratorCores:0.00}");
         }
         AnsiConsole.Write(table);
         foreach (var r in report.Runs) foreach (var (error, count) in r.Errors) AnsiConsole.MarkupLine($"  {r.Mode} ×{r.Clients}: [red]{count}[/] × {Markup.Escape(error)}");

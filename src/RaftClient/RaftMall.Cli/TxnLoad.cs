@@ -8,7 +8,8 @@ namespace RaftMall.Cli;
 
 /// <summary>The figures of one closed-loop transaction run.</summary>
 public sealed record TxnRunResult(string Mode, int Clients, double Seconds, long Transactions, double TransactionsPerSecond,
-    double LatencyMsP50, double LatencyMsP90, double LatencyMsP99, double LatencyMsMax, IReadOnlyDictionary<string, long> Errors, double GeneratorCores, double? ServerCores)
+    double LatencyMsP50, double LatencyMsP90, double LatencyMsP99, double LatencyMsMax, IReadOnlyDictionary<string, long> Errors,
+    double GeneratorCores, double NodeCores, double ParticipantCores, double? LogEntriesPerTransaction)
 {
     public long ErrorCount => Errors.Values.Sum();
 }
@@ -22,9 +23,12 @@ public static class TxnLoad
     /// <summary>Highest latency the histograms hold, in microseconds.</summary>
     private const long HighestLatencyUs = 120_000_000;
 
-    /// <summary>Runs <paramref name="transaction"/>(gid, client) from <paramref name="clients"/> clients; an exception is a failed transaction.</summary>
-    public static async Task<TxnRunResult> RunAsync(string mode, int clients, TimeSpan warmup, TimeSpan duration, IReadOnlyList<int> serverPids,
-        Func<string, int, CancellationToken, Task> transaction, Action<string>? progress, CancellationToken token)
+    /// <summary>
+    /// Runs <paramref name="transaction"/>(gid, client) from <paramref name="clients"/> clients; an exception is a failed
+    /// transaction. CPU is measured per process group; <paramref name="commitIndex"/> (the leader's) gives log entries per transaction.
+    /// </summary>
+    public static async Task<TxnRunResult> RunAsync(string mode, int clients, TimeSpan warmup, TimeSpan duration, IReadOnlyList<int> nodePids, IReadOnlyList<int> participantPids,
+        Func<Task<long?>> commitIndex, Func<string, int, CancellationToken, Task> transaction, Action<string>? progress, CancellationToken token)
     {
         var histograms = Enumerable.Range(0, clients).Select(_ => new LongHistogram(HighestLatencyUs, 3)).ToArray();
         var errors = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
@@ -67,7 +71,9 @@ public static class TxnLoad
 
         await Task.Delay(warmup, token);
         Volatile.Write(ref measuring, 1);
-        var cpu = CpuSample.Take(serverPids);
+        var nodeCpu = CpuSample.Take(nodePids);
+        var participantCpu = CpuSample.Take(participantPids);
+        var indexBefore = await commitIndex();
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < duration)
         {
@@ -77,7 +83,9 @@ public static class TxnLoad
         }
         Volatile.Write(ref measuring, 0);
         var elapsed = clock.Elapsed;
-        var (generatorCores, serverCores) = cpu.Since();
+        var (generatorCores, nodeCores) = nodeCpu.Since();
+        var participantCores = participantCpu.Since().ServerCores;
+        var indexAfter = await commitIndex();
         await stop.CancelAsync();
         await Task.WhenAll(workers);
 
@@ -88,7 +96,8 @@ public static class TxnLoad
         return new TxnRunResult(mode, clients, Math.Round(elapsed.TotalSeconds, 2), count, Math.Round(count / elapsed.TotalSeconds, 1),
             count == 0 ? 0 : Ms(merged.GetValueAtPercentile(50)), count == 0 ? 0 : Ms(merged.GetValueAtPercentile(90)),
             count == 0 ? 0 : Ms(merged.GetValueAtPercentile(99)), count == 0 ? 0 : Ms(merged.GetMaxValue()),
-            new SortedDictionary<string, long>(errors, StringComparer.Ordinal), Math.Round(generatorCores, 2), serverCores is { } s ? Math.Round(s, 2) : null);
+            new SortedDictionary<string, long>(errors, StringComparer.Ordinal), Math.Round(generatorCores, 2), Math.Round(nodeCores ?? 0, 2), Math.Round(participantCores ?? 0, 2),
+            indexBefore is { } before && indexAfter is { } after && count > 0 ? Math.Round((after - before) / (double)count, 2) : null);
     }
 
     /// <summary>
