@@ -3,7 +3,7 @@ using BenchmarkDotNet.Running;
 using RaftMall.StateMachine;
 using RaftMall.StateMachine.Benchmarks;
 
-// `memory` prints bytes per order and one timed snapshot/restore; anything else goes to BenchmarkDotNet
+// `memory` prints bytes per order and one timed snapshot/restore; `wal` the cost of one durable append; anything else goes to BenchmarkDotNet
 // (e.g. `--filter '*' --job short`).
 if (args is ["memory", ..])
 {
@@ -20,6 +20,11 @@ if (args is ["memory", ..])
     var restored = MallStateMachine.Restore(snapshot);
     Console.WriteLine($"restore: {clock.ElapsedMilliseconds} ms, {restored.OrderCount:N0} orders");
     GC.KeepAlive(state);
+    return;
+}
+if (args is ["wal", ..])
+{
+    await WalProbe.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2_000);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Workloads).Assembly).Run(args);
