@@ -65,6 +65,12 @@ public sealed record DecideTransaction(string Gid, Decision Decision, string Rea
 /// <summary>Phase-2 acknowledgements and failed attempts of many branches of many transactions, in one entry.</summary>
 public sealed record RecordPhaseTwo(BranchProgress[] Items) : MallCommand;
 
+/// <summary>
+/// Several commands applied in order in one log entry, each with the batch's time and no idempotency key: the
+/// coordinator's decisions and phase-2 records of many transactions cost one replication round.
+/// </summary>
+public sealed record CommandBatch(MallCommand[] Commands) : MallCommand;
+
 /// <summary>An operator's "retry now": clears the stuck flags of a decided transaction's outstanding branches.</summary>
 public sealed record RetryTransaction(string Gid) : MallCommand;
 

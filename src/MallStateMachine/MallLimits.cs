@@ -42,6 +42,9 @@ public static class MallLimits
     /// <summary>Most phase-2 records in one <see cref="RecordPhaseTwo"/> entry.</summary>
     public const int MaxPhaseTwoBatch = 4096;
 
+    /// <summary>Most commands in one <see cref="CommandBatch"/>.</summary>
+    public const int MaxBatchCommands = 1024;
+
     /// <summary>How long an idempotency key and its first answer are kept, in log time (api.md: at least 24 hours).</summary>
     public const long IdempotencyRetentionMs = 24L * 3600 * 1000;
 

@@ -34,6 +34,7 @@ public sealed partial class MallStateMachine
         ForgetExpiredIdempotencyKeys();
 
         var key = command.IdempotencyKey;
+        if (command is CommandBatch batch) return key is null ? ApplyBatch(batch) : new Rejected(ErrorCode.Validation, "a command batch has no idempotency key");
         if (key is null) return Dispatch(command);
 
         if (Validation.CheckIdempotencyKey(key) is { } keyError) return new Rejected(ErrorCode.Validation, keyError);
@@ -73,6 +74,23 @@ public sealed partial class MallStateMachine
         TccBarrier c => ApplyBarrier(c),
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
+
+    private MallResult ApplyBatch(CommandBatch batch)
+    {
+        if (batch.Commands is null || batch.Commands.Length > MallLimits.MaxBatchCommands) return Invalid($"a batch holds at most {MallLimits.MaxBatchCommands} commands");
+        // Each command stands alone: one that is rejected changes nothing, the others apply.
+        var results = new MallResult[batch.Commands.Length];
+        for (var i = 0; i < results.Length; i++)
+        {
+            results[i] = batch.Commands[i] switch
+            {
+                CommandBatch => Invalid("a batch does not nest"),
+                { IdempotencyKey: not null } => Invalid("a command in a batch has no idempotency key"),
+                var c => Dispatch(c),
+            };
+        }
+        return new BatchResult(results);
+    }
 
     private void Remember(IdempotencyRecord record)
     {

@@ -32,3 +32,6 @@ public sealed record BarrierResult(string Gid, string BranchId, BarrierState Sta
 
 /// <summary>What one phase-2 record did: branches acknowledged, failures recorded, transactions finished.</summary>
 public sealed record PhaseTwoResult(int Acknowledged, int Failed, int Finished) : MallResult;
+
+/// <summary>The result of each command of a <see cref="CommandBatch"/>, in order.</summary>
+public sealed record BatchResult(MallResult[] Results) : MallResult;

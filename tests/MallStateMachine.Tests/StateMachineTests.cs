@@ -66,4 +66,28 @@ public class StateMachineTests
         counts.GetType().GetField("Locked")!.SetValue(counts, 1L);
         Assert.Throws<InvariantViolationException>(state.CheckInvariants);
     }
+
+    [Fact]
+    public void A_batch_applies_each_command_on_its_own_and_refuses_keys_and_nesting()
+    {
+        var state = new MallStateMachine();
+        state.Apply(new BeginTransaction("g1", TransactionMode.Tcc, 10_000, [BranchSpec.Http("b", "http://p/t", "http://p/c", "http://p/x")]) { TimeMs = 1_000 });
+        state.Apply(new BeginTransaction("g2", TransactionMode.Tcc, 10_000, [BranchSpec.Http("b", "http://p/t", "http://p/c", "http://p/x")]) { TimeMs = 1_000 });
+        var result = Assert.IsType<BatchResult>(state.Apply(new CommandBatch(
+        [
+            new DecideTransaction("g1", Decision.Commit, "ok", [new BranchVote("b", Vote.Yes, false, 1, "")]),
+            new DecideTransaction("nope", Decision.Abort, "x"),
+            new DecideTransaction("g2", Decision.Abort, "no", [new BranchVote("b", Vote.No, true, 1, "409")]),
+            new RecordPhaseTwo([new BranchProgress("g1", "b", Decision.Commit, true, 1, "", false), new BranchProgress("g2", "b", Decision.Abort, true, 1, "", false)]),
+        ])
+        { TimeMs = 2_000 }));
+        Assert.Equal(["TransactionResult", "Rejected", "TransactionResult", "PhaseTwoResult"], result.Results.Select(r => r.GetType().Name));
+        Assert.Equal(TransactionStatus.Committed, state.GetTransaction("g1")!.Status);
+        Assert.Equal(TransactionStatus.Aborted, state.GetTransaction("g2")!.Status);
+        Assert.Equal(2_000, state.GetTransaction("g1")!.DecidedAtMs);
+        Assert.IsType<Rejected>(state.Apply(new CommandBatch([new ExpireDue()]) { IdempotencyKey = "k" }));
+        Assert.IsType<Rejected>(Assert.IsType<BatchResult>(state.Apply(new CommandBatch([new CommandBatch([])]))).Results[0]);
+        Assert.IsType<Rejected>(Assert.IsType<BatchResult>(state.Apply(new CommandBatch([new ExpireDue { IdempotencyKey = "k" }]))).Results[0]);
+        state.CheckInvariants();
+    }
 }

@@ -37,6 +37,9 @@ public sealed class TestParticipant : IAsyncDisposable
 
     public ConcurrentQueue<ParticipantCall> Calls { get; } = new();
 
+    /// <summary>False: record no calls and effects (for load runs).</summary>
+    public bool KeepCalls { get; set; } = true;
+
     /// <summary>Effects applied exactly once per (gid, branch): "tried", "confirmed", "cancelled", "empty-rollback".</summary>
     public ConcurrentQueue<(string Gid, string Branch, string Effect)> Effects { get; } = new();
 
@@ -67,6 +70,11 @@ public sealed class TestParticipant : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context, string service, string operation)
     {
+        if (!KeepCalls)
+        {
+            context.Response.StatusCode = 200;
+            return;
+        }
         using var reader = new StreamReader(context.Request.Body);
         var headers = context.Request.Headers;
         var call = new ParticipantCall(service, headers["RaftMall-Gid"].ToString(), headers["RaftMall-Branch"].ToString(), headers["RaftMall-Operation"].ToString(),

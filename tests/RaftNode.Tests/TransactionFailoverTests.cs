@@ -28,11 +28,11 @@ public class TransactionFailoverTests(ITestOutputHelper output)
         };
         using (var second = await cluster.SendAsync(HttpMethod.Post, follower, "/api/transactions?wait=decided", Body("fo-2")))
         {
-            Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+            Assert.True(second.StatusCode == HttpStatusCode.Created, $"{second.StatusCode} {await second.Content.ReadAsStringAsync()}");
         }
         using (var first = await cluster.SendAsync(HttpMethod.Post, follower, "/api/transactions?wait=none", Body("fo-1")))
         {
-            Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+            Assert.True(first.StatusCode == HttpStatusCode.Accepted, $"{first.StatusCode} {await first.Content.ReadAsStringAsync()}");
         }
         await WaitUntilAsync(() => participant.CallsFor("fo-1").Count > 0 && participant.CallsFor("fo-2").Any(c => c.Operation == "confirm"));
         cluster.Log($"killing leader {leader} with fo-1 in phase 1 and fo-2 in phase 2");
@@ -52,6 +52,7 @@ public class TransactionFailoverTests(ITestOutputHelper output)
         Assert.Equal(["points:confirmed", "points:tried"], participant.EffectsFor("fo-2").Order());
         Assert.True(participant.CallsFor("fo-1").Count(c => c.Operation == "try") >= 2);
         Assert.DoesNotContain(participant.Calls, c => c.Operation == "cancel");
+        foreach (var call in participant.Calls) output.WriteLine($"{call.At:HH:mm:ss.fff} {call.Gid} {call.Branch} {call.Operation} #{call.Attempt}");
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -28,6 +28,7 @@ public static class CommandCodec
         RecordPhaseTwo = 13,
         TccBarrier = 14,
         RetryTransaction = 15,
+        CommandBatch = 16,
     }
 
     public static byte[] Encode(MallCommand command)
@@ -62,28 +63,31 @@ public static class CommandCodec
         var tag = reader.ReadEnum<Tag>();
         var timeMs = reader.ReadVarInt();
         var key = reader.ReadNullableString(MallLimits.MaxIdempotencyKeyLength * 4);
-        MallCommand command = tag switch
-        {
-            Tag.SetStock => new SetStock(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
-            Tag.IssueToken => new IssueToken(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
-            Tag.PlaceOrder => new PlaceOrder(reader.ReadString(MaxIdBytes), reader.ReadNullableString(MaxIdBytes), ReadItems(ref reader), reader.ReadVarInt()),
-            Tag.PayOrder => new PayOrder(reader.ReadVarInt()),
-            Tag.CancelOrder => new CancelOrder(reader.ReadVarInt()),
-            Tag.ExpireDue => new ExpireDue(),
-            Tag.KvPut => new KvPut(reader.ReadString(MaxTextBytes), reader.ReadString(MaxTextBytes), ReadOptionalLong(ref reader)),
-            Tag.KvDelete => new KvDelete(reader.ReadString(MaxTextBytes), ReadOptionalLong(ref reader)),
-            Tag.BeginTransaction => new BeginTransaction(reader.ReadString(MaxIdBytes), reader.ReadEnum<TransactionMode>(), reader.ReadVarInt(), ReadBranches(ref reader)),
-            Tag.RegisterBranch => new RegisterBranch(reader.ReadString(MaxIdBytes), ReadBranch(ref reader)),
-            Tag.RecordVote => new RecordVote(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadEnum<Vote>()),
-            Tag.DecideTransaction => new DecideTransaction(reader.ReadString(MaxIdBytes), reader.ReadEnum<Decision>(), reader.ReadString(MaxTextBytes), ReadVotes(ref reader)),
-            Tag.RecordPhaseTwo => new RecordPhaseTwo(ReadProgress(ref reader)),
-            Tag.RetryTransaction => new RetryTransaction(reader.ReadString(MaxIdBytes)),
-            Tag.TccBarrier => new TccBarrier(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadEnum<BarrierOperation>()),
-            _ => throw new MallCodecException($"unknown command tag {tag}"),
-        };
+        var command = ReadFields(tag, ref reader);
         reader.EnsureEnd();
         return command with { TimeMs = timeMs, IdempotencyKey = key };
     }
+
+    private static MallCommand ReadFields(Tag tag, ref SpanReader reader) => tag switch
+    {
+        Tag.SetStock => new SetStock(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
+        Tag.IssueToken => new IssueToken(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
+        Tag.PlaceOrder => new PlaceOrder(reader.ReadString(MaxIdBytes), reader.ReadNullableString(MaxIdBytes), ReadItems(ref reader), reader.ReadVarInt()),
+        Tag.PayOrder => new PayOrder(reader.ReadVarInt()),
+        Tag.CancelOrder => new CancelOrder(reader.ReadVarInt()),
+        Tag.ExpireDue => new ExpireDue(),
+        Tag.KvPut => new KvPut(reader.ReadString(MaxTextBytes), reader.ReadString(MaxTextBytes), ReadOptionalLong(ref reader)),
+        Tag.KvDelete => new KvDelete(reader.ReadString(MaxTextBytes), ReadOptionalLong(ref reader)),
+        Tag.BeginTransaction => new BeginTransaction(reader.ReadString(MaxIdBytes), reader.ReadEnum<TransactionMode>(), reader.ReadVarInt(), ReadBranches(ref reader)),
+        Tag.RegisterBranch => new RegisterBranch(reader.ReadString(MaxIdBytes), ReadBranch(ref reader)),
+        Tag.RecordVote => new RecordVote(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadEnum<Vote>()),
+        Tag.DecideTransaction => new DecideTransaction(reader.ReadString(MaxIdBytes), reader.ReadEnum<Decision>(), reader.ReadString(MaxTextBytes), ReadVotes(ref reader)),
+        Tag.RecordPhaseTwo => new RecordPhaseTwo(ReadProgress(ref reader)),
+        Tag.RetryTransaction => new RetryTransaction(reader.ReadString(MaxIdBytes)),
+        Tag.TccBarrier => new TccBarrier(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadEnum<BarrierOperation>()),
+        Tag.CommandBatch => new CommandBatch(ReadBatch(ref reader)),
+        _ => throw new MallCodecException($"unknown command tag {tag}"),
+    };
 
     /// <summary>
     /// A 64-bit fingerprint of what the client asked for, to tell a retry from a different request under the same
@@ -115,6 +119,7 @@ public static class CommandCodec
         RecordPhaseTwo => Tag.RecordPhaseTwo,
         TccBarrier => Tag.TccBarrier,
         RetryTransaction => Tag.RetryTransaction,
+        CommandBatch => Tag.CommandBatch,
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
 
@@ -203,6 +208,16 @@ public static class CommandCodec
             case RetryTransaction c:
                 writer.WriteString(c.Gid);
                 break;
+            case CommandBatch c:
+                // Nested commands carry no time or key of their own: the batch's apply to all of them.
+                writer.WriteVarUInt((ulong)c.Commands.Length);
+                foreach (var nested in c.Commands)
+                {
+                    if (nested is CommandBatch) throw new MallCodecException("a batch does not nest");
+                    writer.WriteByte((byte)TagOf(nested));
+                    WriteFields(nested, writer, fingerprintOnly);
+                }
+                break;
             case TccBarrier c:
                 writer.WriteString(c.Gid);
                 writer.WriteString(c.BranchId);
@@ -250,6 +265,18 @@ public static class CommandCodec
         var urls = new string[reader.ReadCount(3)];
         for (var i = 0; i < urls.Length; i++) urls[i] = reader.ReadString(MallLimits.MaxUrlLength * 4);
         return new BranchSpec(id, kind, urls, reader.ReadString(MaxTextBytes), reader.ReadVarInt(), reader.ReadString(MaxIdBytes), ReadItems(ref reader));
+    }
+
+    private static MallCommand[] ReadBatch(ref SpanReader reader)
+    {
+        var commands = new MallCommand[reader.ReadCount(MallLimits.MaxBatchCommands)];
+        for (var i = 0; i < commands.Length; i++)
+        {
+            var tag = reader.ReadEnum<Tag>();
+            if (tag == Tag.CommandBatch) throw new MallCodecException("a batch does not nest");
+            commands[i] = ReadFields(tag, ref reader);
+        }
+        return commands;
     }
 
     private static BranchVote[] ReadVotes(ref SpanReader reader)

@@ -13,7 +13,7 @@ namespace RaftMall.Node.Drivers;
 /// re-sending the idempotent try/prepare of undecided ones: an election does not abort anything, only a deadline does.
 /// </summary>
 public sealed partial class TransactionDriver(
-    ClusterView view, MallStateHost state, Proposer proposer, ParticipantCaller caller, PhaseTwoRecorder recorder,
+    ClusterView view, MallStateHost state, ParticipantCaller caller, CommandBatcher batcher,
     NodeSettings settings, TimeProvider time, ILogger<TransactionDriver> logger) : BackgroundService
 {
     /// <summary>How often the leader looks for unfinished transactions that nobody drives (a new leader's first look resumes its predecessor's).</summary>
@@ -107,17 +107,17 @@ public sealed partial class TransactionDriver(
                 continue; // re-read: finished, or a record did not commit and is done again
             }
             var decision = await PhaseOneAsync(txn, run).ConfigureAwait(false);
-            var outcome = await proposer.ProposeAsync(decision, run.Token).ConfigureAwait(false);
-            switch (outcome)
+            // Decisions of many transactions share a log entry.
+            switch (await batcher.SubmitAsync(decision).ConfigureAwait(false))
             {
-                case ProposeOutcome.NotLeader:
-                    return;
-                case ProposeOutcome.Applied { Result: Rejected { Code: not ErrorCode.DecisionFinal } rejected }:
+                case null when !view.IsLeader:
+                    return; // the next leader resumes from the log
+                case null:
+                    await Task.Delay(TimeSpan.FromMilliseconds(settings.Cluster.TxnRetryInitialMs), time, run.Token).ConfigureAwait(false);
+                    break;
+                case Rejected { Code: not ErrorCode.DecisionFinal } rejected:
                     LogDecisionRejected(run.Gid, rejected.CodeName, rejected.Detail);
                     await Task.Delay(TimeSpan.FromMilliseconds(settings.Cluster.TxnRetryMaxMs), time, run.Token).ConfigureAwait(false);
-                    break;
-                case ProposeOutcome.Unknown:
-                    await Task.Delay(TimeSpan.FromMilliseconds(settings.Cluster.TxnRetryInitialMs), time, run.Token).ConfigureAwait(false);
                     break;
             }
         }
@@ -234,11 +234,11 @@ public sealed partial class TransactionDriver(
             var result = await caller.CallAsync(txn, branch.Spec, txn.Decision, attempt, CallTimeout(branch.Spec), run.Token).ConfigureAwait(false);
             if (result.Outcome == CallOutcome.Success)
             {
-                return await recorder.RecordAsync(new BranchProgress(txn.Gid, branch.BranchId, txn.Decision, true, attempt, "", false)).ConfigureAwait(false);
+                return await batcher.RecordAsync(new BranchProgress(txn.Gid, branch.BranchId, txn.Decision, true, attempt, "", false)).ConfigureAwait(false);
             }
             var stuck = attempt >= settings.Cluster.TxnStuckAfterAttempts;
             if (stuck && !branch.Stuck && attempt == settings.Cluster.TxnStuckAfterAttempts) LogStuck(txn.Gid, branch.BranchId, attempt, result.Error);
-            _ = recorder.RecordAsync(new BranchProgress(txn.Gid, branch.BranchId, txn.Decision, false, attempt, Clip(result.Error), stuck));
+            _ = batcher.RecordAsync(new BranchProgress(txn.Gid, branch.BranchId, txn.Decision, false, attempt, Clip(result.Error), stuck));
             var delay = TimeSpan.FromMilliseconds(Math.Min((double)settings.Cluster.TxnRetryInitialMs * Math.Pow(2, step), settings.Cluster.TxnRetryMaxMs));
             step++;
             if (await Task.WhenAny(Task.Delay(delay, time, run.Token), wake).ConfigureAwait(false) == wake) step = 0;

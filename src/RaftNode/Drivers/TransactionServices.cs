@@ -1,14 +1,14 @@
 namespace RaftMall.Node.Drivers;
 
-/// <summary>Registers the transaction coordinator: driver, participant client, phase-2 recorder, waiters.</summary>
+/// <summary>Registers the transaction coordinator: driver, participant client, command batcher, waiters.</summary>
 public static class TransactionServices
 {
     public static void Add(IServiceCollection services, NodeSettings settings)
     {
         services.AddSingleton<ParticipantCaller>();
         services.AddSingleton<TransactionWaiters>();
-        services.AddSingleton<PhaseTwoRecorder>();
-        services.AddHostedService(sp => sp.GetRequiredService<PhaseTwoRecorder>());
+        services.AddSingleton<CommandBatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<CommandBatcher>());
         services.AddSingleton<TransactionDriver>();
         services.AddHostedService(sp => sp.GetRequiredService<TransactionDriver>());
         // Participant calls: pooled keep-alive connections (one per call in flight, reused), a short connect timeout

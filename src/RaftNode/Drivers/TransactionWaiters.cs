@@ -56,6 +56,9 @@ public sealed class TransactionWaiters
             case RecordPhaseTwo c:
                 foreach (var item in c.Items) Wake(item.Gid);
                 break;
+            case CommandBatch c:
+                foreach (var nested in c.Commands) OnApplied(nested);
+                break;
             case ExpireDue:
                 foreach (var gid in _signals.Keys) Wake(gid); // a tick may abort any open transaction
                 break;

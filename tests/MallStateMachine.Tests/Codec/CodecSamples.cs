@@ -30,6 +30,8 @@ public static class CodecSamples
         new DecideTransaction("g-1", Decision.Commit, "all yes", [new BranchVote("b1", Vote.Yes, false, 1, ""), new BranchVote("b4", Vote.No, true, 3, "409 no points")]),
         new RecordPhaseTwo([new BranchProgress("g-1", "b1", Decision.Commit, true, 1, "", false), new BranchProgress("g-2", "x", Decision.Abort, false, 7, "503", true)]),
         new RetryTransaction("g-1") { IdempotencyKey = "retry-1" },
+        new CommandBatch([new DecideTransaction("g-1", Decision.Commit, "ok", [new BranchVote("b1", Vote.Yes, false, 1, "")]), new RecordPhaseTwo([new BranchProgress("g-2", "b", Decision.Abort, true, 2, "", false)])]) { TimeMs = 9 },
+        new CommandBatch([]),
         new TccBarrier("g-1", "b1", BarrierOperation.Cancel),
     ];
 }
