@@ -20,7 +20,8 @@ public class TransactionThroughput(ITestOutputHelper output)
         await using var cluster = new TestCluster(output: output);
         await cluster.StartAllAsync();
         var leader = await cluster.WaitForLeaderAsync();
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = cluster.Address(leader) };
+        var http = cluster.Http; // carries the cluster's credentials
+        var node = cluster.Address(leader);
         // Reference: single-entry writes (kv put) through the same leader at 64 clients.
         var puts = 0;
         var until = DateTime.UtcNow.AddSeconds(seconds);
@@ -28,20 +29,20 @@ public class TransactionThroughput(ITestOutputHelper output)
         {
             while (DateTime.UtcNow < until)
             {
-                using var response = await http.PutAsync($"/api/kv/k{c}", new StringContent("{\"value\":\"v\"}", System.Text.Encoding.UTF8, "application/json"));
+                using var response = await http.PutAsync(new Uri(node, $"/api/kv/k{c}"), new StringContent("{\"value\":\"v\"}", System.Text.Encoding.UTF8, "application/json"));
                 if (response.IsSuccessStatusCode) Interlocked.Increment(ref puts);
             }
         }));
         output.WriteLine($"reference: kv put at 64 clients: {puts / (double)seconds:F0} writes/s");
         foreach (var clients in new[] { 16, 64 })
         {
-            var (count, failures, latencies) = await RunAsync(http, points, coupons, clients, TimeSpan.FromSeconds(seconds));
+            var (count, failures, latencies) = await RunAsync(http, node, points, coupons, clients, TimeSpan.FromSeconds(seconds));
             latencies.Sort();
             output.WriteLine($"{clients} clients: {count / (double)seconds:F0} txn/s, {failures} failures, p50 {latencies[latencies.Count / 2]:F1} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:F1} ms");
         }
     }
 
-    private static async Task<(int Count, int Failures, List<double> Latencies)> RunAsync(HttpClient http, TestParticipant a, TestParticipant b, int clients, TimeSpan duration)
+    private static async Task<(int Count, int Failures, List<double> Latencies)> RunAsync(HttpClient http, Uri node, TestParticipant a, TestParticipant b, int clients, TimeSpan duration)
     {
         var stop = DateTime.UtcNow + duration;
         int count = 0, failures = 0, sequence = 0;
@@ -54,7 +55,7 @@ public class TransactionThroughput(ITestOutputHelper output)
                 var body = "{\"gid\":\"" + gid + "\",\"mode\":\"tcc\",\"timeoutMs\":10000,\"branches\":["
                     + Branch("points", a, "p") + "," + Branch("coupon", b, "c") + "]}";
                 var clock = Stopwatch.StartNew();
-                using var response = await http.PostAsync("/api/transactions?wait=decided", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+                using var response = await http.PostAsync(new Uri(node, "/api/transactions?wait=decided"), new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
                 var ms = clock.Elapsed.TotalMilliseconds;
                 if (response.StatusCode != HttpStatusCode.Created && Interlocked.Increment(ref failures) <= 3)
                 {
