@@ -18,7 +18,8 @@ public static class TxnBench
     private const long PointsPerAccount = 1_000_000_000;
     private const int MaxClients = 1_024;
 
-    public sealed record Report(TxnRunResult[] Runs, long TransactionsChecked, bool ExactlyOnce, string? Problem, int MachineCores);
+    /// <param name="LoadAverageBefore">The machine's 1-minute load average before and after: other processes compete for the same cores.</param>
+    public sealed record Report(TxnRunResult[] Runs, long TransactionsChecked, bool ExactlyOnce, string? Problem, int MachineCores, double? LoadAverageBefore, double? LoadAverageAfter);
 
     public static Command Command()
     {
@@ -54,6 +55,7 @@ public static class TxnBench
 
     private static async Task<Report> RunAsync(CliContext ctx, int[] clientCounts, TimeSpan duration, TimeSpan warmup, string wait, bool direct, CancellationToken token)
     {
+        var loadBefore = LoadAverage();
         await using var cluster = ScratchRaftMallCluster.Create(ctx.Cluster);
         Note(ctx, $"starting a scratch cluster in {cluster.Directory} ...");
         await cluster.StartAsync(token);
@@ -97,8 +99,11 @@ public static class TxnBench
         }
         if (!ctx.Json && !Console.IsErrorRedirected) Console.Error.WriteLine();
         var (checkedCount, problem) = await CheckExactlyOnceAsync(client, participants, token);
-        return new Report([.. runs], checkedCount, problem is null, problem, Environment.ProcessorCount);
+        return new Report([.. runs], checkedCount, problem is null, problem, Environment.ProcessorCount, loadBefore, LoadAverage());
     }
+
+    private static double? LoadAverage() =>
+        File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load) ? load : null;
 
     private static object Payload(int client) => new { account = $"acct-{client % Accounts}", points = 1 };
 
@@ -146,7 +151,7 @@ public static class TxnBench
     private static void Render(Report report)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("TCC transactions, 2 HTTP participants");
-        table.AddColumns("mode", "clients", "txn/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "log entries/txn", "cores: nodes/participants/generator");
+        table.AddColumns("mode", "clients", "txn/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "entries/txn", "cores n/p/g");
         foreach (var r in report.Runs)
         {
             table.AddRow(r.Mode, r.Clients.ToString(CultureInfo.InvariantCulture), r.TransactionsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
@@ -162,7 +167,8 @@ public static class TxnBench
             AnsiConsole.MarkupLine($"  {group.Key} clients: the coordinator adds {c.LatencyMsP50 - d.LatencyMsP50:0.00} ms at p50, {c.LatencyMsP99 - d.LatencyMsP99:0.00} ms at p99; " +
                 $"throughput {c.TransactionsPerSecond / Math.Max(1, d.TransactionsPerSecond):P0} of direct calls");
         }
-        AnsiConsole.MarkupLine($"  machine: {report.MachineCores} cores shared by 3 nodes, 2 participants and this load generator");
+        AnsiConsole.MarkupLine($"  entries/txn: Raft log entries per transaction; cores n/p/g: CPU used by the 3 nodes / 2 participants / this load generator");
+        AnsiConsole.MarkupLine($"  machine: {report.MachineCores} cores; 1-minute load average {report.LoadAverageBefore} before, {report.LoadAverageAfter} after (other processes compete too)");
         AnsiConsole.MarkupLine(report.ExactlyOnce
             ? $"[green]exactly once: {report.TransactionsChecked:N0} participant branches, each confirm/cancel applied at most once, nothing left frozen[/]"
             : $"[red]FAILED: {Markup.Escape(report.Problem ?? "")}[/]");
