@@ -19,7 +19,8 @@ public static class TxnBench
     private const int MaxClients = 1_024;
 
     /// <param name="LoadAverageBefore">The machine's 1-minute load average before and after: other processes compete for the same cores.</param>
-    public sealed record Report(TxnRunResult[] Runs, long TransactionsChecked, bool ExactlyOnce, string? Problem, int MachineCores, double? LoadAverageBefore, double? LoadAverageAfter);
+    /// <param name="PhaseOneMsP50">Median time from begin to decision as the leader stamped them (begin commit + try calls), per coordinated run.</param>
+    public sealed record Report(TxnRunResult[] Runs, Dictionary<int, double> PhaseOneMsP50, long TransactionsChecked, bool ExactlyOnce, string? Problem, int MachineCores, double? LoadAverageBefore, double? LoadAverageAfter);
 
     public static Command Command()
     {
@@ -82,6 +83,7 @@ public static class TxnBench
         Note(ctx, $"nodes {string.Join(", ", cluster.Cluster.Nodes.Select(n => n.Uri.Authority))}; participants {a.Url.Authority}, {b.Url.Authority}");
 
         var runs = new List<TxnRunResult>();
+        var phaseOne = new Dictionary<int, double>();
         foreach (var clients in clientCounts)
         {
             if (direct)
@@ -96,10 +98,20 @@ public static class TxnBench
                 if (txn.Decision != "commit") throw new InvalidOperationException($"decided {txn.Decision ?? "nothing"}: {txn.Reason}");
                 if (wait == "finished" && !txn.IsFinished) throw new InvalidOperationException($"not finished: {txn.Status}");
             }, Progress(ctx), token));
+            if (await PhaseOneMedianMsAsync(client, runs[^1].GidPrefix, token) is { } median) phaseOne[clients] = median;
         }
         if (!ctx.Json && !Console.IsErrorRedirected) Console.Error.WriteLine();
         var (checkedCount, problem) = await CheckExactlyOnceAsync(client, participants, token);
-        return new Report([.. runs], checkedCount, problem is null, problem, Environment.ProcessorCount, loadBefore, LoadAverage());
+        return new Report([.. runs], phaseOne, checkedCount, problem is null, problem, Environment.ProcessorCount, loadBefore, LoadAverage());
+    }
+
+    /// <summary>The median of decidedAt - beganAt over up to 1,000 committed transactions of one run.</summary>
+    private static async Task<double?> PhaseOneMedianMsAsync(RaftMallClient client, string gidPrefix, CancellationToken token)
+    {
+        var page = await client.ListTransactionsAsync("committed", after: gidPrefix, limit: 1_000, token: token);
+        var spans = page.Transactions.Where(t => t.Gid.StartsWith(gidPrefix, StringComparison.Ordinal) && t.DecidedAt is not null)
+            .Select(t => (t.DecidedAt!.Value - t.BeganAt).TotalMilliseconds).Order().ToArray();
+        return spans.Length == 0 ? null : spans[spans.Length / 2];
     }
 
     private static double? LoadAverage() =>
@@ -165,7 +177,8 @@ public static class TxnBench
         {
             if (group.FirstOrDefault(r => r.Mode == "direct") is not { } d || group.FirstOrDefault(r => r.Mode == "raftmall") is not { } c) continue;
             AnsiConsole.MarkupLine($"  {group.Key} clients: the coordinator adds {c.LatencyMsP50 - d.LatencyMsP50:0.00} ms at p50, {c.LatencyMsP99 - d.LatencyMsP99:0.00} ms at p99; " +
-                $"throughput {c.TransactionsPerSecond / Math.Max(1, d.TransactionsPerSecond):P0} of direct calls");
+                $"throughput {c.TransactionsPerSecond / Math.Max(1, d.TransactionsPerSecond):P0} of direct calls" +
+                (report.PhaseOneMsP50.TryGetValue(group.Key, out var phaseOne) ? $"; begin → decision {phaseOne:0} ms at p50 (leader's clock)" : ""));
         }
         AnsiConsole.MarkupLine($"  entries/txn: Raft log entries per transaction; cores n/p/g: CPU used by the 3 nodes / 2 participants / this load generator");
         AnsiConsole.MarkupLine($"  machine: {report.MachineCores} cores; 1-minute load average {report.LoadAverageBefore} before, {report.LoadAverageAfter} after (other processes compete too)");

@@ -9,7 +9,7 @@ namespace RaftMall.Cli;
 /// <summary>The figures of one closed-loop transaction run.</summary>
 public sealed record TxnRunResult(string Mode, int Clients, double Seconds, long Transactions, double TransactionsPerSecond,
     double LatencyMsP50, double LatencyMsP90, double LatencyMsP99, double LatencyMsMax, IReadOnlyDictionary<string, long> Errors,
-    double GeneratorCores, double NodeCores, double ParticipantCores, double? LogEntriesPerTransaction)
+    double GeneratorCores, double NodeCores, double ParticipantCores, double? LogEntriesPerTransaction, string GidPrefix)
 {
     public long ErrorCount => Errors.Values.Sum();
 }
@@ -97,7 +97,7 @@ public static class TxnLoad
             count == 0 ? 0 : Ms(merged.GetValueAtPercentile(50)), count == 0 ? 0 : Ms(merged.GetValueAtPercentile(90)),
             count == 0 ? 0 : Ms(merged.GetValueAtPercentile(99)), count == 0 ? 0 : Ms(merged.GetMaxValue()),
             new SortedDictionary<string, long>(errors, StringComparer.Ordinal), Math.Round(generatorCores, 2), Math.Round(nodeCores ?? 0, 2), Math.Round(participantCores ?? 0, 2),
-            indexBefore is { } before && indexAfter is { } after && count > 0 ? Math.Round((after - before) / (double)count, 2) : null);
+            indexBefore is { } before && indexAfter is { } after && count > 0 ? Math.Round((after - before) / (double)count, 2) : null, $"{mode}-{run}-");
     }
 
     /// <summary>
