@@ -4,6 +4,8 @@ using RaftMall.Client;
 using RaftMall.Node;
 using RaftMall.Node.Api;
 using RaftMall.Node.Consensus;
+using RaftMall.Node.Dashboard;
+using RaftMall.Node.Demo;
 using RaftMall.Node.Drivers;
 using RaftMall.Node.Security;
 
@@ -18,7 +20,9 @@ const string usage = """
                            --RaftMall:DataDirectory=/var/lib/raftmall; env RaftMall__<key> works too
       --RaftMall:Listen=<url>  listen on another address than the node's own (e.g. http://0.0.0.0:7101 in a container)
 
-    API: /api/... (see /openapi/v1.json), health: /health/live and /health/ready.
+      --RaftMall:Demo:Enabled=true  the dashboard's demo controls (kill a node, start one, a stream of orders); off by default
+
+    Dashboard: / . API: /api/... (see /openapi/v1.json), health: /health/live and /health/ready.
     """;
 
 if (args.Any(a => a is "--help" or "-h" or "-?"))
@@ -63,6 +67,10 @@ services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetail
 services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
 services.AddOpenApi();
 services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
+services.AddCors(o => CrossOrigin.Configure(o, settings));
+var demo = DemoOptions.From(builder.Configuration);
+services.AddSingleton(demo);
+if (demo.Enabled) services.AddDemo();
 
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RaftMall.Node");
@@ -89,12 +97,16 @@ app.UseExceptionHandler();
 // Answers the framework makes without a body (unknown route, wrong method, unreadable parameter) become problem+json
 // with a code too, whatever the client's Accept says.
 app.UseStatusCodePages(context => Problems.Framework(context.HttpContext).ExecuteAsync(context.HttpContext));
+// Before authentication: a browser's preflight carries no key (CrossOrigin).
+app.UseCors();
 app.UseMiddleware<RequestLimits>();
 app.UseMiddleware<ClientAuthentication>();
 app.UseRateLimiter();
 app.UseMiddleware<LeaderForwarding>();
 app.MapOpenApi();
 app.MapStock().MapOrders().MapKv().MapEvents().MapClusterStatus().MapTransactions();
+app.MapDashboard(settings);
+if (demo.Enabled) app.MapDemo(); // without the switch these endpoints do not exist
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
 

@@ -19,10 +19,12 @@ public sealed class TestCluster : IAsyncDisposable
 
     private readonly Dictionary<string, Process> _processes = [];
     private readonly ITestOutputHelper? _output;
+    private readonly Dictionary<string, string> _environment;
 
-    public TestCluster(int nodes = 3, ITestOutputHelper? output = null, IDictionary<string, string>? settings = null, string scheme = "http")
+    public TestCluster(int nodes = 3, ITestOutputHelper? output = null, IDictionary<string, string>? settings = null, string scheme = "http", IDictionary<string, string>? environment = null)
     {
         _output = output;
+        _environment = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
         Root = Path.Combine(Path.GetTempPath(), "raftmall-tests", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Root);
         var ports = FreePorts(nodes);
@@ -92,6 +94,7 @@ public sealed class TestCluster : IAsyncDisposable
         foreach (var arg in new[] { NodeDll, "--node", nodeId, "--config", ConfigPath }) info.ArgumentList.Add(arg);
         info.Environment["Logging__LogLevel__Default"] = "Information";
         info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
+        foreach (var (name, value) in _environment) info.Environment[name] = value; // every node's
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };

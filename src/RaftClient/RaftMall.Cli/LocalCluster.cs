@@ -13,6 +13,9 @@ public sealed class LocalCluster(ClusterFile cluster)
 {
     public ClusterFile Cluster => cluster;
 
+    /// <summary>Start nodes with the demo switch (the dashboard's kill/start/order-stream controls); off by default.</summary>
+    public bool Demo { get; init; }
+
     public static string NodeDll()
     {
         var fromEnvironment = Environment.GetEnvironmentVariable("RAFTMALL_NODE_DLL");
@@ -51,7 +54,7 @@ public sealed class LocalCluster(ClusterFile cluster)
         if (RunningPid(nodeId) is { } running) return running;
         EnsureCredentials();
         Directory.CreateDirectory(cluster.NodeDataDirectory(nodeId));
-        var command = $"exec setsid dotnet {Quote(dll)} --node {Quote(nodeId)} --config {Quote(cluster.SourcePath)} >> {Quote(LogPath(nodeId))} 2>&1 < /dev/null & echo $!";
+        var command = $"exec setsid dotnet {Quote(dll)} --node {Quote(nodeId)} --config {Quote(cluster.SourcePath)}{(Demo ? " --RaftMall:Demo:Enabled=true" : "")} >> {Quote(LogPath(nodeId))} 2>&1 < /dev/null & echo $!";
         var info = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(command);

@@ -31,7 +31,8 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
             });
         }
         var isWrite = HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsDelete(request.Method) || HttpMethods.IsPatch(request.Method);
-        if (!isWrite || !request.Path.StartsWithSegments("/api") || request.Headers.ContainsKey(ForwardedHeader))
+        // Demo controls are not Raft writes: they route themselves (DemoEndpoints).
+        if (!isWrite || !request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/api/demo") || request.Headers.ContainsKey(ForwardedHeader))
         {
             await next(context);
             return;

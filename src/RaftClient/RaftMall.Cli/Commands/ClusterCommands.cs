@@ -12,10 +12,12 @@ public static class ClusterCommands
     {
         var cluster = new Command("cluster", "Start, inspect and break the local cluster described by cluster.yml");
 
-        var up = new Command("up", "Start every node of the cluster file as a background process and wait for a leader");
+        var demo = new Option<bool>("--demo") { Description = "Start nodes with the demo switch: the dashboard's kill, start and order-stream controls" };
+        var up = new Command("up", "Start every node of the cluster file as a background process and wait for a leader") { demo };
         up.SetRun(async (ctx, token) =>
         {
-            foreach (var node in ctx.Cluster.Nodes) ctx.Local.Start(node.Id);
+            var local = new LocalCluster(ctx.Cluster) { Demo = ctx.Parse.GetValue(demo) };
+            foreach (var node in ctx.Cluster.Nodes) local.Start(node.Id);
             await EnsureOwnNodesAnswerAsync(ctx, token);
             var statuses = await WaitForLeaderAsync(ctx, TimeSpan.FromSeconds(30), token);
             ctx.Output(statuses, () =>
@@ -69,12 +71,12 @@ public static class ClusterCommands
             return ExitCodes.Ok;
         });
 
-        var restart = new Command("restart", "Restart one node (graceful stop if it runs, then start) and wait until it answers") { nodeArgument };
+        var restart = new Command("restart", "Restart one node (graceful stop if it runs, then start) and wait until it answers") { nodeArgument, demo };
         restart.SetRun(async (ctx, token) =>
         {
             var id = ValidNode(ctx, ctx.Parse.GetValue(nodeArgument)!);
             ctx.Local.Stop(id, TimeSpan.FromSeconds(5));
-            ctx.Local.Start(id);
+            new LocalCluster(ctx.Cluster) { Demo = ctx.Parse.GetValue(demo) }.Start(id);
             var uri = ctx.Cluster.Node(id).Uri;
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < TimeSpan.FromSeconds(30))

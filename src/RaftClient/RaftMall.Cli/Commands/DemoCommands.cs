@@ -34,6 +34,7 @@ public static class DemoCommands
         });
         demo.Add(failover);
         demo.Add(TxnDemo.Command());
+        demo.Add(DashboardDemoCommand.Build());
         return demo;
     }
 }

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace RaftMall.Node.Demo;
+
+/// <summary>
+/// Demo mode only: this node's own death (SIGKILL to itself, as `kill -9` would) and the start of another member of
+/// the cluster file as a process on this machine. A member is started the way this node was (same executable, same
+/// arguments and working directory, another --node), detached with setsid, its output appended to
+/// &lt;dataDirectory&gt;/&lt;node&gt;/node.log and its pid in node.pid: the conventions of the CLI's LocalCluster, so
+/// `raftmall cluster down` stops it too.
+/// </summary>
+public sealed partial class MemberProcesses(NodeSettings settings, ILogger<MemberProcesses> logger)
+{
+    private const string DemoSwitchArgument = "--RaftMall:Demo:Enabled=true";
+
+    /// <summary>SIGKILL to this process: no flush, no graceful stop, exactly what `kill -9` does.</summary>
+    public void KillSelf()
+    {
+        LogKillingSelf(settings.NodeId, Environment.ProcessId);
+        using var self = Process.GetCurrentProcess();
+        self.Kill(); // SIGKILL on Linux
+    }
+
+    /// <summary>Starts <paramref name="nodeId"/> and returns its pid.</summary>
+    public int Start(string nodeId)
+    {
+        var data = settings.Cluster.NodeDataDirectory(nodeId);
+        Directory.CreateDirectory(data);
+        var command = string.Join(' ', CommandLineFor(nodeId).Select(Quote));
+        var info = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+            WorkingDirectory = Environment.CurrentDirectory, // a cluster file found by searching upwards is found again
+        };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"exec setsid {command} >> {Quote(Path.Combine(data, "node.log"))} 2>&1 < /dev/null & echo $!");
+        info.Environment["RaftMall__Node"] = nodeId; // when this node took its id from the environment
+        using var shell = Process.Start(info) ?? throw new InvalidOperationException("could not start /bin/sh");
+        var pidText = shell.StandardOutput.ReadToEnd().Trim();
+        shell.WaitForExit();
+        var pid = int.Parse(pidText, CultureInfo.InvariantCulture);
+        File.WriteAllText(Path.Combine(data, "node.pid"), pid.ToString(CultureInfo.InvariantCulture));
+        LogStarted(nodeId, pid);
+        return pid;
+    }
+
+    /// <summary>This process's own command line with another node id, and the demo switch kept on.</summary>
+    private static List<string> CommandLineFor(string nodeId)
+    {
+        var host = Environment.ProcessPath ?? throw new InvalidOperationException("the process path is unknown");
+        var command = new List<string> { host };
+        // `dotnet RaftNode.dll ...` runs through the shared host; an apphost (./RaftNode) is the executable itself.
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") command.Add(typeof(MemberProcesses).Assembly.Location);
+        var args = Environment.GetCommandLineArgs().Skip(1).ToList();
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == "--node" && i + 1 < args.Count)
+            {
+                i++;
+                continue;
+            }
+            if (args[i].StartsWith("--node=", StringComparison.Ordinal)) continue;
+            command.Add(args[i]);
+        }
+        command.AddRange(["--node", nodeId]);
+        if (!command.Contains(DemoSwitchArgument)) command.Add(DemoSwitchArgument); // however this node got the switch
+        return command;
+    }
+
+    private static string Quote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "demo: node {NodeId} (pid {Pid}) kills itself with SIGKILL")]
+    private partial void LogKillingSelf(string nodeId, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "demo: started node {NodeId} as pid {Pid}")]
+    private partial void LogStarted(string nodeId, int pid);
+}

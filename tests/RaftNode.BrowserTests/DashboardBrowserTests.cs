@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Playwright;
+using RaftMall.Node.Tests;
+using static Microsoft.Playwright.Assertions;
+
+namespace RaftMall.Node.BrowserTests;
+
+/// <summary>
+/// The dashboard in real Chromium against a real 3-node cluster in demo mode: the page is opened on the leader, the
+/// page's own buttons start orders and kill that leader, and the page — whose origin is now dead — must show the new
+/// leader within a few seconds, a rising order count and the measured failover, then restart the old leader.
+/// </summary>
+public sealed class DashboardBrowserTests(ITestOutputHelper output)
+{
+    /// <summary>How long the page may take to show the new leader after the kill ("within a few seconds").</summary>
+    private const int NewLeaderShownWithinMs = 5_000;
+
+    private const float WaitMs = 20_000;
+
+    [BrowserFact]
+    public async Task The_page_follows_a_leader_kill_from_its_own_buttons_and_shows_the_new_leader_and_rising_orders()
+    {
+        var chromium = BrowserProbe.EnsureAvailable();
+        var total = Stopwatch.StartNew();
+        await using var cluster = new TestCluster(3, output, environment: new Dictionary<string, string> { ["RaftMall__Demo__Enabled"] = "true" });
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        cluster.Log($"cluster up, {leader} leads ({total.ElapsedMilliseconds} ms)");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args = BrowserProbe.RunningAsRoot ? ["--no-sandbox"] : [],
+        });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1200, Height = 1000 }, ColorScheme = ColorScheme.Light });
+        var policyViolations = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) policyViolations.Add(message.Text);
+        };
+        try
+        {
+            // Opened on the leader: the node this page came from is the one it will kill.
+            await page.GotoAsync(cluster.Address(leader).ToString());
+            var rows = page.Locator("#members tbody tr");
+            await Expect(rows).ToHaveCountAsync(3, new() { Timeout = WaitMs });
+            await Expect(page.Locator("#members tbody tr[data-role=leader]")).ToHaveCountAsync(1, new() { Timeout = WaitMs });
+            await Expect(page.Locator($"#members tbody tr[data-node={leader}]")).ToHaveAttributeAsync("data-role", "leader");
+            await Expect(page.Locator("#leader-id")).ToHaveTextAsync(leader);
+            await Expect(page.Locator("#demo")).ToBeVisibleAsync();
+
+            await page.FillAsync("#stream-rate", "40");
+            await page.FillAsync("#stream-seconds", "60");
+            await page.ClickAsync("#start-stream");
+            await WaitForOrdersAsync(page, 120); // three seconds of steady orders on the chart before the kill
+            cluster.Log($"orders flowing: {await OrderCountAsync(page)}");
+
+            var clock = Stopwatch.StartNew();
+            await page.ClickAsync("#kill-leader");
+            await page.WaitForFunctionAsync(
+                "old => { const row = document.querySelector('#members tbody tr[data-role=leader]'); "
+                + "return row && row.dataset.node !== old && document.querySelector('#leader-id').textContent === row.dataset.node; }",
+                leader, new() { Timeout = WaitMs, PollingInterval = 50 });
+            var shownAfterMs = clock.ElapsedMilliseconds;
+            var newLeader = await page.Locator("#leader-id").TextContentAsync();
+            cluster.Log($"page shows {newLeader} as leader {shownAfterMs} ms after the kill click");
+            Assert.NotEqual(leader, newLeader);
+            Assert.True(shownAfterMs < NewLeaderShownWithinMs, $"the new leader appeared {shownAfterMs} ms after the kill");
+            Assert.False(cluster.IsRunning(leader), $"{leader} still runs after it was told to kill itself");
+            await Expect(page.Locator($"#members tbody tr[data-node={leader}]")).ToHaveAttributeAsync("data-role", "down");
+            await Expect(page.Locator("#connection")).ToContainTextAsync("does not answer"); // it reads from another member now
+
+            // The stream survived the kill: the count keeps rising, and the page shows the write gap it measured.
+            var afterKill = await OrderCountAsync(page);
+            await WaitForOrdersAsync(page, afterKill + 40);
+            await Expect(page.Locator("#failover-ms")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^[\d,]+ ms$"), new() { Timeout = WaitMs });
+            cluster.Log($"orders {afterKill} -> {await OrderCountAsync(page)}; failover measured {await page.Locator("#failover-ms").TextContentAsync()}");
+
+            // Restart the old leader from its row; it comes back as a follower.
+            await page.ClickAsync($"#members button[data-start={leader}]");
+            await Expect(page.Locator($"#members tbody tr[data-node={leader}]")).ToHaveAttributeAsync("data-role", "follower", new() { Timeout = WaitMs });
+            await page.WaitForTimeoutAsync(2_000); // a little more chart after the recovery, for the screenshot
+            await page.ScreenshotAsync(new() { Path = ScreenshotPath(), FullPage = true });
+            cluster.Log($"screenshot {ScreenshotPath()}; the whole test took {total.ElapsedMilliseconds} ms");
+            Assert.Empty(policyViolations);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = ScreenshotPath("failed"), FullPage = true });
+            cluster.Log($"failure screenshot {ScreenshotPath("failed")}");
+            throw;
+        }
+        finally
+        {
+            StopRestartedNode(cluster, leader);
+        }
+    }
+
+    private static async Task WaitForOrdersAsync(IPage page, long atLeast) =>
+        await page.WaitForFunctionAsync(
+            "n => Number(document.querySelector('#order-count').textContent.replace(/,/g, '')) >= n",
+            atLeast, new() { Timeout = WaitMs, PollingInterval = 100 });
+
+    private static async Task<long> OrderCountAsync(IPage page) =>
+        long.Parse((await page.Locator("#order-count").TextContentAsync())!.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
+
+    /// <summary>Where screenshots go: RAFTMALL_SCREENSHOT_DIR, else screenshots/ beside the test assembly.</summary>
+    private static string ScreenshotPath(string suffix = "failover")
+    {
+        var directory = Environment.GetEnvironmentVariable("RAFTMALL_SCREENSHOT_DIR") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(directory);
+        return Path.Combine(directory, $"dashboard-{suffix}.png");
+    }
+
+    /// <summary>The node the page restarted is the cluster's child, not the test's: stop it by its pid file.</summary>
+    private static void StopRestartedNode(TestCluster cluster, string nodeId)
+    {
+        var pidFile = Path.Combine(cluster.Root, "data", nodeId, "node.pid");
+        if (!File.Exists(pidFile)) return;
+        try
+        {
+            var pid = int.Parse(File.ReadAllText(pidFile), CultureInfo.InvariantCulture);
+            if (!File.ReadAllText($"/proc/{pid}/cmdline").Contains("RaftNode", StringComparison.Ordinal)) return; // a reused pid
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+            process.WaitForExit(10_000);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException)
+        {
+            // it is gone already
+        }
+    }
+}
