@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Playwright;
 using RaftMall.Node.Tests;
 using static Microsoft.Playwright.Assertions;
@@ -23,10 +25,13 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     {
         var chromium = BrowserProbe.EnsureAvailable();
         var total = Stopwatch.StartNew();
-        await using var cluster = new TestCluster(3, output, environment: new Dictionary<string, string> { ["RaftMall__Demo__Enabled"] = "true" });
+        await using var cluster = new TestCluster(3, output,
+            settings: new Dictionary<string, string> { ["TxnStuckAfterAttempts"] = "2" },
+            environment: new Dictionary<string, string> { ["RaftMall__Demo__Enabled"] = "true" });
         await cluster.StartAllAsync();
         var leader = await cluster.WaitForLeaderAsync();
         cluster.Log($"cluster up, {leader} leads ({total.ElapsedMilliseconds} ms)");
+        var gid = await BeginTransactionThatGetsStuckAsync(cluster, leader);
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new()
@@ -79,6 +84,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             await Expect(page.Locator("#failover-ms")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^[\d,]+ ms$"), new() { Timeout = WaitMs });
             cluster.Log($"orders {afterKill} -> {await OrderCountAsync(page)}; failover measured {await page.Locator("#failover-ms").TextContentAsync()}");
 
+            // The transaction whose participant never answers: aborted at its deadline, its cancel stuck, with the error.
+            await Expect(page.Locator($"#transactions-stuck tr[data-gid='{gid}'] td.error")).Not.ToBeEmptyAsync(new() { Timeout = WaitMs });
+
             // Restart the old leader from its row; it comes back as a follower.
             await page.ClickAsync($"#members button[data-start={leader}]");
             await Expect(page.Locator($"#members tbody tr[data-node={leader}]")).ToHaveAttributeAsync("data-role", "follower", new() { Timeout = WaitMs });
@@ -97,6 +105,25 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         {
             StopRestartedNode(cluster, leader);
         }
+    }
+
+    /// <summary>A TCC transaction whose participant address has no listener: it aborts at its 1 s deadline and its cancel gets stuck.</summary>
+    private static async Task<string> BeginTransactionThatGetsStuckAsync(TestCluster cluster, string node)
+    {
+        var nobody = new TcpListener(IPAddress.Loopback, 0);
+        nobody.Start();
+        var port = ((IPEndPoint)nobody.LocalEndpoint).Port;
+        nobody.Stop(); // nothing listens there now: every call is refused
+        var participant = $"http://127.0.0.1:{port}/points";
+        using var begin = await cluster.SendAsync(HttpMethod.Post, node, "/api/transactions?wait=none", new
+        {
+            gid = "dashboard-stuck-1",
+            mode = "tcc",
+            timeoutMs = 1_000,
+            branches = new[] { new { branchId = "points", kind = "http", @try = $"{participant}/try", confirm = $"{participant}/confirm", cancel = $"{participant}/cancel" } },
+        });
+        Assert.True(begin.IsSuccessStatusCode, $"begin: {(int)begin.StatusCode} {await begin.Content.ReadAsStringAsync()}");
+        return "dashboard-stuck-1";
     }
 
     private static async Task WaitForOrdersAsync(IPage page, long atLeast) =>

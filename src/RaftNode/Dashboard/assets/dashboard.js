@@ -7,6 +7,8 @@ const POLL_INTERVAL_MS = 500;
 const REQUEST_TIMEOUT_MS = 1500;
 const CHART_WINDOW_MS = 60_000;
 const EVENTS_SHOWN = 30;
+const TRANSACTIONS_SHOWN = 50; // per status
+const IN_FLIGHT_STATUSES = ['open', 'committing', 'aborting'];
 const SLOW_POLL_EVERY = 4; // stock, transactions and the demo state: every 4th poll (2 s)
 const KEY_STORAGE = 'raftmall.apiKey';
 // Under load a node applies a few entries after it learns they are committed: that is not worth a warning.
@@ -148,25 +150,21 @@ async function pollStock() {
   if (answer.ok) renderStock(answer.data);
 }
 
-/** Global transactions, once the node has /api/transactions; the section stays hidden while it answers 404. */
+/** Global transactions in flight and stuck; the section stays hidden on a node without /api/transactions (404). */
 async function pollTransactions() {
   if (!state.transactionsAvailable) return;
   const base = readBase();
-  const [active, stuck] = await Promise.all([
-    api(base, '/api/transactions?consistency=local'),
-    api(base, '/api/transactions?stuck=true&consistency=local'),
-  ]);
-  if (active.status === 404 && !(active.data && active.data.code)) {
+  const list = (query) => api(base, `/api/transactions?${query}&limit=${TRANSACTIONS_SHOWN}&consistency=local`);
+  const [stuck, ...inFlight] = await Promise.all([list('stuck=true'), ...IN_FLIGHT_STATUSES.map((s) => list(`status=${s}`))]);
+  if (stuck.status === 404 && !stuck.data?.code) {
     state.transactionsAvailable = false;
     $('#transactions').hidden = true;
     return;
   }
-  if (!active.ok) return;
+  if (!stuck.ok) return;
   $('#transactions').hidden = false;
-  renderTransactions(listOf(active.data), stuck.ok ? listOf(stuck.data) : []);
+  renderTransactions(inFlight.filter((a) => a.ok).flatMap((a) => a.data.transactions), stuck.data.transactions);
 }
-
-const listOf = (data) => (Array.isArray(data) ? data : data?.transactions ?? data?.items ?? []);
 
 async function pollDemo() {
   const answers = await Promise.all(state.members.map(async (m) => [m, await api(m.address, '/api/demo')]));
@@ -231,16 +229,16 @@ function renderStock(stock) {
   $('#stock tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'empty', colspan: 4 }, 'no stock yet'))]));
 }
 
-function renderTransactions(active, stuck) {
-  const branchesOf = (t) => t.branches ?? [];
-  $('#transactions-active tbody').replaceChildren(...(active.length ? active.map((t) => el('tr', {},
-    el('td', {}, t.transactionId ?? t.id), el('td', {}, t.mode ?? t.protocol ?? ''), el('td', {}, t.phase ?? t.status ?? ''),
-    el('td', {}, branchesOf(t).length), el('td', {}, t.deadline ?? t.expiresAt ? formatTime(t.deadline ?? t.expiresAt) : '')))
-    : [el('tr', {}, el('td', { class: 'empty', colspan: 5 }, 'none in flight'))]));
-  const stuckRows = stuck.flatMap((t) => branchesOf(t).filter((b) => b.lastError || b.stuck).map((b) => el('tr', {},
-    el('td', {}, t.transactionId ?? t.id), el('td', {}, b.branchId ?? b.id), el('td', {}, b.phase ?? b.status ?? ''),
-    el('td', {}, b.lastError ?? ''))));
-  $('#transactions-stuck tbody').replaceChildren(...(stuckRows.length ? stuckRows : [el('tr', {}, el('td', { class: 'empty', colspan: 4 }, 'none stuck'))]));
+function renderTransactions(inFlight, stuck) {
+  const states = (t) => Object.entries(t.branches.reduce((counts, b) => ({ ...counts, [b.state]: (counts[b.state] ?? 0) + 1 }), {}))
+    .map(([name, count]) => `${count} ${name}`).join(', ');
+  const none = (text, columns) => [el('tr', {}, el('td', { class: 'empty', colspan: columns }, text))];
+  const rows = inFlight.map((t) => el('tr', { 'data-gid': t.gid },
+    el('td', {}, t.gid), el('td', {}, t.mode), el('td', {}, t.status), el('td', {}, states(t)), el('td', {}, formatTime(t.deadline))));
+  $('#transactions-active tbody').replaceChildren(...(rows.length ? rows : none('none in flight', 5)));
+  const stuckRows = stuck.flatMap((t) => t.branches.filter((b) => b.stuck).map((b) => el('tr', { 'data-gid': t.gid },
+    el('td', {}, t.gid), el('td', {}, b.branchId), el('td', {}, `${b.state} (${b.attempts} attempts)`), el('td', { class: 'error' }, b.lastError ?? ''))));
+  $('#transactions-stuck tbody').replaceChildren(...(stuckRows.length ? stuckRows : none('none stuck', 4)));
 }
 
 /** The stream, wherever it runs, and the failover it measured: the write gap around the last kill. */
