@@ -104,7 +104,7 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
                 var sequence = i;
                 _ = Task.Run(async () =>
                 {
-                    Interlocked.Increment(ref run.InFlight);
+                    run.Sending();
                     try
                     {
                         await client.PlaceOrderAsync($"{prefix}-{sequence}", [new OrderLine(Sku, 1)], ttlSeconds: OrderTtlSeconds,
@@ -113,11 +113,11 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
                     }
                     catch (RaftMallException)
                     {
-                        Interlocked.Increment(ref run.FailedCount);
+                        run.Failed();
                     }
                     finally
                     {
-                        Interlocked.Decrement(ref run.InFlight);
+                        run.Answered();
                         slots.Release();
                     }
                 }, CancellationToken.None);
@@ -137,7 +137,8 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
         {
             if (_run == run) _running?.Cancel();
         }
-        LogStopped(run.AcknowledgedCount, run.FailedCount);
+        var final = run.Snapshot(running: false);
+        LogStopped(final.Acknowledged, final.Failed);
     }
 
     /// <summary>One stream's counters; updated from the order tasks, read by the status endpoint.</summary>
@@ -147,19 +148,25 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
         private readonly Queue<Gap> _gaps = new();
         private readonly long _gapThresholdMs = Math.Max(MinGapMs, 4_000 / ordersPerSecond);
         private DateTimeOffset? _lastAcknowledgedAt = carry?.LastAcknowledgedAt;
-        public long AcknowledgedCount = carry?.Acknowledged ?? 0;
-        public long FailedCount = carry?.Failed ?? 0;
-        public int InFlight;
+        private long _acknowledged = carry?.Acknowledged ?? 0;
+        private long _failed = carry?.Failed ?? 0;
+        private int _inFlight;
 
         public int OrdersPerSecond => ordersPerSecond;
 
         public DateTimeOffset StartedAt => startedAt;
 
+        public void Sending() => Interlocked.Increment(ref _inFlight);
+
+        public void Answered() => Interlocked.Decrement(ref _inFlight);
+
+        public void Failed() => Interlocked.Increment(ref _failed);
+
         public void Acknowledged(DateTimeOffset at)
         {
             lock (_lock)
             {
-                AcknowledgedCount++;
+                _acknowledged++;
                 if (_lastAcknowledgedAt is { } last && at - last >= TimeSpan.FromMilliseconds(_gapThresholdMs))
                 {
                     _gaps.Enqueue(new Gap(last, at, (long)(at - last).TotalMilliseconds));
@@ -174,7 +181,7 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
             lock (_lock)
             {
                 return new Status(running, hostNodeId, ordersPerSecond, startedAt, startedAt + duration,
-                    AcknowledgedCount, Interlocked.Read(ref FailedCount), Volatile.Read(ref InFlight), _lastAcknowledgedAt, [.. _gaps]);
+                    _acknowledged, Interlocked.Read(ref _failed), Volatile.Read(ref _inFlight), _lastAcknowledgedAt, [.. _gaps]);
             }
         }
     }
