@@ -70,7 +70,7 @@ services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
 services.AddCors(o => CrossOrigin.Configure(o, settings));
 var demo = DemoOptions.From(builder.Configuration);
 services.AddSingleton(demo);
-if (demo.Enabled) services.AddDemo();
+if (demo.Enabled) services.AddDemo(settings.Cluster);
 
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RaftMall.Node");

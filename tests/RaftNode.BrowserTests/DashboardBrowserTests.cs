@@ -48,14 +48,16 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         };
         try
         {
-            // Opened on the leader: the node this page came from is the one it will kill.
-            await page.GotoAsync(cluster.Address(leader).ToString());
+            // Opened on the leader (the node this page came from is the one it will kill), with the admin key as the
+            // CLI prints it: the page keeps the key for its requests and takes it out of the address bar.
+            await page.GotoAsync($"{cluster.Address(leader)}#key={Uri.EscapeDataString(TestCluster.TestKeys.Admin)}");
             var rows = page.Locator("#members tbody tr");
             await Expect(rows).ToHaveCountAsync(3, new() { Timeout = WaitMs });
             await Expect(page.Locator("#members tbody tr[data-role=leader]")).ToHaveCountAsync(1, new() { Timeout = WaitMs });
             await Expect(page.Locator($"#members tbody tr[data-node={leader}]")).ToHaveAttributeAsync("data-role", "leader");
             await Expect(page.Locator("#leader-id")).ToHaveTextAsync(leader);
             await Expect(page.Locator("#demo")).ToBeVisibleAsync();
+            Assert.DoesNotContain("key=", page.Url, StringComparison.Ordinal);
 
             await page.FillAsync("#stream-rate", "40");
             await page.FillAsync("#stream-seconds", "60");

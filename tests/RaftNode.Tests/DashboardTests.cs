@@ -70,7 +70,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task With_the_demo_switch_the_leader_kills_itself_the_stream_measures_the_gap_and_a_member_restarts_it()
+    public async Task With_the_demo_switch_an_admin_kills_the_leader_the_stream_measures_the_gap_and_a_member_restarts_it()
     {
         await using var cluster = new TestCluster(3, output, environment: new Dictionary<string, string> { ["RaftMall__Demo__Enabled"] = "true" });
         await cluster.StartAllAsync();
@@ -79,6 +79,14 @@ public sealed class DashboardTests(ITestOutputHelper output)
         int? restartedPid = null;
         try
         {
+            // Killing needs the admin role: a reader's or writer's key is refused and nothing happens.
+            foreach (var key in new[] { TestCluster.TestKeys.Reader, TestCluster.TestKeys.Writer })
+            {
+                using var refused = await PostJsonAsync(cluster, follower, "/api/demo/kill-leader", "{}", key);
+                Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            }
+            Assert.True(cluster.IsRunning(leader));
+
             // Asked on the leader, the stream runs on a follower, so that killing the leader does not stop it.
             using (var start = await PostJsonAsync(cluster, leader, "/api/demo/orders/start", "{\"ordersPerSecond\":40,\"durationSeconds\":30}"))
             {
@@ -132,12 +140,13 @@ public sealed class DashboardTests(ITestOutputHelper output)
         return gaps;
     }
 
-    private static async Task<HttpResponseMessage> PostJsonAsync(TestCluster cluster, string node, string path, string json)
+    private static async Task<HttpResponseMessage> PostJsonAsync(TestCluster cluster, string node, string path, string json, string? key = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(cluster.Address(node), path))
         {
             Content = new StringContent(json, Encoding.UTF8, "application/json"),
         };
+        if (key is not null) request.Headers.Authorization = new("Bearer", key);
         return await cluster.Http.SendAsync(request);
     }
 

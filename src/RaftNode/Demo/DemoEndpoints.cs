@@ -1,9 +1,11 @@
 using System.Net.Http.Headers;
 using System.Net.Mime;
 using System.Text.Json;
+using RaftMall.Client;
 using RaftMall.Node.Api;
 using RaftMall.Node.Consensus;
 using RaftMall.Node.Dashboard;
+using RaftMall.Node.Security;
 
 namespace RaftMall.Node.Demo;
 
@@ -19,11 +21,13 @@ public static class DemoEndpoints
     /// <summary>Time between a kill's answer and the kill, for the answer to leave the machine's socket buffers.</summary>
     public const int AnswerDeliveryMs = 50;
 
-    public static IServiceCollection AddDemo(this IServiceCollection services)
+    public static IServiceCollection AddDemo(this IServiceCollection services, ClusterFile cluster)
     {
         services.AddSingleton<OrderFeed>();
         services.AddSingleton<MemberProcesses>();
-        services.AddHttpClient(ClientName, c => c.Timeout = TimeSpan.FromSeconds(3));
+        var caFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null;
+        services.AddHttpClient(ClientName, c => c.Timeout = TimeSpan.FromSeconds(3))
+            .ConfigurePrimaryHttpMessageHandler(() => TrustedCertificates.Handler(caFile, TimeSpan.FromSeconds(1)));
         return services;
     }
 
@@ -124,7 +128,9 @@ public static class DemoEndpoints
             {
                 try
                 {
-                    using var answer = await clients.CreateClient(ClientName).PostAsync(new Uri(other.Uri, "/api/demo/orders/start"), content, context.RequestAborted);
+                    using var handoff = new HttpRequestMessage(HttpMethod.Post, new Uri(other.Uri, "/api/demo/orders/start")) { Content = content };
+                    CopyAuthorization(context.Request, handoff); // on behalf of whoever asked for the kill
+                    using var answer = await clients.CreateClient(ClientName).SendAsync(handoff, context.RequestAborted);
                     if (!answer.IsSuccessStatusCode) continue;
                     stream.Stop();
                     handedTo = other.Id;
@@ -155,7 +161,7 @@ public static class DemoEndpoints
     {
         using var message = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypeNames.Application.Json);
-        if (context.Request.Headers.Authorization is { Count: > 0 } authorization) message.Headers.TryAddWithoutValidation("Authorization", authorization.ToArray());
+        CopyAuthorization(context.Request, message);
         try
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(message, context.RequestAborted);
@@ -167,6 +173,14 @@ public static class DemoEndpoints
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             return false;
+        }
+    }
+
+    private static void CopyAuthorization(HttpRequest from, HttpRequestMessage to)
+    {
+        foreach (var name in new[] { "Authorization", ClientAuthentication.ApiKeyHeader })
+        {
+            if (from.Headers[name] is { Count: > 0 } values) to.Headers.TryAddWithoutValidation(name, values.ToArray());
         }
     }
 

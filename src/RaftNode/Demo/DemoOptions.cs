@@ -10,18 +10,8 @@ public sealed class DemoOptions
 
     public bool Enabled { get; set; }
 
-    /// <summary>An API key the order stream sends as a bearer token, for clusters that require one.</summary>
+    /// <summary>The API key the order stream sends; by default the first writer key of the node's credentials.</summary>
     public string? ApiKey { get; set; }
 
     public static DemoOptions From(IConfiguration configuration) => configuration.GetSection(Section).Get<DemoOptions>() ?? new DemoOptions();
-}
-
-/// <summary>Adds <c>Authorization: Bearer</c> to every request when a key is configured.</summary>
-internal sealed class BearerHandler(string? apiKey) : DelegatingHandler
-{
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        if (!string.IsNullOrEmpty(apiKey)) request.Headers.Authorization = new("Bearer", apiKey);
-        return base.SendAsync(request, cancellationToken);
-    }
 }

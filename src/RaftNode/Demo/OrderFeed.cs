@@ -42,7 +42,7 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
 
     public sealed record Status(
         bool Running, string HostNodeId, int OrdersPerSecond, DateTimeOffset StartedAt, DateTimeOffset EndsAt,
-        long Acknowledged, long Failed, int InFlight, DateTimeOffset? LastAcknowledgedAt, Gap[] Gaps);
+        long Acknowledged, long Failed, int InFlight, DateTimeOffset? LastAcknowledgedAt, Gap[] Gaps, string? StoppedBecause);
 
     public Status? Current
     {
@@ -82,14 +82,17 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
 
     private async Task RunAsync(Run run, CancellationToken token)
     {
-        using var client = new RaftMallClient(
-            new RaftMallClientOptions
-            {
-                Endpoints = [.. settings.Cluster.Nodes.Select(n => n.Uri)],
-                AttemptTimeout = TimeSpan.FromSeconds(3),
-                RetryBudget = TimeSpan.FromSeconds(10),
-            },
-            new BearerHandler(options.ApiKey) { InnerHandler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1), UseProxy = false } });
+        var cluster = settings.Cluster;
+        using var client = new RaftMallClient(new RaftMallClientOptions
+        {
+            Endpoints = [.. cluster.Nodes.Select(n => n.Uri)],
+            // It sets the demo sku's stock (admin) and places orders: the admin key of the node's own credentials, or the
+            // configured one. The stream is a client like any other.
+            ApiKey = options.ApiKey ?? cluster.EffectiveCredentials()?.KeyFor(ClientRole.Admin),
+            TrustedCertificatesFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null,
+            AttemptTimeout = TimeSpan.FromSeconds(3),
+            RetryBudget = TimeSpan.FromSeconds(10),
+        });
         using var slots = new SemaphoreSlim(MaxInFlight);
         var prefix = $"demo-{settings.NodeId}-{run.StartedAt.ToUnixTimeMilliseconds()}";
         try
@@ -129,6 +132,7 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
         }
         catch (RaftMallException e)
         {
+            run.Stopped($"{e.Code}: {e.Message}");
             LogFailed(e.Message);
         }
         // Let the orders in flight finish before the client goes away.
@@ -151,10 +155,13 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
         private long _acknowledged = carry?.Acknowledged ?? 0;
         private long _failed = carry?.Failed ?? 0;
         private int _inFlight;
+        private string? _stoppedBecause;
 
         public int OrdersPerSecond => ordersPerSecond;
 
         public DateTimeOffset StartedAt => startedAt;
+
+        public void Stopped(string reason) => Volatile.Write(ref _stoppedBecause, reason);
 
         public void Sending() => Interlocked.Increment(ref _inFlight);
 
@@ -181,7 +188,8 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
             lock (_lock)
             {
                 return new Status(running, hostNodeId, ordersPerSecond, startedAt, startedAt + duration,
-                    _acknowledged, Interlocked.Read(ref _failed), Volatile.Read(ref _inFlight), _lastAcknowledgedAt, [.. _gaps]);
+                    _acknowledged, Interlocked.Read(ref _failed), Volatile.Read(ref _inFlight), _lastAcknowledgedAt, [.. _gaps],
+                    Volatile.Read(ref _stoppedBecause));
             }
         }
     }

@@ -4,7 +4,7 @@ namespace RaftMall.Node.Security;
 
 /// <summary>
 /// Which role an API request needs, by method and path, in one table so a new endpoint is covered without
-/// annotating it: reads need reader; stock and cluster writes (and the operator's transaction retry) need admin;
+/// annotating it: reads need reader; stock, cluster and demo-control writes (and the operator's transaction retry) need admin;
 /// every other write needs writer. Paths outside /api (health, OpenAPI, the dashboard's static files) are public.
 /// </summary>
 public static class AccessRules
@@ -15,6 +15,7 @@ public static class AccessRules
     {
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)) return ClientRole.Reader;
         if (path.StartsWithSegments("/api/stock") || path.StartsWithSegments("/api/cluster")) return ClientRole.Admin;
+        if (path.StartsWithSegments("/api/demo")) return ClientRole.Admin; // kill and start nodes (exists only in demo mode)
         if (path.StartsWithSegments("/api/transactions") && path.Value!.TrimEnd('/').EndsWith("/retry", StringComparison.Ordinal)) return ClientRole.Admin;
         return ClientRole.Writer;
     }

@@ -27,8 +27,10 @@ public static class ClusterCommands
                 if (ctx.Local.EnsureCredentials() is { } credentials)
                 {
                     CliContext.Info($"credentials (API keys, peer secret): [grey]{Markup.Escape(ctx.Cluster.CredentialsPath)}[/] (mode 0600)");
-                    var readerKey = credentials.KeyFor(ClientRole.Reader) is { } key ? "#key=" + Uri.EscapeDataString(key) : "";
-                    CliContext.Info($"dashboard (read-only key): [link]{Markup.Escape(ctx.Cluster.Nodes[0].Uri.GetLeftPart(UriPartial.Authority) + "/" + readerKey)}[/]");
+                    // The demo controls kill and start nodes: they need the admin key; otherwise the page only reads.
+                    var role = local.Demo ? ClientRole.Admin : ClientRole.Reader;
+                    var url = DashboardDemoCommand.Url(ctx.Cluster, credentials, role);
+                    CliContext.Info($"dashboard ({(local.Demo ? "admin key, demo controls" : "read-only key")}): [link]{Markup.Escape(url)}[/]");
                 }
             });
             return ExitCodes.Ok;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using RaftMall.Client;
 using Spectre.Console;
 
 namespace RaftMall.Cli.Commands;
@@ -20,17 +21,18 @@ public static class DashboardDemoCommand
             foreach (var node in ctx.Cluster.Nodes) local.Start(node.Id);
             await ClusterCommands.EnsureOwnNodesAnswerAsync(ctx, token);
             var statuses = await ClusterCommands.WaitForLeaderAsync(ctx, TimeSpan.FromSeconds(30), token);
-            var withoutDemo = await NodesWithoutDemoAsync(ctx, token);
+            var credentials = local.EnsureCredentials();
+            var withoutDemo = await NodesWithoutDemoAsync(ctx, credentials?.KeyFor(ClientRole.Reader), token);
             if (withoutDemo.Count > 0)
             {
                 throw new CliException(ExitCodes.Failure,
                     $"{string.Join(", ", withoutDemo)} already run without the demo switch; stop them with `raftmall cluster down` and run this again");
             }
-            var url = ctx.Cluster.Nodes[0].Uri.GetLeftPart(UriPartial.Authority) + "/";
+            var url = Url(ctx.Cluster, credentials, ClientRole.Admin);
             ctx.Output(new { dashboard = url, nodes = statuses }, () =>
             {
                 ClusterCommands.RenderStatus(ctx, statuses);
-                CliContext.Info($"dashboard: [bold]{Markup.Escape(url)}[/] (every node serves it); demo controls are on");
+                CliContext.Info($"dashboard (admin key, demo controls): [link]{Markup.Escape(url)}[/] (every node serves it)");
                 CliContext.Info("stop the cluster with [bold]raftmall cluster down[/]");
             });
             return ExitCodes.Ok;
@@ -38,12 +40,24 @@ public static class DashboardDemoCommand
         return dashboard;
     }
 
-    /// <summary>Nodes that were already running, started without the switch: their /api/demo does not exist.</summary>
-    private static async Task<List<string>> NodesWithoutDemoAsync(CliContext ctx, CancellationToken token)
+    /// <summary>The first node's dashboard, with a key of <paramref name="role"/> in the fragment when the cluster has keys.</summary>
+    public static string Url(ClusterFile cluster, ClusterCredentials? credentials, ClientRole role)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var page = cluster.Nodes[0].Uri.GetLeftPart(UriPartial.Authority) + "/";
+        return credentials?.KeyFor(role) is { } key ? page + "#key=" + Uri.EscapeDataString(key) : page;
+    }
+
+    /// <summary>Nodes that were already running, started without the switch: their /api/demo does not exist.</summary>
+    private static async Task<List<string>> NodesWithoutDemoAsync(CliContext ctx, string? key, CancellationToken token)
+    {
+        var cluster = ctx.Cluster;
+        using var http = new HttpClient(TrustedCertificates.Handler(cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null, TimeSpan.FromSeconds(1)))
+        {
+            Timeout = TimeSpan.FromSeconds(2),
+        };
+        if (key is not null) http.DefaultRequestHeaders.Authorization = new("Bearer", key);
         var missing = new List<string>();
-        foreach (var node in ctx.Cluster.Nodes)
+        foreach (var node in cluster.Nodes)
         {
             using var response = await http.GetAsync(new Uri(node.Uri, "/api/demo"), token);
             if (response.StatusCode == HttpStatusCode.NotFound) missing.Add(node.Id);

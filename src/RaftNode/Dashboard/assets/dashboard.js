@@ -248,7 +248,8 @@ function renderStream() {
   const stream = streams[0];
   $('#stream-state').textContent = !stream ? 'no order stream'
     : `${stream.running ? 'running' : 'stopped'} on ${stream.hostNodeId}: ${stream.ordersPerSecond} orders/s until ${formatTime(stream.endsAt)}, `
-      + `${formatNumber(stream.acknowledged)} acknowledged, ${formatNumber(stream.failed)} failed, ${stream.inFlight} in flight`;
+      + `${formatNumber(stream.acknowledged)} acknowledged, ${formatNumber(stream.failed)} failed, ${stream.inFlight} in flight`
+      + (stream.stoppedBecause ? ` — stopped: ${stream.stoppedBecause}` : '');
   const gaps = streams.flatMap((s) => s.gaps);
   if (state.lastKill && gaps.length) {
     const kill = state.lastKill.at.getTime();
