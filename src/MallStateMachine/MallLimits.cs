@@ -42,6 +42,12 @@ public static class MallLimits
     /// <summary>Most phase-2 records in one <see cref="RecordPhaseTwo"/> entry.</summary>
     public const int MaxPhaseTwoBatch = 4096;
 
+    /// <summary>How long a finished transaction stays readable, in log time; then it is forgotten (its gid may be used again).</summary>
+    public const long FinishedTransactionRetentionMs = 60L * 60 * 1000;
+
+    /// <summary>Most finished transactions kept; beyond it the oldest are forgotten first, so the state stays bounded under load.</summary>
+    public const int MaxFinishedTransactions = 100_000;
+
     /// <summary>Most commands in one <see cref="CommandBatch"/>.</summary>
     public const int MaxBatchCommands = 1024;
 

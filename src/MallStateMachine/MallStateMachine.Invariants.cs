@@ -24,6 +24,9 @@ public sealed partial class MallStateMachine
             foreach (var item in order.Items) bucket[item.Sku] = bucket.GetValueOrDefault(item.Sku) + item.Quantity;
         }
         // Stock branches of transactions hold stock too: locked from their try until the decision, sold after a commit.
+        // What committed stock branches sold is counted apart, because finished transactions are forgotten.
+        foreach (var (sku, sold) in _soldByStockBranches) soldBySku[sku] = soldBySku.GetValueOrDefault(sku) + sold;
+        var soldByKnownBranches = new Dictionary<string, long>(StringComparer.Ordinal);
         var heldOrders = new HashSet<long>();
         foreach (var txn in _transactions.Values)
         {
@@ -32,12 +35,13 @@ public sealed partial class MallStateMachine
                 if (branch.Vote != Vote.Yes) continue;
                 if (branch.Spec.Kind == BranchKind.Order && !txn.IsDecided) heldOrders.Add(branch.OrderId);
                 if (branch.Spec.Kind != BranchKind.Stock) continue;
-                var bucket = !txn.IsDecided ? lockedBySku : txn.Decision == Decision.Commit ? soldBySku : null;
+                var bucket = !txn.IsDecided ? lockedBySku : txn.Decision == Decision.Commit ? soldByKnownBranches : null;
                 if (bucket is null) continue;
                 var item = branch.Spec.Items[0];
                 bucket[item.Sku] = bucket.GetValueOrDefault(item.Sku) + item.Quantity;
             }
         }
+        foreach (var (sku, sold) in soldByKnownBranches) Require(_soldByStockBranches.GetValueOrDefault(sku) >= sold, $"sku {sku}: stock branches sold at least what the remembered ones did");
         Require(heldOrders.SetEquals(_heldOrders), "the held orders are exactly the pending orders of undecided order branches");
         foreach (var id in heldOrders) Require(FindOrder(id) is { Status: OrderStatus.Pending }, "a held order is pending");
         foreach (var stock in _stock.Values)
@@ -78,6 +82,10 @@ public sealed partial class MallStateMachine
                 Require(_openByDeadline.Contains((txn.DeadlineMs, txn.Gid)), "every open transaction has a deadline entry");
             }
         }
+        Require(_finishedByAge.Count == _transactions.Count - _unfinished.Count && _finishedByAge.All(f => _transactions.TryGetValue(f.Gid, out var t) && t.IsFinished && t.FinishedAtMs == f.FinishedAtMs),
+            "the finished index holds exactly the finished transactions");
+        // One command may finish a batch's worth before the next command trims: the bound holds up to that.
+        Require(_finishedByAge.Count <= MallLimits.MaxFinishedTransactions + MallLimits.MaxPhaseTwoBatch + MallLimits.MaxBatchCommands, "finished transactions stay within their bound");
         Require(_unfinished.Count == _transactions.Values.Count(t => !t.IsFinished) && _unfinished.All(g => !_transactions[g].IsFinished),
             "the unfinished index holds exactly the unfinished transactions");
         Require(open == _openByDeadline.Count, "the deadline index holds only open transactions");

@@ -7,7 +7,7 @@ namespace RaftMall.StateMachine;
 // so two replicas with the same history write byte-identical snapshots.
 public sealed partial class MallStateMachine
 {
-    public const byte SnapshotVersion = 2; // 2: transaction branches with kinds, attempts, errors, stuck flags
+    public const byte SnapshotVersion = 3; // 2: transaction branches with kinds, attempts, errors, stuck flags; 3: finish times
     private static ReadOnlySpan<byte> SnapshotMagic => "RMSN"u8;
 
     public byte[] Snapshot()
@@ -55,6 +55,13 @@ public sealed partial class MallStateMachine
 
         w.WriteVarUInt((ulong)_transactions.Count);
         foreach (var gid in SortedKeys(_transactions)) ResultCodec.WriteTransaction(w, _transactions[gid]);
+
+        w.WriteVarUInt((ulong)_soldByStockBranches.Count);
+        foreach (var sku in SortedKeys(_soldByStockBranches))
+        {
+            w.WriteString(sku);
+            w.WriteVarInt(_soldByStockBranches[sku]);
+        }
 
         var barriers = _barriers.Keys.ToArray();
         Array.Sort(barriers, static (a, b) =>
@@ -184,6 +191,11 @@ public sealed partial class MallStateMachine
             {
                 if (branch.OrderId != 0) _heldOrders.Add(branch.OrderId);
             }
+        }
+
+        for (var n = r.ReadCount(int.MaxValue); n > 0; n--)
+        {
+            _soldByStockBranches.Add(r.ReadPooledString(maxIdBytes, pool), r.ReadVarInt());
         }
 
         for (var n = r.ReadCount(int.MaxValue); n > 0; n--)

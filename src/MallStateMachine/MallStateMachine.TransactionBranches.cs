@@ -7,6 +7,9 @@ public sealed partial class MallStateMachine
     /// <summary>Orders placed by an order branch of a transaction that is not decided yet: only the transaction pays or cancels them.</summary>
     private readonly HashSet<long> _heldOrders = [];
 
+    /// <summary>Per sku, what committed stock branches moved to sold (kept when their transactions are forgotten).</summary>
+    private readonly Dictionary<string, long> _soldByStockBranches = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Stock branch: locks the quantity (available → locked). Order branch: places a pending order that expires at the
     /// transaction's deadline (a timeout aborts it first). A missing sku or too little stock is a definite refusal.
@@ -53,6 +56,7 @@ public sealed partial class MallStateMachine
         if (decision == Decision.Commit)
         {
             stock.Sold += item.Quantity;
+            _soldByStockBranches[stock.Sku] = _soldByStockBranches.GetValueOrDefault(stock.Sku) + item.Quantity;
             _events.Append(LogTimeMs, EventKind.StockSold, 0, gid, item.Sku, item.Quantity);
         }
         else

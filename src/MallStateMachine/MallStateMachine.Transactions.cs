@@ -8,6 +8,8 @@ public sealed partial class MallStateMachine
     private readonly Dictionary<string, GlobalTransaction> _transactions = new(StringComparer.Ordinal);
     private readonly SortedSet<(long DeadlineMs, string Gid)> _openByDeadline = new(DeadlineOrder.Instance);
     private readonly HashSet<string> _unfinished = new(StringComparer.Ordinal); // derived: rebuilt by Store on restore
+    // Finished transactions by (finish time, gid): a total order, so every replica and restored snapshot forgets the same ones.
+    private readonly SortedSet<(long FinishedAtMs, string Gid)> _finishedByAge = new(DeadlineOrder.Instance);
 
     /// <summary>What is wrong with the shape of <paramref name="c"/> (the node checks before proposing), or null.</summary>
     public static string? CheckBegin(BeginTransaction c)
@@ -177,7 +179,7 @@ public sealed partial class MallStateMachine
     private GlobalTransaction FinishIfDone(GlobalTransaction txn)
     {
         if (txn.IsFinished || !txn.IsDecided || !Array.TrueForAll(txn.Branches, b => b.Acknowledged)) return txn;
-        txn = Store(txn with { Status = txn.Decision == Decision.Commit ? TransactionStatus.Committed : TransactionStatus.Aborted });
+        txn = Store(txn with { Status = txn.Decision == Decision.Commit ? TransactionStatus.Committed : TransactionStatus.Aborted, FinishedAtMs = LogTimeMs });
         _events.Append(LogTimeMs, EventKind.TransactionFinished, 0, txn.Gid, detail: TransactionNames.Status(txn.Status));
         return txn;
     }
@@ -189,9 +191,31 @@ public sealed partial class MallStateMachine
             Require(previous.Decision == txn.Decision, "a decision never flips");
         }
         _transactions[txn.Gid] = txn;
-        if (txn.IsFinished) _unfinished.Remove(txn.Gid);
-        else _unfinished.Add(txn.Gid);
+        if (txn.IsFinished)
+        {
+            _unfinished.Remove(txn.Gid);
+            _finishedByAge.Add((txn.FinishedAtMs, txn.Gid));
+        }
+        else
+        {
+            _unfinished.Add(txn.Gid);
+        }
         return txn;
+    }
+
+    /// <summary>
+    /// Forgets finished transactions past their retention, and the oldest beyond the cap. Runs before a command is
+    /// dispatched, never in the middle of one, so a command sees the transactions it checked.
+    /// </summary>
+    private void ForgetFinishedTransactions()
+    {
+        while (_finishedByAge.Count > 0
+            && (_finishedByAge.Count > MallLimits.MaxFinishedTransactions || _finishedByAge.Min.FinishedAtMs + MallLimits.FinishedTransactionRetentionMs < LogTimeMs))
+        {
+            var oldest = _finishedByAge.Min;
+            _finishedByAge.Remove(oldest);
+            _transactions.Remove(oldest.Gid);
+        }
     }
 
     private void AppendVoted(string gid, TransactionBranch branch) =>

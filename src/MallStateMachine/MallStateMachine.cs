@@ -32,6 +32,7 @@ public sealed partial class MallStateMachine
         AppliedCommands++;
         if (command.TimeMs > LogTimeMs) LogTimeMs = command.TimeMs;
         ForgetExpiredIdempotencyKeys();
+        ForgetFinishedTransactions();
 
         var key = command.IdempotencyKey;
         if (command is CommandBatch batch) return key is null ? ApplyBatch(batch) : new Rejected(ErrorCode.Validation, "a command batch has no idempotency key");

@@ -138,6 +138,7 @@ internal static class ResultCodec
         w.WriteVarInt(txn.BeganAtMs);
         w.WriteVarInt(txn.DeadlineMs);
         w.WriteVarInt(txn.DecidedAtMs);
+        w.WriteVarInt(txn.FinishedAtMs);
         w.WriteVarUInt((ulong)txn.Branches.Length);
         foreach (var b in txn.Branches)
         {
@@ -162,12 +163,13 @@ internal static class ResultCodec
         var beganAtMs = r.ReadVarInt();
         var deadlineMs = r.ReadVarInt();
         var decidedAtMs = r.ReadVarInt();
+        var finishedAtMs = r.ReadVarInt();
         var branches = new TransactionBranch[r.ReadCount(MallLimits.MaxBranchesPerTransaction)];
         for (var i = 0; i < branches.Length; i++)
         {
             branches[i] = new TransactionBranch(CommandCodec.ReadBranch(ref r), r.ReadEnum<Vote>(), r.ReadBool(), r.ReadBool(), r.ReadInt32(),
                 r.ReadString(MaxTextBytes), r.ReadBool(), r.ReadVarInt());
         }
-        return new GlobalTransaction(gid, mode, status, decision, reason, beganAtMs, deadlineMs, decidedAtMs, branches);
+        return new GlobalTransaction(gid, mode, status, decision, reason, beganAtMs, deadlineMs, decidedAtMs, branches) { FinishedAtMs = finishedAtMs };
     }
 }

@@ -93,6 +93,9 @@ public sealed record GlobalTransaction(
     public bool IsDecided => Decision != Decision.None;
 
     public bool IsFinished => Status is TransactionStatus.Committed or TransactionStatus.Aborted;
+
+    /// <summary>Log time at which phase 2 completed (0 while unfinished); the transaction is forgotten a retention period later.</summary>
+    public long FinishedAtMs { get; init; }
 }
 
 /// <summary>A phase-1 outcome carried by the decision.</summary>
