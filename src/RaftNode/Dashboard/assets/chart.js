@@ -56,8 +56,11 @@ function drawRateChart(canvas, samples, markers, windowMs) {
     g.beginPath(); g.moveTo(mx, top); g.lineTo(mx, bottom); g.stroke();
     g.setLineDash([]);
     g.fillStyle = g.strokeStyle;
-    g.textAlign = marker.kind === 'kill' ? 'right' : 'left';
-    g.fillText(marker.label, mx + (marker.kind === 'kill' ? -4 : 4), top + 10 + (index % 3) * 13); // staggered: markers come close together
+    // Kills labelled on the left of their line, the rest on the right, unless that would leave the chart.
+    const width = g.measureText(marker.label).width;
+    const onLeft = marker.kind === 'kill' ? mx - 4 - width >= left : mx + 4 + width > right;
+    g.textAlign = onLeft ? 'right' : 'left';
+    g.fillText(marker.label, mx + (onLeft ? -4 : 4), top + 10 + (index % 3) * 13); // staggered: markers come close together
   });
 
   // Orders wide and underneath, entries thin on top: with one entry per order the two lines often coincide.
