@@ -18,7 +18,14 @@ public sealed partial class CommandBatcher(Proposer proposer, ILogger<CommandBat
     /// <summary>Most other commands (decisions) per entry.</summary>
     public const int MaxCommandsPerEntry = 512;
 
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>
+    /// Batches in flight at once: with one, a decision that just missed a batch waits a whole replication round before
+    /// its own starts; with two, the next batch replicates while the previous one commits. Order does not matter between
+    /// them: a transaction's phase-2 records are only sent after its decision was applied.
+    /// </summary>
+    public const int BatchesInFlight = 2;
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
 
     /// <summary>Proposes <paramref name="command"/> in the next batch; its result, or null when the outcome is unknown (not leader, no commit in time).</summary>
     public Task<MallResult?> SubmitAsync(MallCommand command)
@@ -36,7 +43,10 @@ public sealed partial class CommandBatcher(Proposer proposer, ILogger<CommandBat
         return await pending.Done.Task.ConfigureAwait(false) is { IsSuccess: true };
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, BatchesInFlight).Select(_ => DrainAsync(stoppingToken)));
+
+    private async Task DrainAsync(CancellationToken stoppingToken)
     {
         var commands = new List<Pending>();
         var progress = new List<Pending>();
