@@ -97,6 +97,8 @@ public class TransactionTests(TransactionCluster fixture, ITestOutputHelper outp
         Assert.Equal(HttpStatusCode.Conflict, again);
         Assert.Contains("transaction_exists", text, StringComparison.Ordinal);
         foreach (var node in Cluster.NodeIds) Assert.Equal("committed", (await GetAsync("ok-1", node)).Status);
+        var openApi = await Cluster.Http.GetStringAsync(new Uri(Cluster.Address("n3"), "/openapi/v1.json"));
+        Assert.Contains("/api/transactions/{gid}/retry", openApi, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -120,6 +122,19 @@ public class TransactionTests(TransactionCluster fixture, ITestOutputHelper outp
         // b refused its try (did nothing) and c never got one: both cancels are empty rollbacks at the participant
         Assert.Equal(["a:cancelled", "a:tried", "b:empty-rollback", "c:empty-rollback"], P.EffectsFor("no-1").Order());
         Assert.DoesNotContain(P.CallsFor("no-1"), c => c.Operation == "confirm");
+    }
+
+    [Fact]
+    public async Task A_try_that_keeps_failing_is_retried_until_the_transaction_timeout_then_everything_is_cancelled()
+    {
+        P.Rule = call => (call.Gid, call.Branch, call.Operation) == ("late-1", "b", "try") ? Behaviour.Fail : Behaviour.Succeed;
+        var (status, txn, _) = await BeginAsync(new { gid = "late-1", mode = "tcc", timeoutMs = 1_000, branches = new[] { Tcc("a", "s1"), Tcc("b", "s2") } }, wait: "finished");
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal(("aborted", "abort"), (txn!.Status, txn.Decision));
+        var tries = P.CallsFor("late-1").Where(c => (c.Branch, c.Operation) == ("b", "try")).ToList();
+        Assert.True(tries.Count >= 3, $"{tries.Count} tries of b within the timeout");
+        Assert.Equal(Enumerable.Range(1, tries.Count), tries.Select(c => c.Attempt)); // 1-based, counted per operation
+        Assert.Equal(["a:cancelled", "a:tried", "b:empty-rollback"], P.EffectsFor("late-1").Order());
     }
 
     [Fact]
