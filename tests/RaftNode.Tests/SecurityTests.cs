@@ -148,6 +148,25 @@ public sealed class SecurityTests(ITestOutputHelper output)
         await ExpectPeerRefusedAsync(http, vote, "bad peer signature");
     }
 
+    [Fact]
+    public async Task A_node_without_credentials_refuses_to_start_unless_told_to_run_insecure()
+    {
+        await using var cluster = new TestCluster(nodes: 1, output: output);
+        File.Delete(cluster.Cluster.CredentialsPath);
+        cluster.Start("n1");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (cluster.IsRunning("n1") && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.False(cluster.IsRunning("n1"));
+        Assert.Contains("no credentials", await File.ReadAllTextAsync(Path.Combine(cluster.Root, "n1.log")), StringComparison.Ordinal);
+
+        cluster.Start("n1", new Dictionary<string, string> { ["RaftMall__Insecure"] = "true" });
+        await cluster.WaitForLeaderAsync();
+        using var anonymous = new HttpClient();
+        using var open = await anonymous.GetAsync(new Uri(cluster.Address("n1"), "/api/cluster"));
+        Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        Assert.Contains("INSECURE", await File.ReadAllTextAsync(Path.Combine(cluster.Root, "n1.log")), StringComparison.Ordinal);
+    }
+
     /// <summary>Votes, pre-votes, heartbeats with a higher term and resigns, from spoofed member ids, to every node.</summary>
     private static async Task<int> AttackAsync(TestCluster cluster, long term, bool expectRefused)
     {

@@ -21,12 +21,6 @@ public sealed class NodeSecurity
         foreach (var key in credentials.ApiKeys) _keysByHash[Hash(key.Key)] = key;
     }
 
-    /// <summary>
-    /// Whether a node without credentials refuses to start (unless Insecure). Off while the harnesses of every test
-    /// learn to pass credentials; switched on once they all do.
-    /// </summary>
-    public static bool RequireCredentials => false;
-
     /// <summary>No client or peer authentication: every process that reaches the port is trusted.</summary>
     public bool Insecure { get; }
 
@@ -50,10 +44,6 @@ public sealed class NodeSecurity
         if (cluster.Insecure) return new NodeSecurity(true, "INSECURE (RaftMall:Insecure=true): no client or peer authentication", null);
         var fromConfiguration = cluster.PeerSecret.Length > 0 || cluster.ApiKeys.Count > 0;
         var credentials = cluster.EffectiveCredentials();
-        if (credentials is null && !RequireCredentials)
-        {
-            return new NodeSecurity(true, "no credentials configured: running WITHOUT client and peer authentication", null);
-        }
         if (credentials is null)
         {
             throw new ClusterFileException(

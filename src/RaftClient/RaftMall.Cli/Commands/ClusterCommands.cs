@@ -26,11 +26,12 @@ public static class ClusterCommands
                 CliContext.Info($"logs and pids: [grey]{Markup.Escape(Path.GetDirectoryName(ctx.Cluster.NodeDataDirectory(ctx.Cluster.Nodes[0].Id))!)}[/]/<node>/node.log");
                 if (ctx.Local.EnsureCredentials() is { } credentials)
                 {
-                    CliContext.Info($"credentials (API keys, peer secret): [grey]{Markup.Escape(ctx.Cluster.CredentialsPath)}[/] (mode 0600)");
+                    // Plain lines: Spectre would wrap a long URL at the terminal's width and break copy and paste.
+                    Console.WriteLine($"credentials (API keys, peer secret): {ctx.Cluster.CredentialsPath} (mode 0600)");
                     // The demo controls kill and start nodes: they need the admin key; otherwise the page only reads.
                     var role = local.Demo ? ClientRole.Admin : ClientRole.Reader;
                     var url = DashboardDemoCommand.Url(ctx.Cluster, credentials, role);
-                    CliContext.Info($"dashboard ({(local.Demo ? "admin key, demo controls" : "read-only key")}): [link]{Markup.Escape(url)}[/]");
+                    Console.WriteLine($"dashboard ({(local.Demo ? "admin key, demo controls" : "read-only key")}): {url}");
                 }
             });
             return ExitCodes.Ok;
