@@ -91,6 +91,8 @@ public sealed class ScratchRaftMallCluster : BenchCluster
             leaderWaitMs: {timingsFrom.LeaderWaitMs}
             writeTimeoutMs: {timingsFrom.WriteTimeoutMs}
             expiryTickMs: {timingsFrom.ExpiryTickMs}
+            # the load generator is one client with one key: the per-client abuse limit would cap the measurement
+            rateLimitPerSecond: 10000000
             nodes:
 
             """) + nodes);
