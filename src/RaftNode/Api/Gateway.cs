@@ -5,7 +5,7 @@ using RaftMall.StateMachine;
 namespace RaftMall.Node.Api;
 
 /// <summary>The two doors every endpoint goes through: writes into the log, and linearizable reads.</summary>
-public sealed class Gateway(Proposer proposer, IRaftCluster cluster, MallStateHost state, NodeSettings settings)
+public sealed class Gateway(Proposer proposer, IRaftCluster cluster, MallStateHost state, DurableWriteAheadLog log, NodeSettings settings)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -49,13 +49,32 @@ public sealed class Gateway(Proposer proposer, IRaftCluster cluster, MallStateHo
         timeout.CancelAfter(_barrierTimeout);
         try
         {
-            await cluster.ApplyReadBarrierAsync(timeout.Token).ConfigureAwait(false);
-            return null;
+            // DotNext's barrier on a follower asks the leader for its commit index, which right after an election can
+            // still miss entries the previous leader committed: only a committed entry of the current term proves it
+            // does not (Raft §8). So repeat the barrier until the committed prefix ends in this term.
+            while (true)
+            {
+                await cluster.ApplyReadBarrierAsync(timeout.Token).ConfigureAwait(false);
+                var term = cluster.Term;
+                var committed = log.LastCommittedEntryIndex;
+                if (committed > 0 && await log.ReadAsync(TermOfLastEntry.Instance, committed, committed, timeout.Token).ConfigureAwait(false) >= term) return null;
+                await Task.Delay(TimeSpan.FromMilliseconds(5), timeout.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (!request.HttpContext.RequestAborted.IsCancellationRequested)
         {
             // No leader, leadership lost, or the leader unreachable from this follower (MemberUnavailableException).
             return Problems.NoLeader($"a linearizable read needs a leader and a quorum ({e.GetType().Name}); retry, or read with consistency=local");
         }
+    }
+
+    /// <summary>Reads the term of the last entry of a range (a snapshot counts with its own term).</summary>
+    private sealed class TermOfLastEntry : DotNext.IO.Log.ILogEntryConsumer<IRaftLogEntry, long>
+    {
+        public static readonly TermOfLastEntry Instance = new();
+
+        public ValueTask<long> ReadAsync<TEntry, TList>(TList entries, long? snapshotIndex, CancellationToken token)
+            where TEntry : IRaftLogEntry
+            where TList : IReadOnlyList<TEntry> => ValueTask.FromResult(entries.Count > 0 ? entries[^1].Term : -1L);
     }
 }
