@@ -49,12 +49,13 @@ public sealed class Gateway(Proposer proposer, IRaftCluster cluster, MallStateHo
         timeout.CancelAfter(_barrierTimeout);
         try
         {
-            // DotNext's barrier on a follower asks the leader for its commit index, which right after an election can
+            // DotNext's barrier on a follower only asks the leader for its commit index, which right after an election can
             // still miss entries the previous leader committed: only a committed entry of the current term proves it
             // does not (Raft §8). So repeat the barrier until the committed prefix ends in this term.
             while (true)
             {
                 await cluster.ApplyReadBarrierAsync(timeout.Token).ConfigureAwait(false);
+                if (cluster.Leader is { IsRemote: false }) return null; // on the leader the barrier is a full round: already sound
                 var term = cluster.Term;
                 var committed = log.LastCommittedEntryIndex;
                 if (committed > 0 && await log.ReadAsync(TermOfLastEntry.Instance, committed, committed, timeout.Token).ConfigureAwait(false) >= term) return null;
