@@ -103,6 +103,9 @@ public sealed class ScratchRaftMallCluster : BenchCluster
 
     public ClusterFile Cluster => _cluster;
 
+    /// <summary>The node processes (pid and log files) of this cluster.</summary>
+    public LocalCluster Local => _local;
+
     public override IReadOnlyList<Uri> ClientUrls => [.. _cluster.Nodes.Select(n => n.Uri)];
 
     public override BenchTarget Target => new RaftMallTarget(_cluster);

@@ -68,6 +68,23 @@ public abstract class BenchTarget(string name)
     protected static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "...";
 
     protected static string JsonString(string text) => JsonSerializer.Serialize(text);
+
+    /// <summary>
+    /// The encoded form of a request's value, computed once per value instead of once per request (the value is the
+    /// same for a whole run, and this is the load generator's hot path).
+    /// </summary>
+    protected string EncodedValue(string value, Func<string, string> encode)
+    {
+        var cached = Volatile.Read(ref _encodedValue);
+        if (cached is not null && string.Equals(cached.Value, value, StringComparison.Ordinal)) return cached.Encoded;
+        cached = new EncodedValueCache(value, encode(value));
+        Volatile.Write(ref _encodedValue, cached);
+        return cached.Encoded;
+    }
+
+    private EncodedValueCache? _encodedValue;
+
+    private sealed record EncodedValueCache(string Value, string Encoded);
 }
 
 /// <summary>A benchmark could not run (a cluster did not start, a setup request failed): exit code 3.</summary>

@@ -72,7 +72,7 @@ public sealed class EtcdTarget(IReadOnlyList<Uri> endpoints, Func<IReadOnlyList<
         var encodedKey = Base64("bench-" + key.ToString(CultureInfo.InvariantCulture));
         return workload switch
         {
-            BenchWorkload.KvPut => Json(HttpMethod.Post, new Uri(endpoint, "/v3/kv/put"), $$"""{"key":"{{encodedKey}}","value":"{{Base64(value)}}"}"""),
+            BenchWorkload.KvPut => Json(HttpMethod.Post, new Uri(endpoint, "/v3/kv/put"), $$"""{"key":"{{encodedKey}}","value":"{{EncodedValue(value, Base64)}}"}"""),
             BenchWorkload.KvGet => Json(HttpMethod.Post, new Uri(endpoint, "/v3/kv/range"), $$"""{"key":"{{encodedKey}}"}"""),
             _ => throw new BenchException("etcd has no orders; compare RaftMall's orders with etcd's kv-put"),
         };

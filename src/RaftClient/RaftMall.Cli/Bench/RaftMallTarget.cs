@@ -67,7 +67,7 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
 
     public override HttpRequestMessage Request(Uri endpoint, BenchWorkload workload, long key, string value) => Authorized(workload switch
     {
-        BenchWorkload.KvPut => Json(HttpMethod.Put, new Uri(endpoint, "/api/kv/bench-" + key.ToString(CultureInfo.InvariantCulture)), $$"""{"value":{{JsonString(value)}}}"""),
+        BenchWorkload.KvPut => Json(HttpMethod.Put, new Uri(endpoint, "/api/kv/bench-" + key.ToString(CultureInfo.InvariantCulture)), $$"""{"value":{{EncodedValue(value, JsonString)}}}"""),
         BenchWorkload.KvGet => new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, "/api/kv/bench-" + key.ToString(CultureInfo.InvariantCulture))),
         BenchWorkload.Orders => Json(HttpMethod.Post, new Uri(endpoint, "/api/orders"),
             $$"""{"userId":"bench-u{{key % UserCount}}","items":[{"sku":"bench-{{key % SkuCount}}","quantity":1}],"ttlSeconds":3600}"""),

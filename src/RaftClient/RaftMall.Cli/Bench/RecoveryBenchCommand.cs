@@ -81,7 +81,7 @@ public static class RecoveryBenchCommand
         var leader = await cluster.LeaderAsync(token) ?? throw new BenchException("no leader after filling");
         var follower = (leader + 1) % BenchCluster.Members;
         var node = cluster.Cluster.Nodes[follower];
-        var local = new LocalCluster(cluster.Cluster);
+        var local = cluster.Local;
         BenchCommand.Note(ctx, $"filled in {fill.Elapsed.TotalSeconds:0.0} s; kill -9 of follower {node.Id} and restart ...");
         local.Kill(node.Id);
         var leaderStatus = await RaftMallClient.TryGetClusterStatusAsync(cluster.Cluster.Nodes[leader].Uri, TimeSpan.FromSeconds(5), token)
