@@ -66,8 +66,9 @@ public sealed record DecideTransaction(string Gid, Decision Decision, string Rea
 public sealed record RecordPhaseTwo(BranchProgress[] Items) : MallCommand;
 
 /// <summary>
-/// Several commands applied in order in one log entry, each with the batch's time and no idempotency key: the
-/// coordinator's decisions and phase-2 records of many transactions cost one replication round.
+/// Several commands applied in order in one log entry, each with the batch's time and its own idempotency key (if
+/// any): the coordinator's decisions and phase-2 records of many transactions, or the client writes that arrived
+/// while the previous entry replicated, cost one replication round.
 /// </summary>
 public sealed record CommandBatch(MallCommand[] Commands) : MallCommand;
 

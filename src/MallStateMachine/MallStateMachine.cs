@@ -34,10 +34,15 @@ public sealed partial class MallStateMachine
         ForgetExpiredIdempotencyKeys();
         ForgetFinishedTransactions();
 
-        var key = command.IdempotencyKey;
-        if (command is CommandBatch batch) return key is null ? ApplyBatch(batch) : new Rejected(ErrorCode.Validation, "a command batch has no idempotency key");
-        if (key is null) return Dispatch(command);
+        if (command is CommandBatch batch) return batch.IdempotencyKey is null ? ApplyBatch(batch) : new Rejected(ErrorCode.Validation, "a command batch has no idempotency key");
+        return ApplyOnce(command);
+    }
 
+    /// <summary>Applies one command under its idempotency key (when it has one): a repeat returns the first result.</summary>
+    private MallResult ApplyOnce(MallCommand command)
+    {
+        var key = command.IdempotencyKey;
+        if (key is null) return Dispatch(command);
         if (Validation.CheckIdempotencyKey(key) is { } keyError) return new Rejected(ErrorCode.Validation, keyError);
         var fingerprint = CommandCodec.Fingerprint(command);
         if (_idempotency.TryGetValue(key, out var earlier))
@@ -79,15 +84,14 @@ public sealed partial class MallStateMachine
     private MallResult ApplyBatch(CommandBatch batch)
     {
         if (batch.Commands is null || batch.Commands.Length > MallLimits.MaxBatchCommands) return Invalid($"a batch holds at most {MallLimits.MaxBatchCommands} commands");
-        // Each command stands alone: one that is rejected changes nothing, the others apply.
+        // Each command stands alone, with its own idempotency key: one that is rejected changes nothing, the others apply.
         var results = new MallResult[batch.Commands.Length];
         for (var i = 0; i < results.Length; i++)
         {
             results[i] = batch.Commands[i] switch
             {
                 CommandBatch => Invalid("a batch does not nest"),
-                { IdempotencyKey: not null } => Invalid("a command in a batch has no idempotency key"),
-                var c => Dispatch(c),
+                var c => ApplyOnce(c),
             };
         }
         return new BatchResult(results);

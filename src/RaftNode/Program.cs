@@ -59,6 +59,8 @@ services.AddSingleton(settings);
 services.AddSingleton(TimeProvider.System);
 services.AddSingleton<ClusterView>();
 services.AddSingleton<Proposer>();
+services.AddSingleton<WriteBatcher>();
+services.AddHostedService(sp => sp.GetRequiredService<WriteBatcher>());
 services.AddSingleton<Gateway>();
 services.AddHostedService<ExpiryDriver>();
 TransactionServices.Add(services, settings);

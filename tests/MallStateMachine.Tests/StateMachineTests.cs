@@ -68,7 +68,7 @@ public class StateMachineTests
     }
 
     [Fact]
-    public void A_batch_applies_each_command_on_its_own_and_refuses_keys_and_nesting()
+    public void A_batch_applies_each_command_on_its_own_and_refuses_a_key_of_its_own_and_nesting()
     {
         var state = new MallStateMachine();
         state.Apply(new BeginTransaction("g1", TransactionMode.Tcc, 10_000, [BranchSpec.Http("b", "http://p/t", "http://p/c", "http://p/x")]) { TimeMs = 1_000 });
@@ -87,7 +87,24 @@ public class StateMachineTests
         Assert.Equal(2_000, state.GetTransaction("g1")!.DecidedAtMs);
         Assert.IsType<Rejected>(state.Apply(new CommandBatch([new ExpireDue()]) { IdempotencyKey = "k" }));
         Assert.IsType<Rejected>(Assert.IsType<BatchResult>(state.Apply(new CommandBatch([new CommandBatch([])]))).Results[0]);
-        Assert.IsType<Rejected>(Assert.IsType<BatchResult>(state.Apply(new CommandBatch([new ExpireDue { IdempotencyKey = "k" }]))).Results[0]);
+        state.CheckInvariants();
+    }
+
+    [Fact]
+    public void Commands_in_a_batch_keep_their_own_idempotency_keys()
+    {
+        var state = new MallStateMachine();
+        state.Apply(new SetStock("apple", 5));
+        var place = new PlaceOrder("u", null, [new OrderItem("apple", 2)], 60_000) { IdempotencyKey = "place-1" };
+        var first = Assert.IsType<BatchResult>(state.Apply(new CommandBatch([place, new KvPut("k", "v", null), place, place with { UserId = "other" }])));
+        var order = Assert.IsType<OrderResult>(first.Results[0]);
+        Assert.Equal(order, first.Results[2]); // the repeat inside the same batch gets the first answer
+        Assert.Equal(ErrorCode.IdempotencyKeyReused, Assert.IsType<Rejected>(first.Results[3]).Code);
+        // A retry in a later batch, or alone, applies nothing either.
+        var again = Assert.IsType<BatchResult>(state.Apply(new CommandBatch([place])));
+        Assert.Equal(order, again.Results[0]);
+        Assert.Equal(order, state.Apply(place));
+        Assert.Equal(3, state.GetStock("apple")!.Value.Available);
         state.CheckInvariants();
     }
 }

@@ -8,7 +8,8 @@ public class SnapshotTests(ITestOutputHelper output)
     [Fact]
     public async Task A_node_that_missed_many_entries_catches_up_by_snapshot_and_a_restarted_node_restores_its_own()
     {
-        await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string> { ["SnapshotIntervalEntries"] = "50" });
+        // One entry per write (no group commit), so that the 480 writes below make as many entries and ~9 snapshots.
+        await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string> { ["SnapshotIntervalEntries"] = "50", ["MaxWritesPerEntry"] = "1" });
         await cluster.StartAllAsync();
         var leader = await cluster.WaitForLeaderAsync();
         var followers = cluster.NodeIds.Where(id => id != leader).ToArray();

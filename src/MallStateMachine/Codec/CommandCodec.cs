@@ -29,6 +29,7 @@ public static class CommandCodec
         TccBarrier = 14,
         RetryTransaction = 15,
         CommandBatch = 16,
+        KeyedBatch = 17, // a CommandBatch in which some command carries an idempotency key: each nested command has one (nullable)
     }
 
     public static byte[] Encode(MallCommand command)
@@ -85,7 +86,8 @@ public static class CommandCodec
         Tag.RecordPhaseTwo => new RecordPhaseTwo(ReadProgress(ref reader)),
         Tag.RetryTransaction => new RetryTransaction(reader.ReadString(MaxIdBytes)),
         Tag.TccBarrier => new TccBarrier(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadEnum<BarrierOperation>()),
-        Tag.CommandBatch => new CommandBatch(ReadBatch(ref reader)),
+        Tag.CommandBatch => new CommandBatch(ReadBatch(ref reader, keyed: false)),
+        Tag.KeyedBatch => new CommandBatch(ReadBatch(ref reader, keyed: true)),
         _ => throw new MallCodecException($"unknown command tag {tag}"),
     };
 
@@ -119,7 +121,7 @@ public static class CommandCodec
         RecordPhaseTwo => Tag.RecordPhaseTwo,
         TccBarrier => Tag.TccBarrier,
         RetryTransaction => Tag.RetryTransaction,
-        CommandBatch => Tag.CommandBatch,
+        CommandBatch c => c.Commands.Any(nested => nested.IdempotencyKey is not null) ? Tag.KeyedBatch : Tag.CommandBatch,
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
 
@@ -209,12 +211,14 @@ public static class CommandCodec
                 writer.WriteString(c.Gid);
                 break;
             case CommandBatch c:
-                // Nested commands carry no time or key of their own: the batch's apply to all of them.
+                // Nested commands carry no time of their own (the batch's applies to all of them); a key only in a KeyedBatch.
+                var keyed = TagOf(c) == Tag.KeyedBatch;
                 writer.WriteVarUInt((ulong)c.Commands.Length);
                 foreach (var nested in c.Commands)
                 {
                     if (nested is CommandBatch) throw new MallCodecException("a batch does not nest");
                     writer.WriteByte((byte)TagOf(nested));
+                    if (keyed) writer.WriteNullableString(nested.IdempotencyKey);
                     WriteFields(nested, writer, fingerprintOnly);
                 }
                 break;
@@ -267,14 +271,15 @@ public static class CommandCodec
         return new BranchSpec(id, kind, urls, reader.ReadString(MaxTextBytes), reader.ReadVarInt(), reader.ReadString(MaxIdBytes), ReadItems(ref reader));
     }
 
-    private static MallCommand[] ReadBatch(ref SpanReader reader)
+    private static MallCommand[] ReadBatch(ref SpanReader reader, bool keyed)
     {
         var commands = new MallCommand[reader.ReadCount(MallLimits.MaxBatchCommands)];
         for (var i = 0; i < commands.Length; i++)
         {
             var tag = reader.ReadEnum<Tag>();
-            if (tag == Tag.CommandBatch) throw new MallCodecException("a batch does not nest");
-            commands[i] = ReadFields(tag, ref reader);
+            if (tag is Tag.CommandBatch or Tag.KeyedBatch) throw new MallCodecException("a batch does not nest");
+            var key = keyed ? reader.ReadNullableString(MallLimits.MaxIdempotencyKeyLength * 4) : null;
+            commands[i] = ReadFields(tag, ref reader) with { IdempotencyKey = key };
         }
         return commands;
     }

@@ -31,6 +31,12 @@ public sealed partial class ClusterFile
     /// </summary>
     public bool DurableFollowerAppends { get; set; } = true;
 
+    /// <summary>
+    /// Group commit: the leader puts up to this many client writes that arrive while an entry replicates into one log
+    /// entry (each keeps its own idempotency key and answer). 1 proposes every write as an entry of its own.
+    /// </summary>
+    public int MaxWritesPerEntry { get; set; } = 256;
+
     /// <summary>How long a write waits for a leader during an election before it answers 503.</summary>
     public int LeaderWaitMs { get; set; } = 3_000;
 
@@ -110,6 +116,7 @@ public sealed partial class ClusterFile
         if (HeartbeatIntervalMs <= 0 || HeartbeatIntervalMs >= ElectionTimeoutLowerMs) problems.Add("heartbeatIntervalMs must be positive and below electionTimeoutLowerMs");
         if (SnapshotIntervalEntries < 10) problems.Add("snapshotIntervalEntries must be at least 10");
         if (LogChunkSizeMiB is < 1 or > 1024) problems.Add("logChunkSizeMiB must be between 1 and 1024");
+        if (MaxWritesPerEntry is < 1 or > 1024) problems.Add("maxWritesPerEntry must be between 1 and 1024");
         if (LeaderWaitMs < 0 || WriteTimeoutMs < 100 || ExpiryTickMs < 10) problems.Add("leaderWaitMs, writeTimeoutMs and expiryTickMs must be sensible (>= 0, >= 100, >= 10)");
         if (TxnCallTimeoutMs < 10 || TxnRetryInitialMs < 1 || TxnRetryMaxMs < TxnRetryInitialMs || TxnStuckAfterAttempts < 1 || TxnMaxCallsPerParticipant < 1)
         {

@@ -5,7 +5,7 @@ using RaftMall.StateMachine;
 namespace RaftMall.Node.Api;
 
 /// <summary>The two doors every endpoint goes through: writes into the log, and linearizable reads.</summary>
-public sealed class Gateway(Proposer proposer, IRaftCluster cluster, MallStateHost state, DurableWriteAheadLog log, NodeSettings settings)
+public sealed class Gateway(WriteBatcher batcher, IRaftCluster cluster, MallStateHost state, DurableWriteAheadLog log, NodeSettings settings)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -16,7 +16,7 @@ public sealed class Gateway(Proposer proposer, IRaftCluster cluster, MallStateHo
 
     public MallStateHost State => state;
 
-    /// <summary>Proposes <paramref name="command"/> with the request's Idempotency-Key and answers with its result.</summary>
+    /// <summary>Proposes <paramref name="command"/> with the request's Idempotency-Key (batched with concurrent writes) and answers with its result.</summary>
     public async Task<IResult> WriteAsync(HttpRequest request, MallCommand command, Func<MallResult, IResult> onSuccess)
     {
         var keys = request.Headers[IdempotencyKeyHeader];
@@ -24,7 +24,7 @@ public sealed class Gateway(Proposer proposer, IRaftCluster cluster, MallStateHo
         var key = keys.Count == 1 ? keys[0] : null;
         if (Validation.CheckIdempotencyKey(key) is { } keyError) return Problems.Validation(keyError);
 
-        var outcome = await proposer.ProposeAsync(command with { IdempotencyKey = key }, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        var outcome = await batcher.ProposeAsync(command with { IdempotencyKey = key }).WaitAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (outcome is ProposeOutcome.Applied { Index: var index }) request.HttpContext.Response.Headers[AppliedIndexHeader] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return outcome switch
         {

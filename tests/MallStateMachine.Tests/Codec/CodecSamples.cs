@@ -32,6 +32,7 @@ public static class CodecSamples
         new RetryTransaction("g-1") { IdempotencyKey = "retry-1" },
         new CommandBatch([new DecideTransaction("g-1", Decision.Commit, "ok", [new BranchVote("b1", Vote.Yes, false, 1, "")]), new RecordPhaseTwo([new BranchProgress("g-2", "b", Decision.Abort, true, 2, "", false)])]) { TimeMs = 9 },
         new CommandBatch([]),
+        new CommandBatch([new KvPut("k", "v", 3) { IdempotencyKey = "key-1" }, new PayOrder(7), new KvDelete("k", null) { IdempotencyKey = "key-2" }]) { TimeMs = 11 },
         new TccBarrier("g-1", "b1", BarrierOperation.Cancel),
     ];
 }

@@ -29,6 +29,11 @@ public static class CompareCommand
         var duration = new Option<string>("--duration", "-d") { Description = "Measured time per run", DefaultValueFactory = _ => "10s" };
         var warmup = new Option<string>("--warmup") { Description = "Unmeasured load before each run", DefaultValueFactory = _ => "2s" };
         var output = new Option<string?>("--out") { Description = "Also write every run and the medians as JSON to this file" };
+        var prime = new Option<string>("--prime")
+        {
+            Description = "Unmeasured load on each cluster once it started, spread over the workloads (RaftMall's JIT compiles its hot paths in the first seconds; etcd is compiled ahead of time)",
+            DefaultValueFactory = _ => "20s",
+        };
         var command = new Command("compare", """
             Start RaftMall (3 nodes, fsync on, the timings of the cluster file, free ports) and etcd (3 members, defaults)
             on this machine and run the same workloads against both, alternating, `--repeats` times each; print the
@@ -36,7 +41,7 @@ public static class CompareCommand
             Needs etcd (apt-get install etcd-server); bench/compare-etcd.sh installs it and runs this.
             """)
         {
-            workloads, clients, repeats, duration, warmup, output, BenchCommand.KeysOption, BenchCommand.ValueSizeOption,
+            workloads, clients, repeats, duration, warmup, prime, output, BenchCommand.KeysOption, BenchCommand.ValueSizeOption,
         };
         command.SetRun(async (ctx, token) =>
         {
@@ -55,6 +60,21 @@ public static class CompareCommand
             BenchCommand.Note(ctx, $"starting RaftMall ({raftMall.Directory}) and {etcd.Name} ({etcd.Directory}) ...");
             await raftMall.StartAsync(token);
             await etcd.StartAsync(token);
+
+            var primeTime = BenchSettings.ParseDuration(ctx.Parse.GetValue(prime)!, "--prime");
+            if (primeTime > TimeSpan.Zero)
+            {
+                BenchCommand.Note(ctx, $"priming both clusters for {primeTime.TotalSeconds:0} s each (not measured) ...");
+                foreach (var cluster in new BenchCluster[] { raftMall, etcd })
+                {
+                    var supported = workloadList.Where(cluster.Target.Supports).ToArray();
+                    foreach (var workload in supported)
+                    {
+                        var priming = baseSettings with { Workload = workload, Clients = 16, Warmup = TimeSpan.Zero, Duration = primeTime / supported.Length };
+                        await BenchCommand.RunOneAsync(ctx, cluster.Target, priming, token);
+                    }
+                }
+            }
 
             var runs = new List<BenchResult>();
             for (var repeat = 0; repeat < repeatCount; repeat++)

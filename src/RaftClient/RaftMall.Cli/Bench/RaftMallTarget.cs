@@ -41,8 +41,7 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
         {
             await ForEachKeyAsync(SkuCount, 16, async sku =>
             {
-                using var request = Authorized(Json(HttpMethod.Put, new Uri(endpoint, $"/api/stock/bench-{sku}"), $$"""{"available":{{StockPerSku}}}"""));
-                await SendSetupAsync(http, request, token);
+                await SendSetupAsync(http, () => Authorized(Json(HttpMethod.Put, new Uri(endpoint, $"/api/stock/bench-{sku}"), $$"""{"available":{{StockPerSku}}}""")), token);
             }, token);
         }
         else if (workload == BenchWorkload.KvGet)
@@ -57,11 +56,9 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
             var value = BenchSettings.Value(settings.ValueSize);
             await ForEachKeyAsync(settings.Keys, 64, async key =>
             {
-                using var request = Request(endpoint, BenchWorkload.KvPut, key, value);
-                await SendSetupAsync(http, request, token);
+                await SendSetupAsync(http, () => Request(endpoint, BenchWorkload.KvPut, key, value), token);
             }, token);
-            using var done = Authorized(Json(HttpMethod.Put, new Uri(endpoint, "/api/kv/bench-preloaded"), $$"""{"value":"{{marker}}"}"""));
-            await SendSetupAsync(http, done, token);
+            await SendSetupAsync(http, () => Authorized(Json(HttpMethod.Put, new Uri(endpoint, "/api/kv/bench-preloaded"), $$"""{"value":"{{marker}}"}""")), token);
         }
     }
 
@@ -90,12 +87,26 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
         return [.. cluster.Nodes.Select(n => local.RunningPid(n.Id)).OfType<int>()];
     }
 
-    private static async Task SendSetupAsync(HttpClient http, HttpRequestMessage request, CancellationToken token)
+    /// <summary>
+    /// Sends a setup write (a PUT: repeating it changes nothing), retried for up to <see cref="SetupRetryLimit"/> while
+    /// the cluster answers 503 or 429 (an election, a write whose outcome is unknown, a full queue).
+    /// </summary>
+    private static async Task SendSetupAsync(HttpClient http, Func<HttpRequestMessage> create, CancellationToken token)
     {
-        using var response = await http.SendAsync(request, token);
-        if (!response.IsSuccessStatusCode)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            throw new BenchException($"setup {request.Method} {request.RequestUri} answered {(int)response.StatusCode}: {Shorten(await response.Content.ReadAsStringAsync(token))}");
+            using var request = create();
+            using var response = await http.SendAsync(request, token);
+            if (response.IsSuccessStatusCode) return;
+            var status = (int)response.StatusCode;
+            if (status is not (503 or 429) || clock.Elapsed > SetupRetryLimit)
+            {
+                throw new BenchException($"setup {request.Method} {request.RequestUri} answered {status}: {Shorten(await response.Content.ReadAsStringAsync(token))}");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(50), token);
         }
     }
+
+    private static readonly TimeSpan SetupRetryLimit = TimeSpan.FromSeconds(30);
 }
