@@ -14,7 +14,8 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
     /// <summary>Keys of this benchmark start here, far from the `bench-0..keys` space of the load runs.</summary>
     private const long FirstKey = 1_000_000_000_000;
 
-    public sealed record Trial(int Number, string KilledMember, double FailoverMs, long TermBefore, long TermAfter, string NewLeader);
+    /// <summary>One kill; <see cref="KilledAtUtc"/> is the wall-clock time of the kill, to match the members' logs.</summary>
+    public sealed record Trial(int Number, string KilledMember, DateTime KilledAtUtc, double FailoverMs, long TermBefore, long TermAfter, string NewLeader);
 
     public sealed record Report(string Cluster, int Clients, double WritesPerSecond, IReadOnlyList<Trial> Trials, double P50Ms, double P99Ms, double MaxMs,
         long AcknowledgedWrites, long LostWrites, IReadOnlyDictionary<string, long> Errors);
@@ -41,6 +42,7 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
                 var leader = await WaitForLeaderAsync(token);
                 var termBefore = await target.TermAsync(http, token) ?? -1;
                 Interlocked.Exchange(ref _firstSuccessAfterKill, 0);
+                var killedAtUtc = DateTime.UtcNow;
                 Interlocked.Exchange(ref _killedAt, Stopwatch.GetTimestamp());
                 cluster.Kill(leader);
                 var killedAt = Interlocked.Read(ref _killedAt);
@@ -54,7 +56,7 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
                 Interlocked.Exchange(ref _killedAt, 0);
                 var newLeader = await WaitForLeaderAsync(token);
                 var termAfter = await target.TermAsync(http, token) ?? -1;
-                var trial = new Trial(number, Member(leader), Math.Round(failoverMs, 1), termBefore, termAfter, Member(newLeader));
+                var trial = new Trial(number, Member(leader), killedAtUtc, Math.Round(failoverMs, 1), termBefore, termAfter, Member(newLeader));
                 results.Add(trial);
                 onTrial(trial);
                 await cluster.RestartAsync(leader, token);

@@ -46,7 +46,7 @@ public static class FailoverBenchCommand
                 var bench = new FailoverBench(cluster, clientCount, writesPerSecond, ctx.Parse.GetValue(BenchCommand.ValueSizeOption),
                     BenchSettings.ParseDuration(ctx.Parse.GetValue(timeout)!, "--request-timeout"));
                 var report = await bench.RunAsync(trialCount, trial => BenchCommand.Note(ctx,
-                    $"  trial {trial.Number,2}: killed {trial.KilledMember}, first write after {trial.FailoverMs,7:0.0} ms, new leader {trial.NewLeader}, term {trial.TermBefore} → {trial.TermAfter}"), token);
+                    $"  trial {trial.Number,2}: {trial.KilledAtUtc:HH:mm:ss.fff} UTC killed {trial.KilledMember}, first write after {trial.FailoverMs,7:0.0} ms, new leader {trial.NewLeader}, term {trial.TermBefore} → {trial.TermAfter}"), token);
                 reports.Add(report);
             }
             ctx.Output(reports, () => Render(reports));
