@@ -46,6 +46,35 @@ public class SnapshotTests(ITestOutputHelper output)
         await Checks.StockConservedAsync(cluster, "apple", 100_000);
     }
 
+    [Fact]
+    public async Task Concurrent_writes_share_log_entries_and_still_count_one_by_one_toward_snapshots()
+    {
+        await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string> { ["SnapshotIntervalEntries"] = "100" });
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        (await cluster.SendAsync(HttpMethod.Put, leader, "/api/stock/pear", new { available = 100_000 })).Dispose();
+        var before = (await cluster.StatusAsync(leader))!;
+
+        var clock = Stopwatch.StartNew();
+        var writers = Enumerable.Range(0, 32).Select(i => new Writer(cluster, $"g{i}", leader)).ToArray();
+        await Task.WhenAll(writers.Select(async w =>
+        {
+            for (var i = 0; i < 20; i++) await w.PlaceOrderAsync("pear", clock, TimeSpan.FromSeconds(10));
+        }));
+        var acked = writers.SelectMany(w => w.AckedOrders).Select(a => a.OrderId).ToList();
+        Assert.Equal(640, acked.Count);
+        Assert.Equal(640, acked.Distinct().Count());
+
+        var after = (await cluster.StatusAsync(leader))!;
+        var entries = after.CommitIndex - before.CommitIndex;
+        output.WriteLine($"640 orders from 32 writers took {entries} log entries; {after.Stats.SnapshotsTaken} snapshots");
+        Assert.True(entries < 640, $"640 concurrent writes took {entries} entries: no group commit");
+        Assert.True(after.Stats.SnapshotsTaken >= 5, $"640 writes with a snapshot every 100 took {after.Stats.SnapshotsTaken} snapshots");
+        await Checks.AllAcknowledgedOrdersEverywhereAsync(cluster, acked);
+        await Checks.ReplicasEqualAsync(cluster);
+        await Checks.StockConservedAsync(cluster, "pear", 100_000);
+    }
+
     private static async Task WaitUntilCaughtUpAsync(TestCluster cluster, string node, long commitIndex)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);

@@ -19,7 +19,10 @@ public sealed partial class ClusterFile
     /// <summary>How often the leader sends heartbeats; must be well under the lower election timeout.</summary>
     public int HeartbeatIntervalMs { get; set; } = 50;
 
-    /// <summary>Take a snapshot of the state machine (and compact the log) after this many applied entries.</summary>
+    /// <summary>
+    /// Take a snapshot of the state machine (and compact the log) after this many applied entries, where an entry of
+    /// batched writes (group commit) counts as many entries as it holds writes.
+    /// </summary>
     public int SnapshotIntervalEntries { get; set; } = 100_000;
 
     /// <summary>Size of one write-ahead log file. Fixed once a node's log exists.</summary>

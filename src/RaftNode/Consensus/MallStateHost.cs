@@ -96,7 +96,10 @@ public sealed partial class MallStateHost : SimpleStateMachine
         if (newEvents) Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
         CommandApplied?.Invoke(command);
 
-        if (++_appliedSinceSnapshot < _snapshotIntervalEntries) return ValueTask.FromResult(false);
+        // Count commands, not entries: with group commit one entry can hold hundreds of writes, and the log a restart
+        // replays should stay bounded by what it holds.
+        _appliedSinceSnapshot += command is CommandBatch batch ? Math.Max(1, batch.Commands.Length) : 1;
+        if (_appliedSinceSnapshot < _snapshotIntervalEntries) return ValueTask.FromResult(false);
         _appliedSinceSnapshot = 0;
         return ValueTask.FromResult(true); // DotNext calls PersistAsync on a background task
     }
