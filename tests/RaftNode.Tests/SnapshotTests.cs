@@ -16,13 +16,7 @@ public class SnapshotTests(ITestOutputHelper output)
         (await cluster.SendAsync(HttpMethod.Put, leader, "/api/stock/apple", new { available = 100_000 })).Dispose();
 
         cluster.Kill(followers[0]);
-        var clock = Stopwatch.StartNew();
-        var writers = Enumerable.Range(0, 8).Select(i => new Writer(cluster, $"s{i}", leader)).ToArray();
-        await Task.WhenAll(writers.Select(async w =>
-        {
-            for (var i = 0; i < 60; i++) await w.PlaceOrderAsync("apple", clock, TimeSpan.FromSeconds(10));
-        }));
-        var acked = writers.SelectMany(w => w.AckedOrders).Select(a => a.OrderId).ToList();
+        var acked = await PlaceOrdersAsync(cluster, leader, "apple", writerCount: 8, ordersEach: 60);
         Assert.Equal(480, acked.Count);
         var leaderStatus = (await cluster.StatusAsync(leader))!;
         Assert.True(leaderStatus.Stats.SnapshotsTaken >= 5, $"the leader took {leaderStatus.Stats.SnapshotsTaken} snapshots");
@@ -55,13 +49,7 @@ public class SnapshotTests(ITestOutputHelper output)
         (await cluster.SendAsync(HttpMethod.Put, leader, "/api/stock/pear", new { available = 100_000 })).Dispose();
         var before = (await cluster.StatusAsync(leader))!;
 
-        var clock = Stopwatch.StartNew();
-        var writers = Enumerable.Range(0, 32).Select(i => new Writer(cluster, $"g{i}", leader)).ToArray();
-        await Task.WhenAll(writers.Select(async w =>
-        {
-            for (var i = 0; i < 20; i++) await w.PlaceOrderAsync("pear", clock, TimeSpan.FromSeconds(10));
-        }));
-        var acked = writers.SelectMany(w => w.AckedOrders).Select(a => a.OrderId).ToList();
+        var acked = await PlaceOrdersAsync(cluster, leader, "pear", writerCount: 32, ordersEach: 20);
         Assert.Equal(640, acked.Count);
         Assert.Equal(640, acked.Distinct().Count());
 
@@ -73,6 +61,18 @@ public class SnapshotTests(ITestOutputHelper output)
         await Checks.AllAcknowledgedOrdersEverywhereAsync(cluster, acked);
         await Checks.ReplicasEqualAsync(cluster);
         await Checks.StockConservedAsync(cluster, "pear", 100_000);
+    }
+
+    /// <summary>Concurrent writers placing orders of one item on <paramref name="node"/>; the ids of the acknowledged orders.</summary>
+    private static async Task<List<long>> PlaceOrdersAsync(TestCluster cluster, string node, string sku, int writerCount, int ordersEach)
+    {
+        var clock = Stopwatch.StartNew();
+        var writers = Enumerable.Range(0, writerCount).Select(i => new Writer(cluster, $"{sku}-{i}", node)).ToArray();
+        await Task.WhenAll(writers.Select(async w =>
+        {
+            for (var i = 0; i < ordersEach; i++) await w.PlaceOrderAsync(sku, clock, TimeSpan.FromSeconds(10));
+        }));
+        return [.. writers.SelectMany(w => w.AckedOrders).Select(a => a.OrderId)];
     }
 
     private static async Task WaitUntilCaughtUpAsync(TestCluster cluster, string node, long commitIndex)
