@@ -32,6 +32,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         var leader = await cluster.WaitForLeaderAsync();
         cluster.Log($"cluster up, {leader} leads ({total.ElapsedMilliseconds} ms)");
         var gid = await BeginTransactionThatGetsStuckAsync(cluster);
+        // The page is opened on the leader and kills it: on a busy CI machine an election right after start-up moved the
+        // leader between this lookup and the page load, so take a leader that has held for a second.
+        leader = await StableLeaderAsync(cluster, leader);
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new()
@@ -129,6 +132,20 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             "dashboard-stuck-1-begin", TimeSpan.FromSeconds(15), retry: true);
         Assert.True(begin is not null, "begin: no node accepted it within 15 s");
         return "dashboard-stuck-1";
+    }
+
+    /// <summary>A leader that stayed leader for a whole second (bounded: 20 tries).</summary>
+    private static async Task<string> StableLeaderAsync(TestCluster cluster, string leader)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            await Task.Delay(1_000);
+            var now = await cluster.WaitForLeaderAsync();
+            if (now == leader) return leader;
+            cluster.Log($"leader moved from {leader} to {now}; waiting for it to hold");
+            leader = now;
+        }
+        throw new TimeoutException("no leader held for a second in 20 s");
     }
 
     private static async Task WaitForOrdersAsync(IPage page, long atLeast) =>
