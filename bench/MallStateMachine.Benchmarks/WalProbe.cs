@@ -20,7 +20,9 @@ public static class WalProbe
             var payload = new byte[300];
             Random.Shared.NextBytes(payload);
             Report("write + fsync (plain file, in place)", PlainFile(Path.Combine(directory.FullName, "plain"), payload, appends));
-            Report("DotNext WAL append + FlushAsync", await DotNextWalAsync(Path.Combine(directory.FullName, "wal"), payload, appends));
+            Report("DotNext WAL append + FlushAsync", await DotNextWalAsync(Path.Combine(directory.FullName, "wal"), payload, appends, WriteAheadLog.MemoryManagementStrategy.SharedMemory, noBuffering: false));
+            Report("  same, PrivateMemory", await DotNextWalAsync(Path.Combine(directory.FullName, "wal-private"), payload, appends, WriteAheadLog.MemoryManagementStrategy.PrivateMemory, noBuffering: false));
+            Report("  same, PrivateMemory + NoBuffering", await DotNextWalAsync(Path.Combine(directory.FullName, "wal-direct"), payload, appends, WriteAheadLog.MemoryManagementStrategy.PrivateMemory, noBuffering: true));
         }
         finally
         {
@@ -48,9 +50,9 @@ public static class WalProbe
         return times;
     }
 
-    private static async Task<List<double>> DotNextWalAsync(string path, byte[] payload, int appends)
+    private static async Task<List<double>> DotNextWalAsync(string path, byte[] payload, int appends, WriteAheadLog.MemoryManagementStrategy memory, bool noBuffering)
     {
-        var options = new WriteAheadLog.Options { Location = path, ChunkSize = 8 << 20 };
+        var options = new WriteAheadLog.Options { Location = path, ChunkSize = 8 << 20, MemoryManagement = memory, NoBuffering = noBuffering };
         await using var wal = new WriteAheadLog(options, IStateMachine.CreateNoOp(long.MaxValue));
         var times = new List<double>(appends);
         for (var i = 0; i < appends; i++)

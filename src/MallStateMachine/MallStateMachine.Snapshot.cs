@@ -2,12 +2,17 @@ using RaftMall.StateMachine.Codec;
 
 namespace RaftMall.StateMachine;
 
-// The whole-state snapshot: "RMSN" version(1) sections... fnv1a64(everything before it).
+// The whole-state snapshot: "RMSN" version(1) sections... checksum(everything before it): XxHash3 (64-bit) since
+// version 4, FNV-1a 64 in version 3 (same sections; still read). FNV-1a hashes one byte at a time and took 60 % of the
+// time of writing a 26 MiB snapshot of 100,000 kv keys; XxHash3 is vectorized.
 // Tables are written in a canonical order (sorted keys, order ids, log order), never in dictionary order,
 // so two replicas with the same history write byte-identical snapshots.
 public sealed partial class MallStateMachine
 {
-    public const byte SnapshotVersion = 3; // 2: transaction branches with kinds, attempts, errors, stuck flags; 3: finish times
+    public const byte SnapshotVersion = 4; // 2: transaction branches with kinds, attempts, errors, stuck flags; 3: finish times; 4: XxHash3 checksum
+
+    /// <summary>The oldest version <see cref="Restore"/> reads: version 3 differs only in its checksum.</summary>
+    public const byte OldestReadableSnapshotVersion = 3;
     private static ReadOnlySpan<byte> SnapshotMagic => "RMSN"u8;
 
     public byte[] Snapshot()
@@ -18,6 +23,11 @@ public sealed partial class MallStateMachine
     }
 
     /// <summary>Writes the snapshot into <paramref name="w"/> (cleared first).</summary>
+    /// <remarks>
+    /// Optimized from its first call: a node takes a snapshot every 100,000 writes, too rarely for tiered compilation
+    /// to promote this method, and the node's applying waits for it.
+    /// </remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void WriteSnapshot(ByteWriter w)
     {
         ArgumentNullException.ThrowIfNull(w);
@@ -99,8 +109,11 @@ public sealed partial class MallStateMachine
             w.WriteNullableString(e.Detail);
         }
 
-        w.WriteUInt64(Fnv1a64.Hash(w.WrittenSpan));
+        w.WriteUInt64(Checksum(SnapshotVersion, w.WrittenSpan));
     }
+
+    private static ulong Checksum(byte version, ReadOnlySpan<byte> body) =>
+        version == 3 ? Fnv1a64.Hash(body) : System.IO.Hashing.XxHash3.HashToUInt64(body);
 
     /// <summary>A 64-bit hash of the whole state: the snapshot's own checksum, equal on replicas that applied the same commands.</summary>
     public ulong StateHash()
@@ -114,16 +127,17 @@ public sealed partial class MallStateMachine
     /// Builds a state machine from snapshot bytes. Any malformed input raises <see cref="MallCodecException"/>;
     /// the caller's current state is untouched because a new instance is built.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static MallStateMachine Restore(ReadOnlySpan<byte> snapshot, int retainedEvents = MallLimits.DefaultRetainedEvents)
     {
         if (snapshot.Length < SnapshotMagic.Length + 1 + 8) throw new MallCodecException("snapshot is truncated");
         if (!snapshot.StartsWith(SnapshotMagic)) throw new MallCodecException("not a RaftMall snapshot (bad magic)");
         var version = snapshot[SnapshotMagic.Length];
-        if (version != SnapshotVersion) throw new MallCodecException($"unknown snapshot version {version}");
+        if (version is < OldestReadableSnapshotVersion or > SnapshotVersion) throw new MallCodecException($"unknown snapshot version {version}");
         var body = snapshot[..^8];
         var stored = BitConverter.ToUInt64(snapshot[^8..]);
         if (!BitConverter.IsLittleEndian) stored = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(stored);
-        if (Fnv1a64.Hash(body) != stored) throw new MallCodecException("snapshot checksum mismatch: the bytes are corrupt");
+        if (Checksum(version, body) != stored) throw new MallCodecException("snapshot checksum mismatch: the bytes are corrupt");
 
         var state = new MallStateMachine(retainedEvents);
         try

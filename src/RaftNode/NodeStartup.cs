@@ -85,6 +85,7 @@ public static partial class NodeStartup
         {
             Location = settings.WalDirectory,
             ChunkSize = cluster.LogChunkSizeMiB * 1024 * 1024,
+            MemoryManagement = cluster.LogMemory == "shared" ? WriteAheadLog.MemoryManagementStrategy.SharedMemory : WriteAheadLog.MemoryManagementStrategy.PrivateMemory,
         };
         services.AddSingleton<MallStateHost>();
         services.AddSingleton<IStateMachine>(sp => sp.GetRequiredService<MallStateHost>());

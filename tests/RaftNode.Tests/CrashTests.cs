@@ -8,13 +8,16 @@ namespace RaftMall.Node.Tests;
 /// The adversarial full-cluster crash (../shared/docs/dotnext-notes.md): kill -9 every node under load, restart the
 /// former followers first, let them elect a leader and commit, and only then start the old leader. A node that
 /// acknowledged entries before they were on disk loses them here.
-/// RAFTMALL_CRASH_TRIALS sets the number of trials (default 2); RAFTMALL_CRASH_DURABLE=false turns the fix off to show the gap.
+/// RAFTMALL_CRASH_TRIALS sets the number of trials (default 2); RAFTMALL_CRASH_DURABLE=false turns the fix off to show the gap;
+/// RAFTMALL_CRASH_LOG_MEMORY=shared runs the trials on the memory-mapped log instead of the default private memory.
 /// </summary>
 public class CrashTests(ITestOutputHelper output)
 {
     private static int Trials => int.TryParse(Environment.GetEnvironmentVariable("RAFTMALL_CRASH_TRIALS"), out var n) ? n : 2;
 
     private static string Durable => Environment.GetEnvironmentVariable("RAFTMALL_CRASH_DURABLE") ?? "true";
+
+    private static string LogMemory => Environment.GetEnvironmentVariable("RAFTMALL_CRASH_LOG_MEMORY") ?? "private";
 
     [Fact]
     public async Task Full_cluster_crash_with_followers_restarted_first_loses_no_acknowledged_write()
@@ -26,7 +29,7 @@ public class CrashTests(ITestOutputHelper output)
             output.WriteLine($"trial {trial}: {(lost is null ? "ok" : lost)}");
             if (lost is not null) failures.Add($"trial {trial}: {lost}");
         }
-        Assert.True(failures.Count == 0, $"{failures.Count} of {Trials} trials lost acknowledged writes (durable follower appends: {Durable}):\n" + string.Join('\n', failures));
+        Assert.True(failures.Count == 0, $"{failures.Count} of {Trials} trials lost acknowledged writes (durable follower appends: {Durable}, log memory: {LogMemory}):\n" + string.Join('\n', failures));
     }
 
     private async Task<string?> RunTrialAsync(int trial)
@@ -34,6 +37,7 @@ public class CrashTests(ITestOutputHelper output)
         await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string>
         {
             ["DurableFollowerAppends"] = Durable,
+            ["LogMemory"] = LogMemory,
             ["SnapshotIntervalEntries"] = "100000",
         });
         await cluster.StartAllAsync();

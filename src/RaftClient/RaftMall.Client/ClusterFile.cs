@@ -29,6 +29,13 @@ public sealed partial class ClusterFile
     public int LogChunkSizeMiB { get; set; } = 8;
 
     /// <summary>
+    /// Where the write-ahead log keeps entries before a flush: <c>private</c> memory written to the log files with
+    /// synchronous writes (the default), or <c>shared</c>: the log files mapped into memory and flushed with msync.
+    /// Both flush before a write counts; private memory avoids the page-table work of msync.
+    /// </summary>
+    public string LogMemory { get; set; } = "private";
+
+    /// <summary>
     /// A follower flushes appended entries before it acknowledges them. Only tests that demonstrate the
     /// durability gap of DotNext 6.12 turn this off.
     /// </summary>
@@ -119,6 +126,7 @@ public sealed partial class ClusterFile
         if (HeartbeatIntervalMs <= 0 || HeartbeatIntervalMs >= ElectionTimeoutLowerMs) problems.Add("heartbeatIntervalMs must be positive and below electionTimeoutLowerMs");
         if (SnapshotIntervalEntries < 10) problems.Add("snapshotIntervalEntries must be at least 10");
         if (LogChunkSizeMiB is < 1 or > 1024) problems.Add("logChunkSizeMiB must be between 1 and 1024");
+        if (LogMemory is not ("private" or "shared")) problems.Add($"logMemory must be private or shared, not '{LogMemory}'");
         if (MaxWritesPerEntry is < 1 or > 1024) problems.Add("maxWritesPerEntry must be between 1 and 1024");
         if (LeaderWaitMs < 0 || WriteTimeoutMs < 100 || ExpiryTickMs < 10) problems.Add("leaderWaitMs, writeTimeoutMs and expiryTickMs must be sensible (>= 0, >= 100, >= 10)");
         if (TxnCallTimeoutMs < 10 || TxnRetryInitialMs < 1 || TxnRetryMaxMs < TxnRetryInitialMs || TxnStuckAfterAttempts < 1 || TxnMaxCallsPerParticipant < 1)

@@ -14,6 +14,9 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
     public const string ClientName = "leader-forwarding";
     public const string LeaderHeader = "RaftMall-Leader";
 
+    /// <summary>Longest wait for a leader change before a waiting write looks again.</summary>
+    private static readonly TimeSpan MaxLeaderWait = TimeSpan.FromMilliseconds(50);
+
     // The client's credentials go along: the leader authenticates and authorizes the write itself.
     private static readonly string[] PassedRequestHeaders = ["Content-Type", "Accept", "If-Match", Gateway.IdempotencyKeyHeader, "Authorization", "X-Api-Key"];
     private static readonly string[] PassedResponseHeaders = ["Location", "Retry-After", Gateway.AppliedIndexHeader];
@@ -42,6 +45,7 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
         byte[]? body = null;
         while (true)
         {
+            var changed = view.NextLeaderChange;
             var leader = view.Leader;
             if (leader is not null && leader.Id == view.Settings.NodeId)
             {
@@ -60,7 +64,13 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
                 await Problems.NoLeader($"no leader was elected within {view.Settings.Cluster.LeaderWaitMs} ms; nothing was applied").ExecuteAsync(context);
                 return;
             }
-            await Task.Delay(10, context.RequestAborted);
+            // Wait for the next leader instead of polling: during an election every waiting write would otherwise wake
+            // (and try a dead leader) every few milliseconds on the same cores the election needs. The cap covers a
+            // leader that is known but refused the connection and is not replaced.
+            var wait = deadline - DateTime.UtcNow;
+            wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait < MaxLeaderWait ? wait : MaxLeaderWait;
+            await Task.WhenAny(changed, Task.Delay(wait, context.RequestAborted));
+            context.RequestAborted.ThrowIfCancellationRequested();
         }
     }
 

@@ -88,7 +88,7 @@ public class FuzzTests
 
     private static void Reseal(byte[] snapshot)
     {
-        var hash = Fnv1a64.Hash(snapshot.AsSpan(0, snapshot.Length - 8));
+        var hash = System.IO.Hashing.XxHash3.HashToUInt64(snapshot.AsSpan(0, snapshot.Length - 8));
         BinaryPrimitives.WriteUInt64LittleEndian(snapshot.AsSpan(snapshot.Length - 8), hash);
     }
 }

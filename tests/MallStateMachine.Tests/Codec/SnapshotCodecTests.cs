@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using RaftMall.StateMachine.Codec;
 
 namespace RaftMall.StateMachine.Tests.Codec;
@@ -85,5 +86,20 @@ public class SnapshotCodecTests
         var badVersion = (byte[])snapshot.Clone();
         badVersion[4] = 1; // the previous version: its transaction records have another shape
         Assert.Contains("version", Assert.Throws<MallCodecException>(() => MallStateMachine.Restore(badVersion)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_version_3_snapshot_with_its_FNV_checksum_is_still_read()
+    {
+        var state = LargeState(100);
+        var current = state.Snapshot();
+        Assert.Equal(MallStateMachine.SnapshotVersion, current[4]);
+        var old = (byte[])current.Clone();
+        old[4] = 3; // same sections, FNV-1a 64 checksum
+        BinaryPrimitives.WriteUInt64LittleEndian(old.AsSpan(old.Length - 8), Fnv1a64.Hash(old.AsSpan(0, old.Length - 8)));
+
+        Assert.Equal(current, MallStateMachine.Restore(old).Snapshot());
+        old[old.Length / 2] ^= 0x10;
+        Assert.Contains("checksum", Assert.Throws<MallCodecException>(() => MallStateMachine.Restore(old)).Message, StringComparison.Ordinal);
     }
 }

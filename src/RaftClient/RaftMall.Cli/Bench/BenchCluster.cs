@@ -87,6 +87,8 @@ public sealed class ScratchRaftMallCluster : BenchCluster
             heartbeatIntervalMs: {timingsFrom.HeartbeatIntervalMs}
             snapshotIntervalEntries: {timingsFrom.SnapshotIntervalEntries}
             logChunkSizeMiB: {timingsFrom.LogChunkSizeMiB}
+            logMemory: {timingsFrom.LogMemory}
+            maxWritesPerEntry: {timingsFrom.MaxWritesPerEntry}
             durableFollowerAppends: true
             leaderWaitMs: {timingsFrom.LeaderWaitMs}
             writeTimeoutMs: {timingsFrom.WriteTimeoutMs}

@@ -6,7 +6,7 @@ namespace RaftMall.Cli.Bench;
 
 /// <summary>
 /// Failover timing: steady paced kv-put load from clients spread over every member, kill -9 of the leader, time from
-/// the kill to the first acknowledged write that was sent after it; then the killed member is restarted and the next
+/// the kill to the first acknowledged write that was sent after the killed process was gone; then the killed member is restarted and the next
 /// trial waits for a healthy cluster. At the end every acknowledged key is read back (linearizable) to prove none was lost.
 /// </summary>
 public sealed class FailoverBench(BenchCluster cluster, int clients, double writesPerSecond, int valueSize, TimeSpan requestTimeout)
@@ -24,6 +24,10 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
     private long _nextKey = FirstKey;
     private long _killedAt;
+
+    // Writes count toward the failover only when sent after the killed process is gone: the old leader keeps running
+    // for a few milliseconds after SIGKILL is sent and can still commit a write (one trial measured 22 ms that way).
+    private long _deadAt;
     private long _firstSuccessAfterKill;
 
     public async Task<Report> RunAsync(int trials, Action<Trial> onTrial, CancellationToken token)
@@ -44,7 +48,8 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
                 Interlocked.Exchange(ref _firstSuccessAfterKill, 0);
                 var killedAtUtc = DateTime.UtcNow;
                 Interlocked.Exchange(ref _killedAt, Stopwatch.GetTimestamp());
-                cluster.Kill(leader);
+                cluster.Kill(leader); // returns once the process has exited
+                Interlocked.Exchange(ref _deadAt, Stopwatch.GetTimestamp());
                 var killedAt = Interlocked.Read(ref _killedAt);
                 var clock = Stopwatch.StartNew();
                 while (Interlocked.Read(ref _firstSuccessAfterKill) == 0)
@@ -53,6 +58,7 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
                     await Task.Delay(1, token);
                 }
                 var failoverMs = Stopwatch.GetElapsedTime(killedAt, Interlocked.Read(ref _firstSuccessAfterKill)).TotalMilliseconds;
+                Interlocked.Exchange(ref _deadAt, 0);
                 Interlocked.Exchange(ref _killedAt, 0);
                 var newLeader = await WaitForLeaderAsync(token);
                 var termAfter = await target.TermAsync(http, token) ?? -1;
@@ -109,8 +115,8 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
                 if (response.IsSuccessStatusCode)
                 {
                     _acknowledged.Enqueue(key);
-                    var killedAt = Interlocked.Read(ref _killedAt);
-                    if (killedAt != 0 && started > killedAt) Interlocked.CompareExchange(ref _firstSuccessAfterKill, Stopwatch.GetTimestamp(), 0);
+                    var deadAt = Interlocked.Read(ref _deadAt);
+                    if (deadAt != 0 && started > deadAt) Interlocked.CompareExchange(ref _firstSuccessAfterKill, Stopwatch.GetTimestamp(), 0);
                     continue;
                 }
                 _errors.AddOrUpdate(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture), 1, (_, n) => n + 1);

@@ -26,7 +26,7 @@ public static class FailoverBenchCommand
         };
         var command = new Command("failover", """
             Start a scratch 3-member cluster per target (free ports), run steady kv-put load, and kill -9 the leader
-            --trials times; the failover time is from the kill to the first acknowledged write sent after it. The
+            --trials times; the failover time is from the kill to the first acknowledged write sent after the killed process is gone. The
             killed member is restarted before the next trial; at the end every acknowledged write is read back.
             """)
         {
