@@ -3,7 +3,8 @@ using BenchmarkDotNet.Running;
 using RaftMall.StateMachine;
 using RaftMall.StateMachine.Benchmarks;
 
-// `memory` prints bytes per order and one timed snapshot/restore; `wal` the cost of one durable append; anything else goes to BenchmarkDotNet
+// `memory` prints bytes per order and one timed snapshot/restore; `snapshot-kv` the time to write a kv-heavy snapshot;
+// `wal` the cost of one durable append; anything else goes to BenchmarkDotNet
 // (e.g. `--filter '*' --job short`).
 if (args is ["memory", ..])
 {

@@ -52,10 +52,10 @@ public sealed class FuzzTests(ITestOutputHelper output)
             var roundWrote = false;
             foreach (var (request, answer) in round.Zip(answers))
             {
-                if (answer is null)
+                if (answer.Status == NoAnswer)
                 {
                     transportErrors++;
-                    failures.Add($"no answer: {request}");
+                    failures.Add($"no answer ({answer.Problem}): {request}");
                     continue;
                 }
                 if (answer.Status == 0)
@@ -96,11 +96,14 @@ public sealed class FuzzTests(ITestOutputHelper output)
         Assert.True(failures.Count == 0, $"seed {seed}:\n" + string.Join('\n', failures.Take(20)));
     }
 
+    /// <summary>The status of an answer that never came (connection reset, timeout); its problem says why.</summary>
+    private const int NoAnswer = -1;
+
     private sealed record Answer(int Status, long? AppliedIndex, string? Problem);
 
     private sealed record Snapshot(string Hash, long CommitIndex, long Term, string Business);
 
-    private static async Task<Answer?> SendAsync(HttpClient http, TestCluster cluster, FuzzRequest fuzz)
+    private static async Task<Answer> SendAsync(HttpClient http, TestCluster cluster, FuzzRequest fuzz)
     {
         Uri uri;
         try
@@ -132,7 +135,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
-            return null;
+            return new Answer(NoAnswer, null, $"{e.GetType().Name}: {e.Message}{(e.InnerException is { } inner ? $" ({inner.GetType().Name}: {inner.Message})" : "")}");
         }
     }
 

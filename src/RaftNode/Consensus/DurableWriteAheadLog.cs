@@ -8,10 +8,11 @@ namespace RaftMall.Node.Consensus;
 /// DotNext's write-ahead log with one fix: a follower's append returns only after the appended entries are on disk.
 /// </summary>
 /// <remarks>
-/// DotNext 6.12 flushes before the leader counts an entry toward commit, but a follower appends into memory-mapped
-/// pages and acknowledges AppendEntries at once; its checkpoint (the last index a restarted node trusts) catches up
-/// later. A follower killed in between has acknowledged entries it forgets, and a majority of such followers can
-/// elect a leader without a committed entry (../shared/docs/dotnext-notes.md).
+/// DotNext 6.12 flushes before the leader counts an entry toward commit, but a follower appends into memory (private
+/// memory with cluster.yml's default logMemory: private, mapped log pages with shared) and acknowledges AppendEntries
+/// at once; its checkpoint (the last index a restarted node trusts) catches up later. A follower killed in between has
+/// acknowledged entries it forgets, and a majority of such followers can elect a leader without a committed entry
+/// (../shared/docs/dotnext-notes.md).
 /// Raft calls the log through <see cref="IAuditTrail{TEntry}"/>; the base class implements those members
 /// non-virtually, so re-implementing the interface here redirects exactly the follower's append paths
 /// (AppendEntries and InstallSnapshot) to "append, then flush". The leader's own append is left alone.
