@@ -37,7 +37,7 @@ if (args is ["snapshot-kv", ..])
         state.WriteSnapshot(buffer);
         var writeMs = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
-        var hash = System.IO.Hashing.XxHash3.HashToUInt64(buffer.WrittenSpan);
+        var hash = MallStateMachine.Checksum(MallStateMachine.SnapshotVersion, buffer.WrittenSpan);
         Console.WriteLine($"round {round}: {buffer.Length / 1024.0 / 1024.0:F1} MiB written in {writeMs:F0} ms; the checksum alone takes {clock.Elapsed.TotalMilliseconds:F0} ms ({hash & 1})");
     }
     return;

@@ -112,7 +112,8 @@ public sealed partial class MallStateMachine
         w.WriteUInt64(Checksum(SnapshotVersion, w.WrittenSpan));
     }
 
-    private static ulong Checksum(byte version, ReadOnlySpan<byte> body) =>
+    /// <summary>The checksum a snapshot of <paramref name="version"/> ends with, over everything before it.</summary>
+    internal static ulong Checksum(byte version, ReadOnlySpan<byte> body) =>
         version == 3 ? Fnv1a64.Hash(body) : System.IO.Hashing.XxHash3.HashToUInt64(body);
 
     /// <summary>A 64-bit hash of the whole state: the snapshot's own checksum, equal on replicas that applied the same commands.</summary>

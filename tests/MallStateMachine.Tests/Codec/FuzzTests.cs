@@ -88,7 +88,7 @@ public class FuzzTests
 
     private static void Reseal(byte[] snapshot)
     {
-        var hash = System.IO.Hashing.XxHash3.HashToUInt64(snapshot.AsSpan(0, snapshot.Length - 8));
+        var hash = MallStateMachine.Checksum(MallStateMachine.SnapshotVersion, snapshot.AsSpan(0, snapshot.Length - 8));
         BinaryPrimitives.WriteUInt64LittleEndian(snapshot.AsSpan(snapshot.Length - 8), hash);
     }
 }

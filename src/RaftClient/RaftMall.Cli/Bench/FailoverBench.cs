@@ -23,8 +23,6 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
     private readonly ConcurrentQueue<long> _acknowledged = new();
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
     private long _nextKey = FirstKey;
-    private long _killedAt;
-
     // Writes count toward the failover only when sent after the killed process is gone: the old leader keeps running
     // for a few milliseconds after SIGKILL is sent and can still commit a write (one trial measured 22 ms that way).
     private long _deadAt;
@@ -47,10 +45,9 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
                 var termBefore = await target.TermAsync(http, token) ?? -1;
                 Interlocked.Exchange(ref _firstSuccessAfterKill, 0);
                 var killedAtUtc = DateTime.UtcNow;
-                Interlocked.Exchange(ref _killedAt, Stopwatch.GetTimestamp());
+                var killedAt = Stopwatch.GetTimestamp();
                 cluster.Kill(leader); // returns once the process has exited
                 Interlocked.Exchange(ref _deadAt, Stopwatch.GetTimestamp());
-                var killedAt = Interlocked.Read(ref _killedAt);
                 var clock = Stopwatch.StartNew();
                 while (Interlocked.Read(ref _firstSuccessAfterKill) == 0)
                 {
@@ -59,7 +56,6 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
                 }
                 var failoverMs = Stopwatch.GetElapsedTime(killedAt, Interlocked.Read(ref _firstSuccessAfterKill)).TotalMilliseconds;
                 Interlocked.Exchange(ref _deadAt, 0);
-                Interlocked.Exchange(ref _killedAt, 0);
                 var newLeader = await WaitForLeaderAsync(token);
                 var termAfter = await target.TermAsync(http, token) ?? -1;
                 var trial = new Trial(number, Member(leader), killedAtUtc, Math.Round(failoverMs, 1), termBefore, termAfter, Member(newLeader));
