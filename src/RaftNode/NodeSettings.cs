@@ -1,4 +1,4 @@
-using RaftMall.Client;
+using RaftMall.Configuration;
 
 namespace RaftMall.Node;
 

@@ -2,7 +2,7 @@ using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.AspNetCore.Connections;
-using RaftMall.Client;
+using RaftMall.Configuration;
 using RaftMall.Node.Consensus;
 
 namespace RaftMall.Node;
@@ -69,7 +69,7 @@ public static partial class NodeStartup
         var caFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null;
         var raftClient = services.AddHttpClient("raftClient").ConfigurePrimaryHttpMessageHandler(() =>
         {
-            var handler = TrustedCertificates.Handler(caFile, TimeSpan.FromMilliseconds(cluster.ElectionTimeoutLowerMs));
+            var handler = Contract.TrustedCertificates.Handler(caFile, TimeSpan.FromMilliseconds(cluster.ElectionTimeoutLowerMs));
             handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30);
             return handler;
         });

@@ -1,6 +1,6 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
-using RaftMall.Client;
+using RaftMall.Configuration;
 using RaftMall.Node;
 using RaftMall.Node.Api;
 using RaftMall.Node.Consensus;

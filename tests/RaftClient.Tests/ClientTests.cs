@@ -15,7 +15,7 @@ public class ClientTests(ITestOutputHelper output)
 
         // The leader commits the order and answers, and then dies before the answer reaches the client.
         using var dropping = new LoseAnswerAndKillLeader(cluster, leader);
-        using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = endpoints }, dropping);
+        using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = endpoints, ApiKey = TestCluster.TestKeys.Admin }, dropping);
         await client.SetStockAsync("apple", 10);
         dropping.Armed = true;
         var order = await client.PlaceOrderAsync("carol", [new OrderLine("apple", 3)]);
@@ -23,7 +23,7 @@ public class ClientTests(ITestOutputHelper output)
         Assert.True(dropping.Fired, "the first answer was dropped and the leader killed");
         Assert.Equal(1, order.OrderId);
         await cluster.WaitForLeaderAsync(not: leader);
-        using var reader = new RaftMallClient(new RaftMallClientOptions { Endpoints = endpoints });
+        using var reader = new RaftMallClient(new RaftMallClientOptions { Endpoints = endpoints, ApiKey = TestCluster.TestKeys.Admin });
         var orders = await reader.ListOrdersAsync();
         Assert.Single(orders.Orders);
         Assert.Equal(new StockLevel("apple", 7, 3, 0), await reader.GetStockAsync("apple"));
@@ -34,7 +34,7 @@ public class ClientTests(ITestOutputHelper output)
     {
         await using var cluster = new TestCluster(output: output);
         await cluster.StartAllAsync();
-        using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [.. cluster.NodeIds.Select(cluster.Address)] });
+        using var client = new RaftMallClient(cluster.ClientOptions());
         await client.SetStockAsync("apple", 1);
         var conflict = await Assert.ThrowsAsync<RaftMallConflictException>(() => client.PlaceOrderAsync("u", [new OrderLine("apple", 2)]));
         Assert.Equal("insufficient_stock", conflict.Code);
@@ -46,7 +46,7 @@ public class ClientTests(ITestOutputHelper output)
         Assert.Equal("revision_mismatch", cas.Code);
 
         foreach (var id in cluster.NodeIds) cluster.Kill(id);
-        using var impatient = new RaftMallClient(new RaftMallClientOptions { Endpoints = [.. cluster.NodeIds.Select(cluster.Address)], RetryBudget = TimeSpan.FromSeconds(1) });
+        using var impatient = new RaftMallClient(cluster.ClientOptions(TimeSpan.FromSeconds(1)));
         var down = await Assert.ThrowsAsync<RaftMallUnavailableException>(() => impatient.SetStockAsync("apple", 2, idempotencyKey: "key-1"));
         Assert.Contains("key-1", down.Message, StringComparison.Ordinal);
     }

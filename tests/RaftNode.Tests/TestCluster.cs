@@ -40,11 +40,9 @@ public sealed class TestCluster : IAsyncDisposable
         System.IO.File.AppendAllLines(ConfigPath, Settings.Select(kv => $"{char.ToLowerInvariant(kv.Key[0])}{kv.Key[1..]}: {kv.Value}"));
         Cluster = ClusterFile.Load(ConfigPath);
         // Credentials as `raftmall cluster up` makes them: a file next to the data, read by the nodes and the CLI.
-        // The admin key is registered for the cluster's addresses, so clients built anywhere in a test from bare
-        // endpoints are authenticated. The keys are the same for every cluster of this process; the peer secret is not.
+        // The keys are the same for every cluster of this process; the peer secret is not.
         Credentials = new ClusterCredentials { PeerSecret = ClusterCredentials.NewSecret("rmp_"), ApiKeys = TestKeys.All };
         if (!Settings.ContainsKey("Insecure")) Credentials.Save(Cluster.CredentialsPath);
-        ClusterKeys.Register(Cluster, TestKeys.Admin);
         var ca = Cluster.TlsCaFile.Length > 0 ? Cluster.ResolvePath(Cluster.TlsCaFile) : null;
         Http = new HttpClient(TrustedCertificates.Handler(ca, TimeSpan.FromSeconds(5))) { Timeout = TimeSpan.FromSeconds(15) };
         Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestKeys.Admin);
@@ -76,6 +74,15 @@ public sealed class TestCluster : IAsyncDisposable
     public IEnumerable<string> NodeIds => Cluster.Nodes.Select(n => n.Id);
 
     public Uri Address(string nodeId) => Cluster.Node(nodeId).Uri;
+
+    /// <summary>Options for a client of this cluster: every node, the admin key, the cluster's CA file.</summary>
+    public RaftMallClientOptions ClientOptions(TimeSpan? retryBudget = null) => new()
+    {
+        Endpoints = [.. Cluster.Nodes.Select(n => n.Uri)],
+        ApiKey = TestKeys.Admin,
+        TrustedCertificatesFile = Cluster.TlsCaFile.Length > 0 ? Cluster.ResolvePath(Cluster.TlsCaFile) : null,
+        RetryBudget = retryBudget ?? TimeSpan.FromSeconds(15),
+    };
 
     public bool IsRunning(string nodeId) => _processes.TryGetValue(nodeId, out var p) && !p.HasExited;
 

@@ -27,11 +27,12 @@ public sealed class TlsTests(ITestOutputHelper output)
             var leader = await cluster.WaitForLeaderAsync();
             var follower = cluster.NodeIds.First(id => id != leader);
 
-            // The client library reads the CA file from the cluster file; a write through a follower is forwarded over https.
-            using var client = new RaftMallClient(RaftMallClientOptions.FromClusterFile(cluster.Cluster));
+            // The client trusts the cluster's CA file; a write through a follower is forwarded over https.
+            using var client = new RaftMallClient(cluster.ClientOptions());
             using var viaFollower = new RaftMallClient(new RaftMallClientOptions
             {
                 Endpoints = [cluster.Address(follower)],
+                ApiKey = TestCluster.TestKeys.Admin,
                 TrustedCertificatesFile = certificatePath,
             });
             await viaFollower.PutAsync("tls", "yes");

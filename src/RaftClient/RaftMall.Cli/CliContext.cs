@@ -30,24 +30,7 @@ public sealed class CliContext(ParseResult parse)
 
     public ClusterFile Cluster => _cluster ??= LoadCluster(parse.GetValue(ConfigOption));
 
-    /// <summary>
-    /// Makes every client of this process that talks to this cluster (the CLI's own, its status probes) use the
-    /// cluster's admin key: RAFTMALL_API_KEY when set, else the cluster's credentials file.
-    /// </summary>
-    private static ClusterFile WithDefaultKey(ClusterFile cluster)
-    {
-        try
-        {
-            ClusterKeys.RegisterAdmin(cluster);
-        }
-        catch (ClusterFileException e)
-        {
-            throw new CliException(ExitCodes.Usage, e.Message);
-        }
-        return cluster;
-    }
-
-    public RaftMallClient Client => _client ??= new RaftMallClient(RaftMallClientOptions.FromClusterFile(Cluster));
+    public RaftMallClient Client => _client ??= new RaftMallClient(ClusterAccess.ClientOptions(Cluster));
 
     public LocalCluster Local => new(Cluster);
 
@@ -77,7 +60,7 @@ public sealed class CliContext(ParseResult parse)
         if (path is null) throw new CliException(ExitCodes.Usage, "no cluster.yml in this directory or above it; pass --config <path>");
         try
         {
-            return WithDefaultKey(ClusterFile.Load(path));
+            return ClusterFile.Load(path);
         }
         catch (ClusterFileException e)
         {

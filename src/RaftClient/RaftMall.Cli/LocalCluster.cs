@@ -75,7 +75,6 @@ public sealed class LocalCluster(ClusterFile cluster)
     {
         if (cluster.Insecure) return null;
         var credentials = cluster.PeerSecret.Length > 0 || cluster.ApiKeys.Count > 0 ? cluster.EffectiveCredentials() : ClusterCredentials.EnsureFor(cluster);
-        if (credentials?.KeyFor(ClientRole.Admin) is { } admin) ClusterKeys.Register(cluster, admin);
         return credentials;
     }
 

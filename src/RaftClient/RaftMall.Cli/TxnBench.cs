@@ -73,7 +73,7 @@ public static class TxnBench
         {
             for (var i = 0; i < Accounts; i++) await participant.SetAccountAsync($"acct-{i}", PointsPerAccount, token);
         }
-        using var client = new RaftMallClient(RaftMallClientOptions.FromClusterFile(cluster.Cluster));
+        using var client = new RaftMallClient(ClusterAccess.ClientOptions(cluster.Cluster));
         using var http = LoadGenerator.CreateHttpClient(MaxClients, TimeSpan.FromSeconds(10));
         var local = new LocalCluster(cluster.Cluster);
         int[] nodePids = [.. cluster.Cluster.Nodes.Select(n => local.RunningPid(n.Id)).OfType<int>()];
@@ -82,7 +82,7 @@ public static class TxnBench
         {
             foreach (var node in cluster.Cluster.Nodes)
             {
-                if (await RaftMallClient.TryGetClusterStatusAsync(node.Uri, TimeSpan.FromSeconds(2), token) is { Role: "leader" } leader) return leader.CommitIndex;
+                if (await ClusterAccess.TryStatusAsync(cluster.Cluster, node.Uri, TimeSpan.FromSeconds(2), token) is { Role: "leader" } leader) return leader.CommitIndex;
             }
             return null;
         }

@@ -1,10 +1,12 @@
+using RaftMall.Contract;
+
 namespace RaftMall.Client;
 
 // One method per API call of api.md.
 public sealed partial class RaftMallClient
 {
     public async Task<StockLevel> SetStockAsync(string sku, long available, string? idempotencyKey = null, CancellationToken token = default) =>
-        await ReadAsync<StockLevel>(await SendAsync(HttpMethod.Put, $"/api/stock/{Uri.EscapeDataString(sku)}", new { available }, idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
+        await ReadAsync<StockLevel>(await SendAsync(HttpMethod.Put, $"/api/stock/{Uri.EscapeDataString(sku)}", new StockRequest(available), idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
 
     public async Task<StockLevel> GetStockAsync(string sku, ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken token = default) =>
         await ReadAsync<StockLevel>(await SendAsync(HttpMethod.Get, $"/api/stock/{Uri.EscapeDataString(sku)}?{Query(consistency)}", null, null, token).ConfigureAwait(false), token).ConfigureAwait(false);
@@ -13,11 +15,11 @@ public sealed partial class RaftMallClient
         await ReadAsync<StockLevel[]>(await SendAsync(HttpMethod.Get, $"/api/stock?{Query(consistency)}", null, null, token, node).ConfigureAwait(false), token).ConfigureAwait(false);
 
     public async Task<SubmitToken> IssueTokenAsync(string userId, string? idempotencyKey = null, CancellationToken token = default) =>
-        await ReadAsync<SubmitToken>(await SendAsync(HttpMethod.Post, "/api/orders/tokens", new { userId }, idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
+        await ReadAsync<SubmitToken>(await SendAsync(HttpMethod.Post, "/api/orders/tokens", new TokenRequest(userId), idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
 
     /// <summary>Places an order; locks stock for every line or none. Pass the submit token to protect against double submits.</summary>
     public async Task<Order> PlaceOrderAsync(string userId, IEnumerable<OrderLine> items, string? submitToken = null, int? ttlSeconds = null, string? idempotencyKey = null, CancellationToken token = default) =>
-        await ReadAsync<Order>(await SendAsync(HttpMethod.Post, "/api/orders", new { userId, token = submitToken, items = items.ToArray(), ttlSeconds }, idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
+        await ReadAsync<Order>(await SendAsync(HttpMethod.Post, "/api/orders", new PlaceOrderRequest(userId, submitToken, [.. items.Select(i => i.ToRequest())], ttlSeconds), idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
 
     public async Task<Order> PayOrderAsync(long orderId, string? idempotencyKey = null, CancellationToken token = default) =>
         await ReadAsync<Order>(await SendAsync(HttpMethod.Post, $"/api/orders/{orderId}/pay", null, idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
@@ -55,8 +57,8 @@ public sealed partial class RaftMallClient
     public async Task<KvEntry> PutAsync(string key, string value, long? expectedRevision = null, string? idempotencyKey = null, CancellationToken token = default)
     {
         var path = "/api/kv/" + EscapeKey(key);
-        if (expectedRevision is null) return await ReadAsync<KvEntry>(await SendAsync(HttpMethod.Put, path, new { value }, idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
-        return await ReadAsync<KvEntry>(await SendIfMatchAsync(HttpMethod.Put, path, new { value }, expectedRevision.Value, idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
+        if (expectedRevision is null) return await ReadAsync<KvEntry>(await SendAsync(HttpMethod.Put, path, new KvPutRequest(value), idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
+        return await ReadAsync<KvEntry>(await SendIfMatchAsync(HttpMethod.Put, path, new KvPutRequest(value), expectedRevision.Value, idempotencyKey, token).ConfigureAwait(false), token).ConfigureAwait(false);
     }
 
     /// <summary>Reads a key; with <paramref name="node"/>, from that node only (no failover).</summary>
@@ -80,9 +82,9 @@ public sealed partial class RaftMallClient
         await ReadAsync<ClusterStatus>(await SendAsync(HttpMethod.Get, "/api/cluster", null, null, token, node).ConfigureAwait(false), token).ConfigureAwait(false);
 
     /// <summary>One node's status within <paramref name="timeout"/>, no retries; null when it does not answer. For probes and tools.</summary>
-    public static async Task<ClusterStatus?> TryGetClusterStatusAsync(Uri node, TimeSpan timeout, CancellationToken token = default)
+    public static async Task<ClusterStatus?> TryGetClusterStatusAsync(Uri node, string? apiKey, TimeSpan timeout, CancellationToken token = default)
     {
-        using var quick = new RaftMallClient(new RaftMallClientOptions { Endpoints = [node], AttemptTimeout = timeout, RetryBudget = TimeSpan.Zero });
+        using var quick = new RaftMallClient(new RaftMallClientOptions { Endpoints = [node], ApiKey = apiKey, AttemptTimeout = timeout, RetryBudget = TimeSpan.Zero });
         try
         {
             return await quick.GetClusterStatusAsync(node, token).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using RaftMall.Contract;
 
 namespace RaftMall.Client;
 
@@ -24,34 +25,11 @@ public sealed class RaftMallClientOptions
     /// <summary>Total time a call keeps retrying through failovers before it gives up.</summary>
     public TimeSpan RetryBudget { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>
-    /// The API key sent as <c>Authorization: Bearer</c>. Defaults to the environment variable RAFTMALL_API_KEY; when
-    /// neither is set, the key registered for the node's address (<see cref="ClusterKeys"/>) is used.
-    /// </summary>
-    public string? ApiKey { get; init; } = Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null;
+    /// <summary>The API key sent as <c>Authorization: Bearer</c> (none when null: only an insecure cluster answers).</summary>
+    public string? ApiKey { get; init; }
 
     /// <summary>PEM certificates to trust for https:// nodes besides the system's roots (a private CA or self-signed nodes).</summary>
     public string? TrustedCertificatesFile { get; init; }
-
-    /// <summary>The environment variable that gives every client of a process its API key.</summary>
-    public const string ApiKeyVariable = "RAFTMALL_API_KEY";
-
-    /// <summary>
-    /// The nodes of a cluster file, its CA file, and the key: RAFTMALL_API_KEY when set, else the admin key of the
-    /// cluster's credentials file (the CLI manages stock and the cluster, so it needs admin), which is also
-    /// registered for the cluster's addresses so that clients built from bare endpoints find it.
-    /// </summary>
-    public static RaftMallClientOptions FromClusterFile(ClusterFile cluster)
-    {
-        ArgumentNullException.ThrowIfNull(cluster);
-        var admin = ClusterKeys.RegisterAdmin(cluster);
-        return new()
-        {
-            Endpoints = [.. cluster.Nodes.Select(n => n.Uri)],
-            ApiKey = Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : admin,
-            TrustedCertificatesFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null,
-        };
-    }
 }
 
 /// <summary>
@@ -62,8 +40,6 @@ public sealed class RaftMallClientOptions
 /// </summary>
 public sealed partial class RaftMallClient : IDisposable
 {
-    public const string LeaderHeader = "RaftMall-Leader";
-
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http;
     private readonly RaftMallClientOptions _options;
@@ -100,8 +76,8 @@ public sealed partial class RaftMallClient : IDisposable
             var endpoint = only ?? _options.Endpoints[index];
             using var request = new HttpRequestMessage(method, new Uri(endpoint, path));
             if (body is not null) request.Content = JsonContent.Create(body, options: Json);
-            if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-            if ((_options.ApiKey ?? ClusterKeys.For(endpoint)) is { Length: > 0 } apiKey) request.Headers.Authorization = new("Bearer", apiKey);
+            if (idempotencyKey is not null) request.Headers.Add(RaftMallHeaders.IdempotencyKey, idempotencyKey);
+            if (_options.ApiKey is { Length: > 0 } apiKey) request.Headers.Authorization = new("Bearer", apiKey);
             if (ifMatch is { } revision) request.Headers.TryAddWithoutValidation("If-Match", revision.ToString(System.Globalization.CultureInfo.InvariantCulture));
             using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(token);
             attemptTimeout.CancelAfter(_options.AttemptTimeout);
@@ -140,7 +116,7 @@ public sealed partial class RaftMallClient : IDisposable
 
     private void Prefer(HttpResponseMessage response)
     {
-        if (!response.Headers.TryGetValues(LeaderHeader, out var values)) return;
+        if (!response.Headers.TryGetValues(RaftMallHeaders.Leader, out var values)) return;
         var leader = values.FirstOrDefault();
         for (var i = 0; i < _options.Endpoints.Count; i++)
         {

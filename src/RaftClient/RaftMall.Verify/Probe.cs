@@ -2,10 +2,10 @@ using RaftMall.Client;
 
 namespace RaftMall.Verify;
 
-/// <summary>Quick looks at the cluster for the nemesis and the settle phase: who leads, has everyone applied everything.</summary>
-public sealed class Probe(IReadOnlyDictionary<string, Uri> nodes)
+/// <summary>Quick looks at the cluster (with the run's admin key) for the nemesis and the settle phase: who leads, has everyone applied everything.</summary>
+public sealed class Probe(IReadOnlyDictionary<string, Uri> nodes, string apiKey)
 {
-    public Task<ClusterStatus?> StatusAsync(string node) => RaftMallClient.TryGetClusterStatusAsync(nodes[node], TimeSpan.FromMilliseconds(500));
+    public Task<ClusterStatus?> StatusAsync(string node) => RaftMallClient.TryGetClusterStatusAsync(nodes[node], apiKey, TimeSpan.FromMilliseconds(500));
 
     public async Task<string?> LeaderAsync(IEnumerable<string>? among = null)
     {
@@ -26,7 +26,7 @@ public sealed class Probe(IReadOnlyDictionary<string, Uri> nodes)
 
     public async Task<bool> CommitMarkerAsync(string node)
     {
-        using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [nodes[node]], RetryBudget = TimeSpan.FromSeconds(10) });
+        using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [nodes[node]], ApiKey = apiKey, RetryBudget = TimeSpan.FromSeconds(10) });
         try
         {
             await client.PutAsync("verify-marker", Guid.NewGuid().ToString("N"));

@@ -41,13 +41,13 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         {
             var addresses = nodeIds.Select((id, i) => (id, Uri: new Uri(network is null ? $"http://127.0.0.1:{options.BasePort + i}" : $"http://{Network.Address(i)}:{options.BasePort}")))
                 .ToDictionary(x => x.id, x => x.Uri);
-            var config = WriteClusterFile(addresses);
+            var (config, adminKey) = WriteClusterFile(addresses);
             using var processes = new NodeProcesses(options.NodeDll, config, options.OutDirectory, id => network is null ? null : Network.Namespace(id));
             foreach (var id in nodeIds) processes.Start(id);
-            var probe = new Probe(addresses);
+            var probe = new Probe(addresses, adminKey);
             if (await probe.WaitForLeaderAsync(nodeIds, TimeSpan.FromSeconds(30)) is null) throw new InvalidOperationException($"no leader within 30 s; node logs in {options.OutDirectory}");
             log($"cluster up in {options.OutDirectory} ({(network is null ? "127.0.0.1" : "network namespaces")}); seed {options.Seed}");
-            return await RunOnClusterAsync(nodeIds, addresses, processes, network, probe, skipped, token);
+            return await RunOnClusterAsync(nodeIds, addresses, adminKey, processes, network, probe, skipped, token);
         }
         finally
         {
@@ -55,13 +55,13 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         }
     }
 
-    private async Task<VerifyReport> RunOnClusterAsync(List<string> nodeIds, Dictionary<string, Uri> addresses, NodeProcesses processes, Network? network,
+    private async Task<VerifyReport> RunOnClusterAsync(List<string> nodeIds, Dictionary<string, Uri> addresses, string adminKey, NodeProcesses processes, Network? network,
         Probe probe, string? skipped, CancellationToken token)
     {
         var endpoints = nodeIds.Select(id => addresses[id]).ToList();
         var run = $"r{options.Seed & 0xffff:x4}{DateTime.UtcNow:HHmmss}";
         var initialStock = Enumerable.Range(0, 3).ToDictionary(Workload.Sku, _ => 1_000_000L);
-        using (var setup = new RaftMallClient(new RaftMallClientOptions { Endpoints = endpoints }))
+        using (var setup = new RaftMallClient(new RaftMallClientOptions { Endpoints = endpoints, ApiKey = adminKey }))
         {
             foreach (var (sku, count) in initialStock) await setup.SetStockAsync(sku, count, token: token);
         }
@@ -72,7 +72,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         log($"workload: {options.Clients} clients for {options.Duration.TotalSeconds:F0} s; nemeses: {string.Join(",", nemesis.Enabled)}");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
         stop.CancelAfter(options.Duration);
-        var workloads = Enumerable.Range(0, options.Clients).Select(p => new Workload(p, options, endpoints, history, clock, run)).ToList();
+        var workloads = Enumerable.Range(0, options.Clients).Select(p => new Workload(p, options, endpoints, adminKey, history, clock, run)).ToList();
         var chaos = nemesis.RunAsync(stop.Token);
         await Task.WhenAll(workloads.Select(w => w.RunAsync(stop.Token)));
         await chaos;
@@ -84,7 +84,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         await Task.Delay(TimeSpan.FromSeconds(Workload.ShortTtlSeconds + 1), token); // let the last short-ttl orders expire
 
         // Final linearizable reads of every key through every node: a lost write shows up here.
-        using var finalReader = new Workload(1_000, options with { UnsafeLocalReads = false }, endpoints, history, clock, run);
+        using var finalReader = new Workload(1_000, options with { UnsafeLocalReads = false }, endpoints, adminKey, history, clock, run);
         for (var k = 0; k < Workload.Keys; k++)
         {
             foreach (var endpoint in endpoints) await finalReader.ReadAsync(Workload.Key(k), endpoint);
@@ -94,7 +94,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         var unreadable = new List<string>();
         foreach (var id in nodeIds)
         {
-            using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [addresses[id]], RetryBudget = TimeSpan.FromSeconds(10) });
+            using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [addresses[id]], ApiKey = adminKey, RetryBudget = TimeSpan.FromSeconds(10) });
             try
             {
                 var orders = new List<Order>();
@@ -129,7 +129,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         return report;
     }
 
-    private string WriteClusterFile(Dictionary<string, Uri> addresses)
+    private (string Path, string AdminKey) WriteClusterFile(Dictionary<string, Uri> addresses)
     {
         var lines = new List<string>
         {
@@ -148,10 +148,9 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         }
         var path = Path.Combine(options.OutDirectory, "cluster.yml");
         File.WriteAllLines(path, lines);
-        // This run's own credentials (credentials.env, 0600, next to its data), registered for its addresses so every
-        // client of the run (workload, probe, checker) uses them.
+        // This run's own credentials (credentials.env, 0600, next to its data); every client of the run (workload, probe,
+        // checker) uses its admin key.
         var cluster = ClusterFile.Load(path);
-        ClusterKeys.Register(cluster, ClusterCredentials.EnsureFor(cluster).KeyFor(ClientRole.Admin)!);
-        return path;
+        return (path, ClusterCredentials.EnsureFor(cluster).KeyFor(ClientRole.Admin)!);
     }
 }

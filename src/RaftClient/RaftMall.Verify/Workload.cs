@@ -8,7 +8,7 @@ namespace RaftMall.Verify;
 /// (tokens, place with a unique user per logical order, pay, cancel, short-ttl orders that must expire). Every
 /// operation is recorded with its invoke and completion time and outcome.
 /// </summary>
-public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<Uri> endpoints, HistoryWriter history, Stopwatch clock, string run) : IDisposable
+public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<Uri> endpoints, string apiKey, HistoryWriter history, Stopwatch clock, string run) : IDisposable
 {
     public const int Keys = 5;
     public const int ShortTtlSeconds = 2;
@@ -17,6 +17,7 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
     private readonly RaftMallClient _client = new(new RaftMallClientOptions
     {
         Endpoints = [.. endpoints.Skip(process % endpoints.Count), .. endpoints.Take(process % endpoints.Count)],
+        ApiKey = apiKey,
         AttemptTimeout = TimeSpan.FromSeconds(1),
         RetryBudget = TimeSpan.FromSeconds(3),
     });

@@ -11,28 +11,28 @@ public static class ClusterEndpoints
         {
             var leader = view.Leader;
             var members = view.Settings.Cluster.Nodes
-                .Select(n => new MemberView(n.Id, n.Address, leader is null ? null : n.Id == leader.Id ? "leader" : "follower"))
+                .Select(n => new Contract.ClusterMember(n.Id, n.Address, leader is null ? null : n.Id == leader.Id ? "leader" : "follower"))
                 .ToArray();
-            var stats = state.Read(s => new NodeStatsView(
+            var stats = state.Read(s => new Contract.NodeStats(
                 s.OrderCount, s.ListStock().Count, s.KvCount, s.LastEventSequence, state.SnapshotsTaken, state.SnapshotsRestored,
                 log.FollowerFlushes, log.DurableFollowerAppends));
-            return Results.Ok(new ClusterStatusView(
+            return Results.Ok(new Contract.ClusterStatus(
                 view.Settings.NodeId, view.Role, view.Term, leader?.Id, view.CommitIndex, log.LastAppliedIndex, state.SnapshotIndex, members, stats, Environment.ProcessId));
         })
         .WithTags("Cluster")
         .WithSummary("This node's view of the cluster: role, term, leader, commit and applied index, members")
-        .Produces<ClusterStatusView>();
+        .Produces<Contract.ClusterStatus>();
 
         // Hashing the whole state is O(state): a separate call, for tests and verify to compare replicas.
         app.MapGet("/api/cluster/state-hash", async (HttpRequest request, Gateway gateway, MallStateHost state) =>
         {
             if (await gateway.ReadBarrierAsync(request) is { } problem) return problem;
             var (hash, index) = state.Read(s => (s.StateHash(), state.LastAppliedIndex));
-            return Results.Ok(new StateHashView(hash.ToString("x16", CultureInfo.InvariantCulture), index));
+            return Results.Ok(new Contract.StateHash(hash.ToString("x16", CultureInfo.InvariantCulture), index));
         })
         .WithTags("Cluster")
         .WithSummary("A hash of this node's whole state and the index it reflects (linearizable unless ?consistency=local)")
-        .Produces<StateHashView>();
+        .Produces<Contract.StateHash>();
         return app;
     }
 }

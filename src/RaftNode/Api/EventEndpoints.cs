@@ -25,7 +25,7 @@ public static class EventEndpoints
                 var remaining = deadline - DateTime.UtcNow;
                 if (page.Events.Count > 0 || remaining <= TimeSpan.Zero)
                 {
-                    return Results.Ok(new EventPage([.. page.Events.Select(EventView.Of)], page.Last, page.First));
+                    return Results.Ok(new Contract.EventPage([.. page.Events.Select(Views.Event)], page.Last, page.First));
                 }
                 await Task.WhenAny(changed, Task.Delay(remaining, request.HttpContext.RequestAborted));
                 request.HttpContext.RequestAborted.ThrowIfCancellationRequested();
@@ -33,7 +33,7 @@ public static class EventEndpoints
         })
         .WithTags("Events")
         .WithSummary("Read the outbox after a sequence number; long-polls up to waitSeconds when nothing is new")
-        .Produces<EventPage>().ProducesProblem(400);
+        .Produces<Contract.EventPage>().ProducesProblem(400);
         return app;
     }
 }

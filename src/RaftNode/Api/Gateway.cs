@@ -7,11 +7,6 @@ namespace RaftMall.Node.Api;
 /// <summary>The two doors every endpoint goes through: writes into the log, and linearizable reads.</summary>
 public sealed class Gateway(WriteBatcher batcher, IRaftCluster cluster, MallStateHost state, DurableWriteAheadLog log, NodeSettings settings)
 {
-    public const string IdempotencyKeyHeader = "Idempotency-Key";
-
-    /// <summary>On every answer of a write that went through the log (accepted or rejected by the state machine): its log index.</summary>
-    public const string AppliedIndexHeader = "RaftMall-Applied-Index";
-
     private readonly TimeSpan _barrierTimeout = TimeSpan.FromMilliseconds(settings.Cluster.LeaderWaitMs + settings.Cluster.WriteTimeoutMs);
 
     public MallStateHost State => state;
@@ -19,13 +14,13 @@ public sealed class Gateway(WriteBatcher batcher, IRaftCluster cluster, MallStat
     /// <summary>Proposes <paramref name="command"/> with the request's Idempotency-Key (batched with concurrent writes) and answers with its result.</summary>
     public async Task<IResult> WriteAsync(HttpRequest request, MallCommand command, Func<MallResult, IResult> onSuccess)
     {
-        var keys = request.Headers[IdempotencyKeyHeader];
+        var keys = request.Headers[Contract.RaftMallHeaders.IdempotencyKey];
         if (keys.Count > 1) return Problems.Validation("send one Idempotency-Key header");
         var key = keys.Count == 1 ? keys[0] : null;
         if (Validation.CheckIdempotencyKey(key) is { } keyError) return Problems.Validation(keyError);
 
         var outcome = await batcher.ProposeAsync(command with { IdempotencyKey = key }).WaitAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
-        if (outcome is ProposeOutcome.Applied { Index: var index }) request.HttpContext.Response.Headers[AppliedIndexHeader] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (outcome is ProposeOutcome.Applied { Index: var index }) request.HttpContext.Response.Headers[Contract.RaftMallHeaders.AppliedIndex] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return outcome switch
         {
             ProposeOutcome.Applied { Result: Rejected rejected } => Problems.Rejected(rejected),

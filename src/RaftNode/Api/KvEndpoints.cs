@@ -13,24 +13,24 @@ public static class KvEndpoints
         {
             if (Validation.CheckKey(key) is { } keyError) return Problems.Validation(keyError);
             if (!TryIfMatch(request, out var expected)) return Problems.Validation("If-Match is a revision number");
-            var (body, problem) = await JsonBody.ReadAsync<KvPutRequest>(request, request.HttpContext.RequestAborted);
+            var (body, problem) = await JsonBody.ReadAsync<Contract.KvPutRequest>(request, request.HttpContext.RequestAborted);
             if (problem is not null) return problem;
             if (Validation.CheckValue(body!.Value) is { } valueError) return Problems.Validation(valueError);
-            return await gateway.WriteAsync(request, new KvPut(key, body.Value!, expected), r => Results.Ok(KvView.Of(((KvResult)r).Entry)));
+            return await gateway.WriteAsync(request, new KvPut(key, body.Value!, expected), r => Results.Ok(Views.Kv(((KvResult)r).Entry)));
         })
         .WithSummary("Put a value; with If-Match: <revision> only if the key is at that revision (0: only if it does not exist)")
-        .Produces<KvView>().ProducesProblem(400).ProducesProblem(412);
+        .Produces<Contract.KvEntry>().ProducesProblem(400).ProducesProblem(412);
 
         kv.MapGet("/{**key}", async (string key, HttpRequest request, Gateway gateway) =>
         {
             if (Validation.CheckKey(key) is { } keyError) return Problems.Validation(keyError);
             if (await gateway.ReadBarrierAsync(request) is { } problem) return problem;
             return gateway.State.Read(s => s.GetKv(key)) is { } entry
-                ? Results.Ok(KvView.Of(entry))
+                ? Results.Ok(Views.Kv(entry))
                 : Problems.Of(404, "key_not_found", $"no key {key}");
         })
         .WithSummary("Read a key (linearizable; ?consistency=local reads this node's state)")
-        .Produces<KvView>().ProducesProblem(404);
+        .Produces<Contract.KvEntry>().ProducesProblem(404);
 
         kv.MapDelete("/{**key}", async (string key, HttpRequest request, Gateway gateway) =>
         {

@@ -10,16 +10,14 @@ namespace RaftMall.Node.Api;
 /// </summary>
 public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView view, IHttpClientFactory clients, ILogger<LeaderForwarding> logger)
 {
-    public const string ForwardedHeader = "RaftMall-Forwarded-By";
     public const string ClientName = "leader-forwarding";
-    public const string LeaderHeader = "RaftMall-Leader";
 
     /// <summary>Longest wait for a leader change before a waiting write looks again.</summary>
     private static readonly TimeSpan MaxLeaderWait = TimeSpan.FromMilliseconds(50);
 
     // The client's credentials go along: the leader authenticates and authorizes the write itself.
-    private static readonly string[] PassedRequestHeaders = ["Content-Type", "Accept", "If-Match", Gateway.IdempotencyKeyHeader, "Authorization", "X-Api-Key"];
-    private static readonly string[] PassedResponseHeaders = ["Location", "Retry-After", Gateway.AppliedIndexHeader];
+    private static readonly string[] PassedRequestHeaders = ["Content-Type", "Accept", "If-Match", Contract.RaftMallHeaders.IdempotencyKey, "Authorization", "X-Api-Key"];
+    private static readonly string[] PassedResponseHeaders = ["Location", "Retry-After", Contract.RaftMallHeaders.AppliedIndex];
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -29,13 +27,13 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
             // Tell clients who leads, so they can send their next write there directly.
             context.Response.OnStarting(() =>
             {
-                if (view.Leader is { } known) context.Response.Headers[LeaderHeader] = known.Uri.GetLeftPart(UriPartial.Authority);
+                if (view.Leader is { } known) context.Response.Headers[Contract.RaftMallHeaders.Leader] = known.Uri.GetLeftPart(UriPartial.Authority);
                 return Task.CompletedTask;
             });
         }
         var isWrite = HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsDelete(request.Method) || HttpMethods.IsPatch(request.Method);
         // Demo controls are not Raft writes: they route themselves (DemoEndpoints).
-        if (!isWrite || !request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/api/demo") || request.Headers.ContainsKey(ForwardedHeader))
+        if (!isWrite || !request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/api/demo") || request.Headers.ContainsKey(Contract.RaftMallHeaders.ForwardedBy))
         {
             await next(context);
             return;
@@ -86,7 +84,7 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
             if (name == "Content-Type") message.Content.Headers.TryAddWithoutValidation(name, values.ToArray());
             else message.Headers.TryAddWithoutValidation(name, values.ToArray());
         }
-        message.Headers.TryAddWithoutValidation(ForwardedHeader, view.Settings.NodeId);
+        message.Headers.TryAddWithoutValidation(Contract.RaftMallHeaders.ForwardedBy, view.Settings.NodeId);
 
         HttpResponseMessage response;
         try

@@ -17,7 +17,7 @@ public static class OrderEndpoints
 
         orders.MapPost("/tokens", async (HttpRequest request, Gateway gateway, TimeProvider time) =>
         {
-            var (body, problem) = await JsonBody.ReadAsync<TokenRequest>(request, request.HttpContext.RequestAborted);
+            var (body, problem) = await JsonBody.ReadAsync<Contract.TokenRequest>(request, request.HttpContext.RequestAborted);
             if (problem is not null) return problem;
             if (Validation.CheckId(body!.UserId, "userId") is { } userError) return Problems.Validation(userError);
             // The proposing node supplies the randomness; apply stays deterministic.
@@ -26,47 +26,47 @@ public static class OrderEndpoints
             return await gateway.WriteAsync(request, new IssueToken(token, body.UserId!, expiresAtMs), r =>
             {
                 var issued = (TokenResult)r;
-                return Results.Created((string?)null, new TokenView(issued.Token, issued.UserId, OrderView.Time(issued.ExpiresAtMs)));
+                return Results.Created((string?)null, new Contract.SubmitToken(issued.Token, issued.UserId, Views.Time(issued.ExpiresAtMs)));
             });
         })
         .WithSummary("Issue an order submit token for a user (shown on the confirm page; places at most one order)")
-        .Produces<TokenView>(201).ProducesProblem(400);
+        .Produces<Contract.SubmitToken>(201).ProducesProblem(400);
 
         orders.MapPost("/", async (HttpRequest request, Gateway gateway) =>
         {
-            var (body, problem) = await JsonBody.ReadAsync<PlaceOrderRequest>(request, request.HttpContext.RequestAborted);
+            var (body, problem) = await JsonBody.ReadAsync<Contract.PlaceOrderRequest>(request, request.HttpContext.RequestAborted);
             if (problem is not null) return problem;
             if (Describe(body!) is { } invalid) return Problems.Validation(invalid);
             var command = ToCommand(body!);
             return await gateway.WriteAsync(request, command, r =>
             {
                 var order = ((OrderResult)r).Order;
-                return Results.Created($"/api/orders/{order.OrderId}", OrderView.Of(order));
+                return Results.Created($"/api/orders/{order.OrderId}", Views.Order(order));
             });
         })
         .WithSummary("Place an order: locks stock for every item or none; consumes the submit token when one is given")
-        .Produces<OrderView>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
+        .Produces<Contract.Order>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
 
         orders.MapPost("/{id}/pay", (string id, HttpRequest request, Gateway gateway) =>
-            ParseId(id, out var orderId) ?? gateway.WriteAsync(request, new PayOrder(orderId), r => Results.Ok(OrderView.Of(((OrderResult)r).Order))))
+            ParseId(id, out var orderId) ?? gateway.WriteAsync(request, new PayOrder(orderId), r => Results.Ok(Views.Order(((OrderResult)r).Order))))
             .WithSummary("Pay a pending order (locked stock becomes sold)")
-            .Produces<OrderView>().ProducesProblem(404).ProducesProblem(409);
+            .Produces<Contract.Order>().ProducesProblem(404).ProducesProblem(409);
 
         orders.MapPost("/{id}/cancel", (string id, HttpRequest request, Gateway gateway) =>
-            ParseId(id, out var orderId) ?? gateway.WriteAsync(request, new CancelOrder(orderId), r => Results.Ok(OrderView.Of(((OrderResult)r).Order))))
+            ParseId(id, out var orderId) ?? gateway.WriteAsync(request, new CancelOrder(orderId), r => Results.Ok(Views.Order(((OrderResult)r).Order))))
             .WithSummary("Cancel a pending order (locked stock becomes available)")
-            .Produces<OrderView>().ProducesProblem(404).ProducesProblem(409);
+            .Produces<Contract.Order>().ProducesProblem(404).ProducesProblem(409);
 
         orders.MapGet("/{id}", async (string id, HttpRequest request, Gateway gateway) =>
         {
             if (ParseId(id, out var orderId) is { } invalid) return await invalid;
             if (await gateway.ReadBarrierAsync(request) is { } problem) return problem;
             return gateway.State.Read(s => s.GetOrder(orderId)) is { } order
-                ? Results.Ok(OrderView.Of(order))
+                ? Results.Ok(Views.Order(order))
                 : Problems.Of(404, "order_not_found", $"no order {orderId}");
         })
         .WithSummary("Read one order (linearizable; ?consistency=local reads this node's state)")
-        .Produces<OrderView>().ProducesProblem(404);
+        .Produces<Contract.Order>().ProducesProblem(404);
 
         orders.MapGet("/", async (HttpRequest request, Gateway gateway, string? userId, string? status, long? after, int? limit) =>
         {
@@ -81,10 +81,10 @@ public static class OrderEndpoints
             if (after is < 0) return Problems.Validation("after is an order id (>= 0)");
             if (await gateway.ReadBarrierAsync(request) is { } problem) return problem;
             var page = gateway.State.Read(s => s.ListOrders(userId, statusFilter, after ?? 0, pageSize));
-            return Results.Ok(new OrderPage([.. page.Select(OrderView.Of)], page.Count == pageSize ? page[^1].OrderId : null));
+            return Results.Ok(new Contract.OrderPage([.. page.Select(Views.Order)], page.Count == pageSize ? page[^1].OrderId : null));
         })
         .WithSummary("List orders by id, optionally of one user and one status; pass nextAfter as after for the next page")
-        .Produces<OrderPage>().ProducesProblem(400);
+        .Produces<Contract.OrderPage>().ProducesProblem(400);
         return app;
     }
 
@@ -94,19 +94,19 @@ public static class OrderEndpoints
         return Task.FromResult(Problems.Validation("an order id is a positive integer"));
     }
 
-    private static PlaceOrder ToCommand(PlaceOrderRequest body)
+    private static PlaceOrder ToCommand(Contract.PlaceOrderRequest body)
     {
         var items = body.Items!.Select(i => new OrderItem(i.Sku!, i.Quantity!.Value)).ToArray();
         return new PlaceOrder(body.UserId!, body.Token, items, (body.TtlSeconds ?? MallLimits.DefaultOrderTtlMs / 1000) * 1000);
     }
 
     /// <summary>What is wrong with the request's shape, or null when nothing is.</summary>
-    private static string? Describe(PlaceOrderRequest body)
+    private static string? Describe(Contract.PlaceOrderRequest body)
     {
         if (Validation.CheckId(body.UserId, "userId") is { } userError) return userError;
         if (body.Token is not null && Validation.CheckId(body.Token, "token") is { } tokenError) return tokenError;
-        if (body.Items is null || body.Items.Count == 0) return "items must list at least one {sku, quantity}";
-        if (body.Items.Count > MallLimits.MaxItemsPerOrder) return $"an order has at most {MallLimits.MaxItemsPerOrder} items";
+        if (body.Items is null || body.Items.Length == 0) return "items must list at least one {sku, quantity}";
+        if (body.Items.Length > MallLimits.MaxItemsPerOrder) return $"an order has at most {MallLimits.MaxItemsPerOrder} items";
         if (body.Items.Any(i => i is null || i.Sku is null || i.Quantity is null)) return "every item needs a sku and a quantity";
         if (body.TtlSeconds is { } ttl && (ttl < MallLimits.MinOrderTtlMs / 1000 || ttl > MallLimits.MaxOrderTtlMs / 1000))
         {

@@ -22,7 +22,7 @@ public static class TransactionEndpoints
         txns.MapPost("/", async (HttpRequest request, Gateway gateway, TransactionDriver driver, TransactionWaiters waiters, string? wait) =>
         {
             if (wait is not (null or "none" or "decided" or "finished")) return Problems.Validation("wait is none, decided (the default) or finished");
-            var (body, problem) = await JsonBody.ReadAsync<BeginTransactionRequest>(request, request.HttpContext.RequestAborted);
+            var (body, problem) = await JsonBody.ReadAsync<Contract.TransactionRequest>(request, request.HttpContext.RequestAborted);
             if (problem is not null) return problem;
             var (command, invalid) = TransactionRequests.ToCommand(body!, body!.Gid ?? NewGid(request));
             if (invalid is not null) return Problems.Validation(invalid);
@@ -49,21 +49,21 @@ public static class TransactionEndpoints
                 txn = await waiters.WaitAsync(begun.Gid, reached, budget < MaxWait ? budget : MaxWait, request.HttpContext.RequestAborted) ?? begun;
             }
             var location = $"/api/transactions/{txn.Gid}";
-            return reached is not null && reached(txn) ? Results.Created(location, TransactionView.Of(txn)) : Results.Accepted(location, TransactionView.Of(txn));
+            return reached is not null && reached(txn) ? Results.Created(location, Views.Transaction(txn)) : Results.Accepted(location, Views.Transaction(txn));
         })
         .WithSummary("Begin a global transaction (tcc, 2pc or saga) with its branches; ?wait=none|decided|finished says how long to wait for it")
-        .Produces<TransactionView>(201).Produces<TransactionView>(202).ProducesProblem(400).ProducesProblem(409);
+        .Produces<Contract.GlobalTransaction>(201).Produces<Contract.GlobalTransaction>(202).ProducesProblem(400).ProducesProblem(409);
 
         txns.MapGet("/{gid}", async (string gid, HttpRequest request, Gateway gateway) =>
         {
             if (Validation.CheckId(gid, "gid") is { } invalid) return Problems.Validation(invalid);
             if (await gateway.ReadBarrierAsync(request) is { } problem) return problem;
             return gateway.State.Read(s => s.GetTransaction(gid)) is { } txn
-                ? Results.Ok(TransactionView.Of(txn))
+                ? Results.Ok(Views.Transaction(txn))
                 : Problems.Of(404, "transaction_not_found", $"no transaction {gid}");
         })
         .WithSummary("Read one transaction: status, decision and every branch's state, attempts and last error")
-        .Produces<TransactionView>().ProducesProblem(404);
+        .Produces<Contract.GlobalTransaction>().ProducesProblem(404);
 
         txns.MapGet("/", async (HttpRequest request, Gateway gateway, string? status, bool? stuck, string? after, int? limit) =>
         {
@@ -77,10 +77,10 @@ public static class TransactionEndpoints
             if (pageSize is < 1 or > MaxPageSize) return Problems.Validation($"limit is between 1 and {MaxPageSize}");
             if (await gateway.ReadBarrierAsync(request) is { } problem) return problem;
             var page = gateway.State.Read(s => s.ListTransactions(statusFilter, after, pageSize, stuck ?? false));
-            return Results.Ok(new TransactionPage([.. page.Select(TransactionView.Of)], page.Count == pageSize ? page[^1].Gid : null));
+            return Results.Ok(new Contract.TransactionPage([.. page.Select(Views.Transaction)], page.Count == pageSize ? page[^1].Gid : null));
         })
         .WithSummary("List transactions by gid, optionally by status and only those with stuck branches; pass nextAfter as after for the next page")
-        .Produces<TransactionPage>().ProducesProblem(400);
+        .Produces<Contract.TransactionPage>().ProducesProblem(400);
 
         txns.MapPost("/{gid}/retry", async (string gid, HttpRequest request, Gateway gateway, TransactionDriver driver) =>
         {
@@ -88,11 +88,11 @@ public static class TransactionEndpoints
             return await gateway.WriteAsync(request, new RetryTransaction(gid), r =>
             {
                 driver.Retry(gid); // this node leads: the write just committed here
-                return Results.Ok(TransactionView.Of(((TransactionResult)r).Transaction));
+                return Results.Ok(Views.Transaction(((TransactionResult)r).Transaction));
             });
         })
         .WithSummary("Operator: call the transaction's outstanding phase-2 branches again now (clears their stuck flags, resets their backoff)")
-        .Produces<TransactionView>().ProducesProblem(404).ProducesProblem(409);
+        .Produces<Contract.GlobalTransaction>().ProducesProblem(404).ProducesProblem(409);
         return app;
     }
 
@@ -102,7 +102,7 @@ public static class TransactionEndpoints
     /// </summary>
     private static string NewGid(HttpRequest request)
     {
-        var key = request.Headers[Gateway.IdempotencyKeyHeader].ToString();
+        var key = request.Headers[Contract.RaftMallHeaders.IdempotencyKey].ToString();
         var bytes = key.Length > 0 ? SHA256.HashData(Encoding.UTF8.GetBytes(key))[..12] : RandomNumberGenerator.GetBytes(12);
         return "txn-" + Convert.ToHexStringLower(bytes);
     }

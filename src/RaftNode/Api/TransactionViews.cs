@@ -3,51 +3,18 @@ using RaftMall.StateMachine;
 
 namespace RaftMall.Node.Api;
 
-// Request and response bodies of /api/transactions (api.md, "Global transactions").
-
-/// <summary>One branch of a new transaction; which fields apply depends on <see cref="Kind"/> and the transaction's mode.</summary>
-public sealed record BranchRequest(
-    string? BranchId, string? Kind,
-    string? Try, string? Confirm, string? Cancel,
-    string? Prepare, string? Commit, string? Rollback,
-    string? Action, string? Compensate,
-    JsonElement? Payload, long? TimeoutMs,
-    string? Sku, int? Quantity,
-    string? UserId, List<OrderItemRequest>? Items);
-
-public sealed record BeginTransactionRequest(string? Gid, string? Mode, long? TimeoutMs, List<BranchRequest>? Branches);
-
-public sealed record BranchView(string BranchId, string Kind, string State, int Attempts, string? LastError, bool Stuck, long? OrderId)
-{
-    public static BranchView Of(GlobalTransaction txn, TransactionBranch b) => new(
-        b.BranchId, TransactionNames.Kind(b.Spec.Kind), TransactionNames.BranchState(txn, b), b.Attempts,
-        b.LastError.Length == 0 ? null : b.LastError, b.Stuck, b.OrderId == 0 ? null : b.OrderId);
-}
-
-public sealed record TransactionView(
-    string Gid, string Mode, string Status, string? Decision, string? Reason, DateTimeOffset BeganAt, DateTimeOffset Deadline,
-    DateTimeOffset? DecidedAt, BranchView[] Branches)
-{
-    public static TransactionView Of(GlobalTransaction t) => new(
-        t.Gid, TransactionNames.Mode(t.Mode), TransactionNames.Status(t.Status), t.IsDecided ? MallStateMachine.DecisionName(t.Decision) : null,
-        t.IsDecided ? t.DecisionReason : null, OrderView.Time(t.BeganAtMs), OrderView.Time(t.DeadlineMs),
-        t.IsDecided ? OrderView.Time(t.DecidedAtMs) : null, [.. t.Branches.Select(b => BranchView.Of(t, b))]);
-}
-
-public sealed record TransactionPage(TransactionView[] Transactions, string? NextAfter);
-
 /// <summary>Turns a request body into a <see cref="BeginTransaction"/>, or says what is wrong with it.</summary>
 public static class TransactionRequests
 {
     /// <summary>Default transaction timeout when the request gives none.</summary>
     public const long DefaultTimeoutMs = 30_000;
 
-    public static (BeginTransaction? Command, string? Problem) ToCommand(BeginTransactionRequest body, string gid)
+    public static (BeginTransaction? Command, string? Problem) ToCommand(Contract.TransactionRequest body, string gid)
     {
         if (!TransactionNames.TryParseMode(body.Mode, out var mode)) return (null, "mode is tcc, 2pc or saga");
         if (body.Branches is null) return (null, "branches must list the transaction's branches");
-        if (body.Branches.Count > MallLimits.MaxBranchesPerTransaction) return (null, $"a transaction has at most {MallLimits.MaxBranchesPerTransaction} branches");
-        var branches = new BranchSpec[body.Branches.Count];
+        if (body.Branches.Length > MallLimits.MaxBranchesPerTransaction) return (null, $"a transaction has at most {MallLimits.MaxBranchesPerTransaction} branches");
+        var branches = new BranchSpec[body.Branches.Length];
         for (var i = 0; i < branches.Length; i++)
         {
             var (spec, problem) = ToSpec(body.Branches[i], mode);
@@ -57,7 +24,7 @@ public static class TransactionRequests
         return (new BeginTransaction(gid, mode, body.TimeoutMs ?? DefaultTimeoutMs, branches), null);
     }
 
-    private static (BranchSpec? Spec, string? Problem) ToSpec(BranchRequest? b, TransactionMode mode)
+    private static (BranchSpec? Spec, string? Problem) ToSpec(Contract.TransactionBranchRequest? b, TransactionMode mode)
     {
         if (b is null) return (null, "a branch is an object");
         if (Validation.CheckId(b.BranchId, "branchId") is { } idError) return (null, idError);

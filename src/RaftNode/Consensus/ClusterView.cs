@@ -1,5 +1,5 @@
 using DotNext.Net.Cluster.Consensus.Raft;
-using RaftMall.Client;
+using RaftMall.Configuration;
 
 namespace RaftMall.Node.Consensus;
 

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Cors.Infrastructure;
-using RaftMall.Client;
+using RaftMall.Configuration;
 
 namespace RaftMall.Node.Dashboard;
 

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Mime;
 using System.Text.Json;
-using RaftMall.Client;
+using RaftMall.Configuration;
 using RaftMall.Node.Api;
 using RaftMall.Node.Consensus;
 using RaftMall.Node.Dashboard;
@@ -27,7 +27,7 @@ public static class DemoEndpoints
         services.AddSingleton<MemberProcesses>();
         var caFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null;
         services.AddHttpClient(ClientName, c => c.Timeout = TimeSpan.FromSeconds(3))
-            .ConfigurePrimaryHttpMessageHandler(() => TrustedCertificates.Handler(caFile, TimeSpan.FromSeconds(1)));
+            .ConfigurePrimaryHttpMessageHandler(() => Contract.TrustedCertificates.Handler(caFile, TimeSpan.FromSeconds(1)));
         return services;
     }
 

@@ -1,15 +1,14 @@
 using System.Diagnostics;
-using RaftMall.Client;
 
 namespace RaftMall.Node.Demo;
 
 /// <summary>
-/// Demo mode only: a bounded stream of orders placed through the cluster from this node, with the .NET client
-/// (leader preference, retries with idempotency keys), so it keeps going through a failover. It records every pause
+/// Demo mode only: a bounded stream of orders placed through the cluster from this node, over HTTP as a client
+/// (<see cref="DemoWriter"/>: leader preference, retries with idempotency keys), so it keeps going through a failover. It records every pause
 /// between two consecutive acknowledged orders longer than a few intervals: the write gap a failover causes, measured
 /// from the last write before it to the first after it.
 /// </summary>
-public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options, ILogger<OrderFeed> logger) : IDisposable
+public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options, IHttpClientFactory clients, ILogger<OrderFeed> logger) : IDisposable
 {
     public const int MaxOrdersPerSecond = 200;
     public const int MaxDurationSeconds = 600;
@@ -83,21 +82,16 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
     private async Task RunAsync(Run run, CancellationToken token)
     {
         var cluster = settings.Cluster;
-        using var client = new RaftMallClient(new RaftMallClientOptions
-        {
-            Endpoints = [.. cluster.Nodes.Select(n => n.Uri)],
-            // It sets the demo sku's stock (admin) and places orders: the admin key of the node's own credentials, or the
-            // configured one. The stream is a client like any other.
-            ApiKey = options.ApiKey ?? cluster.EffectiveCredentials()?.KeyFor(ClientRole.Admin),
-            TrustedCertificatesFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null,
-            AttemptTimeout = TimeSpan.FromSeconds(3),
-            RetryBudget = TimeSpan.FromSeconds(10),
-        });
+        // It sets the demo sku's stock (admin) and places orders: the admin key of the node's own credentials, or the
+        // configured one. The stream is a client like any other.
+        var client = new DemoWriter(
+            clients.CreateClient(DemoEndpoints.ClientName), [.. cluster.Nodes.Select(n => n.Uri)],
+            options.ApiKey ?? cluster.EffectiveCredentials()?.KeyFor(Contract.ClientRole.Admin));
         using var slots = new SemaphoreSlim(MaxInFlight);
         var prefix = $"demo-{settings.NodeId}-{run.StartedAt.ToUnixTimeMilliseconds()}";
         try
         {
-            await client.SetStockAsync(Sku, StockAvailable, $"{prefix}-stock", token);
+            await client.WriteAsync(HttpMethod.Put, $"/api/stock/{Sku}", new Contract.StockRequest(StockAvailable), $"{prefix}-stock", token);
             var clock = Stopwatch.StartNew();
             for (long i = 0; !token.IsCancellationRequested; i++)
             {
@@ -110,11 +104,11 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
                     run.Sending();
                     try
                     {
-                        await client.PlaceOrderAsync($"{prefix}-{sequence}", [new OrderLine(Sku, 1)], ttlSeconds: OrderTtlSeconds,
-                            idempotencyKey: $"{prefix}-{sequence}", token: CancellationToken.None);
+                        await client.WriteAsync(HttpMethod.Post, "/api/orders",
+                            new Contract.PlaceOrderRequest($"{prefix}-{sequence}", null, [new(Sku, 1)], OrderTtlSeconds), $"{prefix}-{sequence}", CancellationToken.None);
                         run.Acknowledged(DateTimeOffset.UtcNow);
                     }
-                    catch (RaftMallException)
+                    catch (DemoWriteException)
                     {
                         run.Failed();
                     }
@@ -130,9 +124,9 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
         {
             // the duration ended or Stop was called
         }
-        catch (RaftMallException e)
+        catch (DemoWriteException e)
         {
-            run.Stopped($"{e.Code}: {e.Message}");
+            run.Stopped(e.Message);
             LogFailed(e.Message);
         }
         // Let the orders in flight finish before the client goes away.

@@ -29,11 +29,6 @@ public readonly record struct CallResult(CallOutcome Outcome, string Error);
 public sealed class ParticipantCaller(IHttpClientFactory clients, NodeSettings settings)
 {
     public const string ClientName = "txn-participants";
-    public const string GidHeader = "RaftMall-Gid";
-    public const string BranchHeader = "RaftMall-Branch";
-    public const string OperationHeader = "RaftMall-Operation";
-    public const string AttemptHeader = "RaftMall-Attempt";
-    public const string ModeHeader = "RaftMall-Mode";
 
     /// <summary>Longest part of a participant's answer kept as the branch's last error.</summary>
     private const int MaxBodyInError = 200;
@@ -72,11 +67,11 @@ public sealed class ParticipantCaller(IHttpClientFactory clients, NodeSettings s
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, url);
             request.Content = new StringContent(branch.Payload.Length == 0 ? "{}" : branch.Payload, Encoding.UTF8, "application/json");
-            request.Headers.Add(GidHeader, txn.Gid);
-            request.Headers.Add(BranchHeader, branch.BranchId);
-            request.Headers.Add(OperationHeader, Operation(txn.Mode, phase));
-            request.Headers.Add(AttemptHeader, attempt.ToString(CultureInfo.InvariantCulture));
-            request.Headers.Add(ModeHeader, TransactionNames.Mode(txn.Mode));
+            request.Headers.Add(Contract.ParticipantHeaders.Gid, txn.Gid);
+            request.Headers.Add(Contract.ParticipantHeaders.Branch, branch.BranchId);
+            request.Headers.Add(Contract.ParticipantHeaders.Operation, Operation(txn.Mode, phase));
+            request.Headers.Add(Contract.ParticipantHeaders.Attempt, attempt.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add(Contract.ParticipantHeaders.Mode, TransactionNames.Mode(txn.Mode));
             using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300) return new CallResult(CallOutcome.Success, "");

@@ -1,4 +1,5 @@
-using RaftMall.Client;
+using RaftMall.Configuration;
+using RaftMall.Contract;
 
 namespace RaftMall.Node.Security;
 

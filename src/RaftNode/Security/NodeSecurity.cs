@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using RaftMall.Client;
+using RaftMall.Configuration;
 
 namespace RaftMall.Node.Security;
 

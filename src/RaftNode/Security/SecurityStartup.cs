@@ -1,7 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using RaftMall.Client;
+using RaftMall.Configuration;
+using RaftMall.Contract;
 using RaftMall.Node.Api;
 
 namespace RaftMall.Node.Security;

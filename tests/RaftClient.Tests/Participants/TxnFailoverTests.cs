@@ -22,7 +22,7 @@ public sealed class TxnFailoverCluster : IAsyncLifetime
         A = await PointsParticipant.StartAsync("points-a", Path.Combine(Cluster.Root, "points-a"), CancellationToken.None);
         B = await PointsParticipant.StartAsync("points-b", Path.Combine(Cluster.Root, "points-b"), CancellationToken.None);
         await Cluster.StartAllAsync();
-        Client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [.. Cluster.Cluster.Nodes.Select(n => n.Uri)], RetryBudget = TimeSpan.FromSeconds(20) });
+        Client = new RaftMallClient(Cluster.ClientOptions(TimeSpan.FromSeconds(20)));
     }
 
     public async Task DisposeAsync()

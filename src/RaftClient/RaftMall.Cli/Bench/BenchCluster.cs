@@ -122,7 +122,7 @@ public sealed class ScratchRaftMallCluster : BenchCluster
     {
         foreach (var node in _cluster.Nodes)
         {
-            var status = await RaftMallClient.TryGetClusterStatusAsync(node.Uri, TimeSpan.FromSeconds(1), token);
+            var status = await ClusterAccess.TryStatusAsync(_cluster, node.Uri, TimeSpan.FromSeconds(1), token);
             if (status is { Role: "leader" }) return _cluster.Nodes.FindIndex(n => n.Id == status.NodeId);
         }
         return null;
@@ -138,7 +138,7 @@ public sealed class ScratchRaftMallCluster : BenchCluster
 
     protected override async Task<bool> AllAgreeAsync(CancellationToken token)
     {
-        var statuses = await Task.WhenAll(_cluster.Nodes.Select(n => RaftMallClient.TryGetClusterStatusAsync(n.Uri, TimeSpan.FromSeconds(1), token)));
+        var statuses = await Task.WhenAll(_cluster.Nodes.Select(n => ClusterAccess.TryStatusAsync(_cluster, n.Uri, TimeSpan.FromSeconds(1), token)));
         return statuses.All(s => s is not null && s.LeaderId is not null && s.LeaderId == statuses[0]!.LeaderId && s.AppliedIndex >= s.CommitIndex);
     }
 

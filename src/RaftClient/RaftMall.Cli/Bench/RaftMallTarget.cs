@@ -18,7 +18,7 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
         var nodes = cluster.Nodes.Select(n => n.Uri).ToArray();
         foreach (var node in nodes)
         {
-            var status = await RaftMallClient.TryGetClusterStatusAsync(node, TimeSpan.FromSeconds(2), token);
+            var status = await ClusterAccess.TryStatusAsync(cluster, node, TimeSpan.FromSeconds(2), token);
             if (status?.LeaderId is not { } leaderId) continue;
             var leader = cluster.Nodes.Find(n => n.Id == leaderId)?.Uri;
             if (leader is not null) return [leader, .. nodes.Where(n => n != leader)];
@@ -30,7 +30,7 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
     {
         foreach (var node in cluster.Nodes)
         {
-            if (await RaftMallClient.TryGetClusterStatusAsync(node.Uri, TimeSpan.FromSeconds(2), token) is { } status) return status.Term;
+            if (await ClusterAccess.TryStatusAsync(cluster, node.Uri, TimeSpan.FromSeconds(2), token) is { } status) return status.Term;
         }
         return null;
     }
@@ -74,7 +74,7 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
     /// <summary>The cluster's admin key (RAFTMALL_API_KEY, or its credentials file), read once: the bench measures an authenticated API.</summary>
     private HttpRequestMessage Authorized(HttpRequestMessage request)
     {
-        _key ??= RaftMallClientOptions.FromClusterFile(cluster).ApiKey ?? "";
+        _key ??= ClusterAccess.ApiKey(cluster) ?? "";
         if (_key.Length > 0) request.Headers.Authorization = new("Bearer", _key);
         return request;
     }

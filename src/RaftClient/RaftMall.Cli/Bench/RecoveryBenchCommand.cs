@@ -84,7 +84,7 @@ public static class RecoveryBenchCommand
         var local = cluster.Local;
         BenchCommand.Note(ctx, $"filled in {fill.Elapsed.TotalSeconds:0.0} s; kill -9 of follower {node.Id} and restart ...");
         local.Kill(node.Id);
-        var leaderStatus = await RaftMallClient.TryGetClusterStatusAsync(cluster.Cluster.Nodes[leader].Uri, TimeSpan.FromSeconds(5), token)
+        var leaderStatus = await ClusterAccess.TryStatusAsync(cluster.Cluster, cluster.Cluster.Nodes[leader].Uri, TimeSpan.FromSeconds(5), token)
             ?? throw new BenchException("the leader does not answer");
         var dataDirectory = cluster.Cluster.NodeDataDirectory(node.Id);
         var snapshotBytes = DirectorySize(dataDirectory, "snapshot", exclude: "wal");
@@ -107,7 +107,7 @@ public static class RecoveryBenchCommand
                 {
                 }
             }
-            var status = await RaftMallClient.TryGetClusterStatusAsync(node.Uri, TimeSpan.FromSeconds(1), token);
+            var status = await ClusterAccess.TryStatusAsync(cluster.Cluster, node.Uri, TimeSpan.FromSeconds(1), token);
             if (readyMs is not null && status is not null && status.AppliedIndex >= leaderStatus.CommitIndex)
             {
                 return new Report(count, Math.Round(fill.Elapsed.TotalSeconds, 1), Math.Round(count / fill.Elapsed.TotalSeconds), snapshotBytes, logBytes,

@@ -84,7 +84,7 @@ public static class ClusterCommands
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < TimeSpan.FromSeconds(30))
             {
-                if (await TryStatusAsync(uri, token) is { LeaderId: not null } s)
+                if (await TryStatusAsync(ctx.Cluster, uri, token) is { LeaderId: not null } s)
                 {
                     ctx.Output(s, () => CliContext.Info($"{id} is back as {s.Role} (term {s.Term}) after {clock.ElapsedMilliseconds} ms"));
                     return ExitCodes.Ok;
@@ -119,12 +119,12 @@ public static class ClusterCommands
 
     public static async Task<List<NodeView>> CollectAsync(CliContext ctx, CancellationToken token)
     {
-        var tasks = ctx.Cluster.Nodes.Select(async n => new NodeView(n.Id, n.Address, ctx.Local.RunningPid(n.Id) is not null, await TryStatusAsync(n.Uri, token)));
+        var tasks = ctx.Cluster.Nodes.Select(async n => new NodeView(n.Id, n.Address, ctx.Local.RunningPid(n.Id) is not null, await TryStatusAsync(ctx.Cluster, n.Uri, token)));
         return [.. await Task.WhenAll(tasks)];
     }
 
-    public static Task<ClusterStatus?> TryStatusAsync(Uri node, CancellationToken token) =>
-        RaftMallClient.TryGetClusterStatusAsync(node, TimeSpan.FromSeconds(1), token);
+    public static Task<ClusterStatus?> TryStatusAsync(ClusterFile cluster, Uri node, CancellationToken token) =>
+        ClusterAccess.TryStatusAsync(cluster, node, TimeSpan.FromSeconds(1), token);
 
     /// <summary>
     /// Waits until every node answers from the process started for it. A node whose process died (its port taken by
@@ -139,7 +139,7 @@ public static class ClusterCommands
             {
                 var pid = ctx.Local.RunningPid(node.Id);
                 if (pid is null) ctx.Local.EnsureRunning([node.Id]); // throws with the node's last log lines
-                var status = await TryStatusAsync(node.Uri, token);
+                var status = await TryStatusAsync(ctx.Cluster, node.Uri, token);
                 if (status is not null && status.ProcessId == pid) break;
                 if (clock.Elapsed > TimeSpan.FromSeconds(30))
                 {

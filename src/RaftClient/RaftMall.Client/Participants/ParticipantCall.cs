@@ -36,19 +36,6 @@ public enum BarrierPhase
     Cancel,
 }
 
-/// <summary>The headers the coordinator puts on every participant call, by name.</summary>
-public static class ParticipantHeaders
-{
-    public const string Gid = "RaftMall-Gid";
-    public const string Branch = "RaftMall-Branch";
-    public const string Operation = "RaftMall-Operation";
-    public const string Attempt = "RaftMall-Attempt";
-    public const string Mode = "RaftMall-Mode";
-
-    /// <summary>Longest gid or branch id accepted, in characters (the cluster's own limit for ids).</summary>
-    public const int MaxIdLength = 128;
-}
-
 /// <summary>One coordinator call as a participant sees it: which transaction, which branch, which operation, which attempt.</summary>
 /// <param name="Attempt">1 for the first delivery; a retry (after a timeout, a 5xx or a leader change) counts up.</param>
 public sealed record ParticipantCall(string Gid, string BranchId, ParticipantOperation Operation, int Attempt, ParticipantMode Mode)

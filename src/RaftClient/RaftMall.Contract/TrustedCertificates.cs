@@ -1,11 +1,12 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
-namespace RaftMall.Client;
+namespace RaftMall.Contract;
 
 /// <summary>
 /// HTTPS trust for a cluster with its own CA or self-signed node certificates: a server certificate is accepted when
 /// it chains to the system's roots or to one of the certificates of a PEM file (custom root trust, not "accept any").
+/// Nodes use it for their peers, clients for the nodes.
 /// </summary>
 public static class TrustedCertificates
 {

@@ -2,7 +2,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace RaftMall.Client;
+namespace RaftMall.Configuration;
 
 /// <summary>
 /// cluster.yml: the members of a cluster and its timings, read by every node and by the CLI.

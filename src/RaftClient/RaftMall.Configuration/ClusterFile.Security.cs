@@ -1,6 +1,6 @@
 using YamlDotNet.Serialization;
 
-namespace RaftMall.Client;
+namespace RaftMall.Configuration;
 
 // Security and abuse settings. The secrets (peer secret, API keys) normally come from the credentials file or the
 // node's environment, not from cluster.yml, which is meant to be shared.

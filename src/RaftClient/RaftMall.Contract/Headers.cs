@@ -1,0 +1,30 @@
+namespace RaftMall.Contract;
+
+/// <summary>The HTTP headers of RaftMall's API, by name.</summary>
+public static class RaftMallHeaders
+{
+    /// <summary>On a write: the key that makes a retry of it apply once (the first answer is given again).</summary>
+    public const string IdempotencyKey = "Idempotency-Key";
+
+    /// <summary>On every answer of a write that went through the log (accepted or rejected by the state machine): its log index.</summary>
+    public const string AppliedIndex = "RaftMall-Applied-Index";
+
+    /// <summary>On every answer under /api: the base address of the leader the answering node knows.</summary>
+    public const string Leader = "RaftMall-Leader";
+
+    /// <summary>On a write a follower forwards to the leader: the follower's id (a forwarded write is not forwarded again).</summary>
+    public const string ForwardedBy = "RaftMall-Forwarded-By";
+}
+
+/// <summary>The headers the coordinator puts on every participant call, by name.</summary>
+public static class ParticipantHeaders
+{
+    public const string Gid = "RaftMall-Gid";
+    public const string Branch = "RaftMall-Branch";
+    public const string Operation = "RaftMall-Operation";
+    public const string Attempt = "RaftMall-Attempt";
+    public const string Mode = "RaftMall-Mode";
+
+    /// <summary>Longest gid or branch id accepted, in characters (the cluster's own limit for ids).</summary>
+    public const int MaxIdLength = 128;
+}

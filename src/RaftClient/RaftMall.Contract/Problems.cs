@@ -1,0 +1,41 @@
+namespace RaftMall.Contract;
+
+/// <summary>An RFC 7807 problem body with RaftMall's machine-readable code.</summary>
+public sealed record ProblemBody(int? Status, string? Title, string? Detail, string? Code);
+
+/// <summary>
+/// The <c>code</c> of a problem answer that the node itself gives (the state machine's refusals add their own, such
+/// as <c>insufficient_stock</c>; docs/api.md lists them all).
+/// </summary>
+public static class ProblemCodes
+{
+    /// <summary>400: a field, parameter or header of the request is invalid.</summary>
+    public const string Validation = "validation";
+
+    /// <summary>400: the body is not the JSON the endpoint reads.</summary>
+    public const string MalformedJson = "malformed_json";
+
+    /// <summary>503: the write was appended but its fate is not known yet; retry with the same Idempotency-Key.</summary>
+    public const string OutcomeUnknown = "outcome_unknown";
+
+    /// <summary>503: no leader was known within the wait; nothing was applied.</summary>
+    public const string NoLeader = "no_leader";
+
+    /// <summary>503: leadership moved before the write was appended; nothing was applied.</summary>
+    public const string NotLeader = "not_leader";
+
+    /// <summary>503: the node is at its limit of requests in flight.</summary>
+    public const string Overloaded = "overloaded";
+
+    /// <summary>429: the key's request rate is over its limit.</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>401: no valid API key.</summary>
+    public const string Unauthenticated = "unauthenticated";
+
+    /// <summary>403: the key's role does not allow the request.</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>401 on the Raft endpoint: the request is not signed with the cluster's peer secret.</summary>
+    public const string PeerUnauthenticated = "peer_unauthenticated";
+}
