@@ -1,4 +1,3 @@
-using RaftMall.Configuration;
 
 namespace RaftMall.Node;
 

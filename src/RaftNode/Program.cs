@@ -1,9 +1,7 @@
-using DotNext.Net.Cluster.Consensus.Raft;
-using DotNext.Net.Cluster.Consensus.Raft.Http;
-using RaftMall.Configuration;
 using RaftMall.Node;
 using RaftMall.Node.Api;
 using RaftMall.Node.Consensus;
+using RaftMall.Node.Consensus.Raft;
 using RaftMall.Node.Dashboard;
 using RaftMall.Node.Demo;
 using RaftMall.Node.Drivers;
@@ -46,7 +44,7 @@ try
 {
     settings = NodeStartup.LoadSettings(builder.Configuration);
     Directory.CreateDirectory(settings.DataDirectory);
-    NodeStartup.ConfigureRaft(builder, settings);
+    builder.AddRaftConsensus(settings);
 }
 catch (ClusterFileException e)
 {
@@ -57,7 +55,6 @@ catch (ClusterFileException e)
 var services = builder.Services;
 services.AddSingleton(settings);
 services.AddSingleton(TimeProvider.System);
-services.AddSingleton<ClusterView>();
 services.AddSingleton<Proposer>();
 services.AddSingleton<WriteBatcher>();
 services.AddHostedService(sp => sp.GetRequiredService<WriteBatcher>());
@@ -77,24 +74,16 @@ if (demo.Enabled) services.AddDemo(settings.Cluster);
 var app = builder.Build();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RaftMall.Node");
 
-// Restore the newest snapshot before anything touches the log; otherwise the whole log would be replayed.
-await app.RestoreStateAsync<MallStateHost>();
-var state = app.Services.GetRequiredService<MallStateHost>();
-var log = app.Services.GetRequiredService<DurableWriteAheadLog>();
-NodeStartup.LogStarted(logger, settings.NodeId, settings.DataDirectory, state.SnapshotIndex, log.DurableFollowerAppends);
+await app.StartRaftStateAsync(logger, settings);
+var status = app.Services.GetRequiredService<IConsensus>().Status();
+NodeStartup.LogStarted(logger, settings.NodeId, settings.DataDirectory, status.SnapshotIndex, status.DurableFollowerAppends);
 var security = app.Services.GetRequiredService<NodeSecurity>();
 NodeStartup.LogSecurity(logger, settings.NodeId, security.Description, settings.Self.Uri.Scheme);
-app.Lifetime.ApplicationStopping.Register(() =>
-{
-    // DisposeAsync of the log does not flush: flush on a graceful stop so a restart trusts everything.
-    log.FlushAsync(CancellationToken.None).Wait(TimeSpan.FromSeconds(5));
-    NodeStartup.LogStopping(logger, settings.NodeId, log.LastEntryIndex);
-});
 
 // Order matters: Raft requests are authenticated before DotNext sees them; API requests are bounded, then
 // authenticated, then rate limited per key, and only then forwarded to the leader or served.
 app.UseMiddleware<PeerAuthentication>();
-app.UseConsensusProtocolHandler();
+app.UseRaftProtocol();
 app.UseExceptionHandler();
 // Answers the framework makes without a body (unknown route, wrong method, unreadable parameter) become problem+json
 // with a code too, whatever the client's Accept says.

@@ -7,24 +7,25 @@ public static class ClusterEndpoints
 {
     public static IEndpointRouteBuilder MapClusterStatus(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/cluster", (ClusterView view, MallStateHost state, DurableWriteAheadLog log) =>
+        app.MapGet("/api/cluster", (IConsensus consensus, ReplicatedState state, NodeSettings settings) =>
         {
-            var leader = view.Leader;
-            var members = view.Settings.Cluster.Nodes
+            var status = consensus.Status();
+            var leader = status.Leader;
+            var members = settings.Cluster.Nodes
                 .Select(n => new Contract.ClusterMember(n.Id, n.Address, leader is null ? null : n.Id == leader.Id ? "leader" : "follower"))
                 .ToArray();
             var stats = state.Read(s => new Contract.NodeStats(
-                s.OrderCount, s.ListStock().Count, s.KvCount, s.LastEventSequence, state.SnapshotsTaken, state.SnapshotsRestored,
-                log.FollowerFlushes, log.DurableFollowerAppends));
+                s.OrderCount, s.ListStock().Count, s.KvCount, s.LastEventSequence, status.SnapshotsTaken, status.SnapshotsRestored,
+                status.FollowerFlushes, status.DurableFollowerAppends));
             return Results.Ok(new Contract.ClusterStatus(
-                view.Settings.NodeId, view.Role, view.Term, leader?.Id, view.CommitIndex, log.LastAppliedIndex, state.SnapshotIndex, members, stats, Environment.ProcessId));
+                settings.NodeId, status.Role, status.Term, leader?.Id, status.CommitIndex, status.AppliedIndex, status.SnapshotIndex, members, stats, Environment.ProcessId));
         })
         .WithTags("Cluster")
         .WithSummary("This node's view of the cluster: role, term, leader, commit and applied index, members")
         .Produces<Contract.ClusterStatus>();
 
         // Hashing the whole state is O(state): a separate call, for tests and verify to compare replicas.
-        app.MapGet("/api/cluster/state-hash", async (HttpRequest request, Gateway gateway, MallStateHost state) =>
+        app.MapGet("/api/cluster/state-hash", async (HttpRequest request, Gateway gateway, ReplicatedState state) =>
         {
             if (await gateway.ReadBarrierAsync(request) is { } problem) return problem;
             var (hash, index) = state.Read(s => (s.StateHash(), state.LastAppliedIndex));

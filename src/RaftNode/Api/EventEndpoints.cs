@@ -7,7 +7,7 @@ public static class EventEndpoints
 
     public static IEndpointRouteBuilder MapEvents(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/events", async (HttpRequest request, Gateway gateway, long? after, int? limit, int? waitSeconds) =>
+        app.MapGet("/api/events", async (HttpRequest request, Gateway gateway, TimeProvider time, long? after, int? limit, int? waitSeconds) =>
         {
             var from = after ?? 0;
             var pageSize = limit ?? 100;
@@ -17,17 +17,17 @@ public static class EventEndpoints
             if (wait is < 0 or > MaxWaitSeconds) return Problems.Validation($"waitSeconds is between 0 and {MaxWaitSeconds}");
             if (await gateway.ReadBarrierAsync(request) is { } problem) return problem;
 
-            var deadline = DateTime.UtcNow.AddSeconds(wait);
+            var deadline = time.GetUtcNow().AddSeconds(wait);
             while (true)
             {
                 var changed = gateway.State.EventsChanged; // take the signal before reading, so no event slips between
                 var page = gateway.State.Read(s => (Events: s.ReadEvents(from, pageSize), Last: s.LastEventSequence, First: s.FirstRetainedEventSequence));
-                var remaining = deadline - DateTime.UtcNow;
+                var remaining = deadline - time.GetUtcNow();
                 if (page.Events.Count > 0 || remaining <= TimeSpan.Zero)
                 {
                     return Results.Ok(new Contract.EventPage([.. page.Events.Select(Views.Event)], page.Last, page.First));
                 }
-                await Task.WhenAny(changed, Task.Delay(remaining, request.HttpContext.RequestAborted));
+                await Task.WhenAny(changed, Task.Delay(remaining, time, request.HttpContext.RequestAborted));
                 request.HttpContext.RequestAborted.ThrowIfCancellationRequested();
             }
         })

@@ -4,15 +4,14 @@ using RaftMall.Node.Consensus;
 namespace RaftMall.Node.Api;
 
 /// <summary>Ready = this node knows a leader and has applied everything it knows to be committed.</summary>
-public sealed class ReadinessCheck(ClusterView view, DurableWriteAheadLog log) : IHealthCheck
+public sealed class ReadinessCheck(IConsensus consensus) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (view.Leader is null) return Task.FromResult(HealthCheckResult.Unhealthy("no leader is known (election in progress)"));
-        var commit = view.CommitIndex;
-        var applied = log.LastAppliedIndex;
-        return Task.FromResult(applied >= commit
-            ? HealthCheckResult.Healthy($"leader {view.Leader.Id}, applied {applied}")
-            : HealthCheckResult.Unhealthy($"applied {applied} of {commit} committed entries"));
+        var status = consensus.Status();
+        if (status.Leader is null) return Task.FromResult(HealthCheckResult.Unhealthy("no leader is known (election in progress)"));
+        return Task.FromResult(status.AppliedIndex >= status.CommitIndex
+            ? HealthCheckResult.Healthy($"leader {status.Leader.Id}, applied {status.AppliedIndex}")
+            : HealthCheckResult.Unhealthy($"applied {status.AppliedIndex} of {status.CommitIndex} committed entries"));
     }
 }

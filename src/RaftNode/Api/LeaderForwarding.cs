@@ -8,7 +8,7 @@ namespace RaftMall.Node.Api;
 /// never needs to know who leads. During an election a write waits (bounded) for a leader, then answers 503.
 /// DotNext's RedirectToLeader is not used: it builds the address from the local port.
 /// </summary>
-public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView view, IHttpClientFactory clients, ILogger<LeaderForwarding> logger)
+public sealed partial class LeaderForwarding(RequestDelegate next, IConsensus consensus, NodeSettings settings, IHttpClientFactory clients, TimeProvider time, ILogger<LeaderForwarding> logger)
 {
     public const string ClientName = "leader-forwarding";
 
@@ -27,7 +27,7 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
             // Tell clients who leads, so they can send their next write there directly.
             context.Response.OnStarting(() =>
             {
-                if (view.Leader is { } known) context.Response.Headers[Contract.RaftMallHeaders.Leader] = known.Uri.GetLeftPart(UriPartial.Authority);
+                if (consensus.Leader is { } known) context.Response.Headers[Contract.RaftMallHeaders.Leader] = known.Uri.GetLeftPart(UriPartial.Authority);
                 return Task.CompletedTask;
             });
         }
@@ -39,13 +39,13 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
             return;
         }
 
-        var deadline = DateTime.UtcNow.AddMilliseconds(view.Settings.Cluster.LeaderWaitMs);
+        var deadline = time.GetUtcNow().AddMilliseconds(settings.Cluster.LeaderWaitMs);
         byte[]? body = null;
         while (true)
         {
-            var changed = view.NextLeaderChange;
-            var leader = view.Leader;
-            if (leader is not null && leader.Id == view.Settings.NodeId)
+            var changed = consensus.NextLeaderChange;
+            var leader = consensus.Leader;
+            if (leader is not null && leader.Id == settings.NodeId)
             {
                 if (body is not null) request.Body = new MemoryStream(body);
                 await next(context);
@@ -57,17 +57,17 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
                 var forwarded = await TryForwardAsync(context, leader.Uri, body);
                 if (forwarded) return;
             }
-            if (DateTime.UtcNow >= deadline)
+            if (time.GetUtcNow() >= deadline)
             {
-                await Problems.NoLeader($"no leader was elected within {view.Settings.Cluster.LeaderWaitMs} ms; nothing was applied").ExecuteAsync(context);
+                await Problems.NoLeader($"no leader was elected within {settings.Cluster.LeaderWaitMs} ms; nothing was applied").ExecuteAsync(context);
                 return;
             }
             // Wait for the next leader instead of polling: during an election every waiting write would otherwise wake
             // (and try a dead leader) every few milliseconds on the same cores the election needs. The cap covers a
             // leader that is known but refused the connection and is not replaced.
-            var wait = deadline - DateTime.UtcNow;
+            var wait = deadline - time.GetUtcNow();
             wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait < MaxLeaderWait ? wait : MaxLeaderWait;
-            await Task.WhenAny(changed, Task.Delay(wait, context.RequestAborted));
+            await Task.WhenAny(changed, Task.Delay(wait, time, context.RequestAborted));
             context.RequestAborted.ThrowIfCancellationRequested();
         }
     }
@@ -84,7 +84,7 @@ public sealed partial class LeaderForwarding(RequestDelegate next, ClusterView v
             if (name == "Content-Type") message.Content.Headers.TryAddWithoutValidation(name, values.ToArray());
             else message.Headers.TryAddWithoutValidation(name, values.ToArray());
         }
-        message.Headers.TryAddWithoutValidation(Contract.RaftMallHeaders.ForwardedBy, view.Settings.NodeId);
+        message.Headers.TryAddWithoutValidation(Contract.RaftMallHeaders.ForwardedBy, settings.NodeId);
 
         HttpResponseMessage response;
         try

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Cors.Infrastructure;
-using RaftMall.Configuration;
 
 namespace RaftMall.Node.Dashboard;
 

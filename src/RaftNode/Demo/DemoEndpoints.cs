@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Mime;
 using System.Text.Json;
-using RaftMall.Configuration;
 using RaftMall.Node.Api;
 using RaftMall.Node.Consensus;
 using RaftMall.Node.Dashboard;
@@ -40,7 +39,7 @@ public static class DemoEndpoints
             .WithSummary("Demo mode only: this node's id and process, and the order stream it runs, with the write gaps it measured")
             .Produces<DemoStatusView>();
 
-        demo.MapPost("/orders/start", async (HttpContext context, ClusterView view, OrderFeed stream, IHttpClientFactory clients) =>
+        demo.MapPost("/orders/start", async (HttpContext context, IConsensus consensus, NodeSettings settings, OrderFeed stream, IHttpClientFactory clients) =>
         {
             if (RequireJson(context.Request) is { } notJson) return notJson;
             var (body, problem) = await JsonBody.ReadAsync<StartStreamRequest>(context.Request, context.RequestAborted);
@@ -50,17 +49,17 @@ public static class DemoEndpoints
             if (rate is < 1 or > OrderFeed.MaxOrdersPerSecond) return Problems.Validation($"ordersPerSecond is between 1 and {OrderFeed.MaxOrdersPerSecond}");
             if (seconds is < 1 or > OrderFeed.MaxDurationSeconds) return Problems.Validation($"durationSeconds is between 1 and {OrderFeed.MaxDurationSeconds}");
             // The leader is the node a demo kills: run the stream on a follower so that it survives the kill.
-            if (view.IsLeader && body.ContinueFrom is null)
+            if (consensus.IsLeader && body.ContinueFrom is null)
             {
                 var payload = JsonSerializer.SerializeToUtf8Bytes(body, JsonBody.Options);
-                foreach (var follower in view.Settings.Cluster.Nodes.Where(n => n.Id != view.Settings.NodeId))
+                foreach (var follower in settings.Cluster.Nodes.Where(n => n.Id != settings.NodeId))
                 {
                     if (await TryForwardAsync(context, clients, new Uri(follower.Uri, "/api/demo/orders/start"), payload)) return Results.Empty;
                 }
             }
             return stream.TryStart(rate, TimeSpan.FromSeconds(seconds), body.ContinueFrom)
-                ? Results.Accepted(value: new DemoStatusView(view.Settings.NodeId, Environment.ProcessId, stream.Current))
-                : Problems.Of(StatusCodes.Status409Conflict, "stream_running", $"node {view.Settings.NodeId} already runs an order stream; stop it first");
+                ? Results.Accepted(value: new DemoStatusView(settings.NodeId, Environment.ProcessId, stream.Current))
+                : Problems.Of(StatusCodes.Status409Conflict, "stream_running", $"node {settings.NodeId} already runs an order stream; stop it first");
         })
         .WithSummary("Demo mode only: start a bounded stream of orders (on a follower when this node leads)")
         .Produces<DemoStatusView>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(409);
@@ -74,33 +73,33 @@ public static class DemoEndpoints
         .WithSummary("Demo mode only: stop the order stream this node runs")
         .Produces<DemoStatusView>();
 
-        demo.MapPost("/kill-leader", async (HttpContext context, ClusterView view, IHttpClientFactory clients, OrderFeed stream, MemberProcesses processes) =>
+        demo.MapPost("/kill-leader", async (HttpContext context, IConsensus consensus, NodeSettings settings, IHttpClientFactory clients, OrderFeed stream, MemberProcesses processes) =>
         {
             if (RequireJson(context.Request) is { } notJson) return notJson;
-            if (view.Leader is not { } leader) return Problems.NoLeader("no leader is known right now; nothing was killed");
-            if (leader.Id == view.Settings.NodeId) return await KillSelfAsync(context, view, clients, stream, processes);
+            if (consensus.Leader is not { } leader) return Problems.NoLeader("no leader is known right now; nothing was killed");
+            if (leader.Id == settings.NodeId) return await KillSelfAsync(context, consensus, settings, clients, stream, processes);
             var forwarded = await TryForwardAsync(context, clients, new Uri(leader.Uri, $"/api/demo/nodes/{leader.Id}/kill"), "{}"u8.ToArray());
             return forwarded ? Results.Empty : Unreachable(leader.Id);
         })
         .WithSummary("Demo mode only: the leader kills itself with SIGKILL (like kill -9) right after it answers")
         .Produces<KillView>(StatusCodes.Status202Accepted).ProducesProblem(503);
 
-        demo.MapPost("/nodes/{nodeId}/kill", async (string nodeId, HttpContext context, ClusterView view, IHttpClientFactory clients, OrderFeed stream, MemberProcesses processes) =>
+        demo.MapPost("/nodes/{nodeId}/kill", async (string nodeId, HttpContext context, IConsensus consensus, NodeSettings settings, IHttpClientFactory clients, OrderFeed stream, MemberProcesses processes) =>
         {
             if (RequireJson(context.Request) is { } notJson) return notJson;
-            if (view.Settings.Cluster.Nodes.Find(n => n.Id == nodeId) is not { } node) return UnknownNode(nodeId);
-            if (node.Id == view.Settings.NodeId) return await KillSelfAsync(context, view, clients, stream, processes);
+            if (settings.Cluster.Nodes.Find(n => n.Id == nodeId) is not { } node) return UnknownNode(nodeId);
+            if (node.Id == settings.NodeId) return await KillSelfAsync(context, consensus, settings, clients, stream, processes);
             var forwarded = await TryForwardAsync(context, clients, new Uri(node.Uri, $"/api/demo/nodes/{node.Id}/kill"), "{}"u8.ToArray());
             return forwarded ? Results.Empty : Unreachable(node.Id);
         })
         .WithSummary("Demo mode only: a node kills itself with SIGKILL right after it answers")
         .Produces<KillView>(StatusCodes.Status202Accepted).ProducesProblem(404).ProducesProblem(503);
 
-        demo.MapPost("/nodes/{nodeId}/start", async (string nodeId, HttpRequest request, ClusterView view, IHttpClientFactory clients, MemberProcesses processes) =>
+        demo.MapPost("/nodes/{nodeId}/start", async (string nodeId, HttpRequest request, IConsensus consensus, NodeSettings settings, IHttpClientFactory clients, MemberProcesses processes) =>
         {
             if (RequireJson(request) is { } notJson) return notJson;
-            if (view.Settings.Cluster.Nodes.Find(n => n.Id == nodeId) is not { } node) return UnknownNode(nodeId);
-            if (node.Id == view.Settings.NodeId || await AnswersAsync(clients, node.Uri, request.HttpContext.RequestAborted))
+            if (settings.Cluster.Nodes.Find(n => n.Id == nodeId) is not { } node) return UnknownNode(nodeId);
+            if (node.Id == settings.NodeId || await AnswersAsync(clients, node.Uri, request.HttpContext.RequestAborted))
             {
                 return Problems.Of(StatusCodes.Status409Conflict, "node_running", $"node {node.Id} is running");
             }
@@ -112,7 +111,7 @@ public static class DemoEndpoints
     }
 
     /// <summary>Answers, then dies; an order stream running here moves to another member first, so the demo goes on.</summary>
-    private static async Task<IResult> KillSelfAsync(HttpContext context, ClusterView view, IHttpClientFactory clients, OrderFeed stream, MemberProcesses processes)
+    private static async Task<IResult> KillSelfAsync(HttpContext context, IConsensus consensus, NodeSettings settings, IHttpClientFactory clients, OrderFeed stream, MemberProcesses processes)
     {
         // Read the request to its end: a process that dies with unread bytes in a socket resets the connection, and
         // the answer already sent could be lost with it.
@@ -124,7 +123,7 @@ public static class DemoEndpoints
                 new OrderFeed.Carry(running.Acknowledged, running.Failed, running.LastAcknowledgedAt));
             using var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request, JsonBody.Options));
             content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypeNames.Application.Json);
-            foreach (var other in view.Settings.Cluster.Nodes.Where(n => n.Id != view.Settings.NodeId))
+            foreach (var other in settings.Cluster.Nodes.Where(n => n.Id != settings.NodeId))
             {
                 try
                 {
@@ -147,7 +146,7 @@ public static class DemoEndpoints
             await Task.Delay(AnswerDeliveryMs, CancellationToken.None); // let the kernel send the answer before the process goes
             processes.KillSelf();
         });
-        return Results.Accepted(value: new KillView(view.Settings.NodeId, Environment.ProcessId, view.Term, view.Role, DateTimeOffset.UtcNow, handedTo));
+        return Results.Accepted(value: new KillView(settings.NodeId, Environment.ProcessId, consensus.Status().Term, consensus.Status().Role, DateTimeOffset.UtcNow, handedTo));
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace RaftMall.Node.Drivers;
 /// transaction deadline has passed. Every node runs the loop; whoever leads acts, so the duty moves with leadership
 /// and a new leader expires what its predecessor left (the deadlines are in the replicated state).
 /// </summary>
-public sealed partial class ExpiryDriver(ClusterView view, MallStateHost state, Proposer proposer, NodeSettings settings, TimeProvider time, ILogger<ExpiryDriver> logger)
+public sealed partial class ExpiryDriver(IConsensus consensus, ReplicatedState state, Proposer proposer, NodeSettings settings, TimeProvider time, ILogger<ExpiryDriver> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -16,7 +16,7 @@ public sealed partial class ExpiryDriver(ClusterView view, MallStateHost state, 
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(settings.Cluster.ExpiryTickMs), time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            if (!view.IsReadyLeader) continue;
+            if (consensus.Leadership is null) continue;
             var due = state.Read(s => s.NextDueAtMs());
             if (due is null || due > time.GetUtcNow().ToUnixTimeMilliseconds()) continue;
             try

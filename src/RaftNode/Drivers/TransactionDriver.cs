@@ -13,7 +13,7 @@ namespace RaftMall.Node.Drivers;
 /// re-sending the idempotent try/prepare of undecided ones: an election does not abort anything, only a deadline does.
 /// </summary>
 public sealed partial class TransactionDriver(
-    ClusterView view, MallStateHost state, ParticipantCaller caller, CommandBatcher batcher,
+    IConsensus consensus, ReplicatedState state, ParticipantCaller caller, CommandBatcher batcher,
     NodeSettings settings, TimeProvider time, ILogger<TransactionDriver> logger) : BackgroundService
 {
     /// <summary>How often the leader looks for unfinished transactions that nobody drives (a new leader's first look resumes its predecessor's).</summary>
@@ -25,7 +25,7 @@ public sealed partial class TransactionDriver(
     /// <summary>Starts driving <paramref name="gid"/> now when this node leads (the begin endpoint calls it; the scan would find it too).</summary>
     public void Start(string gid)
     {
-        if (view.IsReadyLeader) StartRun(gid, view.Raft.LeadershipToken);
+        if (consensus.Leadership is { } leadership) StartRun(gid, leadership);
     }
 
     /// <summary>An operator's retry: the transaction's waiting branches are called again now, their backoff reset.</summary>
@@ -42,17 +42,20 @@ public sealed partial class TransactionDriver(
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(ScanIntervalMs), time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            if (!view.IsReadyLeader) continue;
-            var leadership = view.Raft.LeadershipToken;
+            if (consensus.Leadership is not { } leadership) continue;
             try
             {
                 if (leadership != resumedFor)
                 {
                     // Apply everything the previous leaders committed before deciding what is unfinished.
-                    await view.Raft.ApplyReadBarrierAsync(DotNext.Net.Cluster.Consensus.Raft.ReadBarrierType.Strong, leadership).ConfigureAwait(false);
+                    await consensus.ReadBarrierAsync(leadership).ConfigureAwait(false);
                     resumedFor = leadership;
                     var unfinished = state.Read(s => s.UnfinishedTransactionIds());
-                    if (unfinished.Count > 0) LogResuming(unfinished.Count, view.Term);
+                    if (unfinished.Count > 0)
+                    {
+                        var term = consensus.Status().Term;
+                        LogResuming(unfinished.Count, term);
+                    }
                 }
                 foreach (var gid in state.Read(s => s.UnfinishedTransactionIds())) StartRun(gid, leadership);
             }
@@ -110,7 +113,7 @@ public sealed partial class TransactionDriver(
             // Decisions of many transactions share a log entry.
             switch (await batcher.SubmitAsync(decision).ConfigureAwait(false))
             {
-                case null when !view.IsLeader:
+                case null when !consensus.IsLeader:
                     return; // the next leader resumes from the log
                 case null:
                     await Task.Delay(TimeSpan.FromMilliseconds(settings.Cluster.TxnRetryInitialMs), time, run.Token).ConfigureAwait(false);

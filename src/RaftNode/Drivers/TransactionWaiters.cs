@@ -10,10 +10,10 @@ namespace RaftMall.Node.Drivers;
 /// </summary>
 public sealed class TransactionWaiters
 {
-    private readonly MallStateHost _state;
+    private readonly ReplicatedState _state;
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _signals = new(StringComparer.Ordinal);
 
-    public TransactionWaiters(MallStateHost state)
+    public TransactionWaiters(ReplicatedState state)
     {
         _state = state;
         state.CommandApplied += OnApplied;

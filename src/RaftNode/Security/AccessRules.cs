@@ -1,4 +1,3 @@
-using RaftMall.Configuration;
 using RaftMall.Contract;
 
 namespace RaftMall.Node.Security;

@@ -1,4 +1,3 @@
-using RaftMall.Configuration;
 using RaftMall.Contract;
 using RaftMall.Node.Api;
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using RaftMall.Configuration;
 
 namespace RaftMall.Node.Security;
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using RaftMall.Configuration;
 using RaftMall.Contract;
 using RaftMall.Node.Api;
 

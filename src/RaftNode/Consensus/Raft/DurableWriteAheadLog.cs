@@ -2,7 +2,7 @@ using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 
-namespace RaftMall.Node.Consensus;
+namespace RaftMall.Node.Consensus.Raft;
 
 /// <summary>
 /// DotNext's write-ahead log with one fix: a follower's append returns only after the appended entries are on disk.

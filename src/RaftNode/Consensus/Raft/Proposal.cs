@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using RaftMall.StateMachine;
 using RaftMall.StateMachine.Codec;
 
-namespace RaftMall.Node.Consensus;
+namespace RaftMall.Node.Consensus.Raft;
 
 /// <summary>
 /// A command on its way through the log, and the place its result comes back to. The log entry payload is

@@ -1,7 +1,7 @@
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 
-namespace RaftMall.Node.Consensus;
+namespace RaftMall.Node.Consensus.Raft;
 
 /// <summary>Logs what an operator needs to follow leadership: every leader change with its term.</summary>
 public sealed partial class ClusterLifetime(NodeSettings settings, ILogger<ClusterLifetime> logger) : IClusterMemberLifetime

@@ -1,0 +1,119 @@
+using DotNext.IO.Log;
+using DotNext.Net.Cluster.Consensus.Raft;
+using RaftMall.StateMachine;
+
+namespace RaftMall.Node.Consensus.Raft;
+
+/// <summary>
+/// <see cref="IConsensus"/> on DotNext's Raft: proposals are log entries that carry a <see cref="Proposal"/> as context,
+/// reads go through DotNext's read barrier under <see cref="ReadRule"/>, and leadership is DotNext's, named by the
+/// members of cluster.yml.
+/// </summary>
+public sealed partial class RaftConsensus : IConsensus, IReadBarrier
+{
+    private readonly IRaftCluster _cluster;
+    private readonly DurableWriteAheadLog _log;
+    private readonly MallStateHost _host;
+    private readonly NodeSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RaftConsensus> _logger;
+    private readonly TimeSpan _writeTimeout;
+    private TaskCompletionSource _leaderChanged = NewSignal();
+
+    public RaftConsensus(IRaftCluster cluster, DurableWriteAheadLog log, MallStateHost host, NodeSettings settings, TimeProvider time, ILogger<RaftConsensus> logger)
+    {
+        _cluster = cluster;
+        _log = log;
+        _host = host;
+        _settings = settings;
+        _time = time;
+        _logger = logger;
+        _writeTimeout = TimeSpan.FromMilliseconds(settings.Cluster.WriteTimeoutMs);
+        cluster.LeaderChanged += (_, _) => Interlocked.Exchange(ref _leaderChanged, NewSignal()).TrySetResult();
+    }
+
+    public ClusterNode? Leader => _cluster.Leader is { } leader ? (leader.IsRemote ? _settings.NodeAt(leader.EndPoint) : _settings.Self) : null;
+
+    public bool IsLeader => _cluster.Leader is { IsRemote: false };
+
+    long IReadBarrier.Term => _cluster.Term;
+
+    // DotNext cancels the leadership token when leadership ends; a leader is ready once it committed an entry of its term.
+    public CancellationToken? Leadership => IsLeader && !_cluster.LeadershipToken.IsCancellationRequested ? _cluster.LeadershipToken : null;
+
+    public Task NextLeaderChange => Volatile.Read(ref _leaderChanged).Task;
+
+    public ConsensusStatus Status() => new(
+        _cluster.Leader switch
+        {
+            null => "candidate",
+            { IsRemote: false } => "leader",
+            _ => "follower",
+        },
+        _cluster.Term, Leader, _cluster.AuditTrail.LastCommittedEntryIndex, _log.LastAppliedIndex, _host.SnapshotIndex,
+        _host.SnapshotsTaken, _host.SnapshotsRestored, _log.FollowerFlushes, _log.DurableFollowerAppends);
+
+    public async Task<ProposeOutcome> ProposeAsync(MallCommand command, CancellationToken token)
+    {
+        var proposal = new Proposal(command);
+        using var timeout = new CancellationTokenSource(_writeTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, timeout.Token);
+        try
+        {
+            await _cluster.ReplicateAsync(proposal.Encode(), proposal, linked.Token).ConfigureAwait(false);
+        }
+        catch (NotLeaderException e) when (e.InnerException is null)
+        {
+            return new ProposeOutcome.NotLeader(); // thrown before anything was appended
+        }
+        catch (NotLeaderException)
+        {
+            LogOutcomeUnknown("leadership was lost while waiting for commit");
+            return new ProposeOutcome.Unknown("leadership was lost while the write waited for commit; it may still commit");
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            LogOutcomeUnknown("timed out waiting for commit");
+            return new ProposeOutcome.Unknown($"the write did not commit within {_writeTimeout.TotalMilliseconds:F0} ms; it may still commit");
+        }
+        return proposal.Result is { } result
+            ? new ProposeOutcome.Applied(result, proposal.AppliedIndex)
+            : new ProposeOutcome.Unknown("the entry was applied but its result did not reach this request");
+    }
+
+    public async Task ReadBarrierAsync(CancellationToken token)
+    {
+        try
+        {
+            await ReadRule.WaitAsync(this, _time, token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // No leader, leadership lost, or the leader unreachable from this follower (MemberUnavailableException).
+            throw new NoQuorumException(e.GetType().Name, e);
+        }
+    }
+
+    Task IReadBarrier.BarrierAsync(CancellationToken token) => _cluster.ApplyReadBarrierAsync(token).AsTask();
+
+    async ValueTask<long> IReadBarrier.TermOfLastCommittedAsync(CancellationToken token)
+    {
+        var committed = _log.LastCommittedEntryIndex;
+        return committed > 0 ? await _log.ReadAsync(TermOfLastEntry.Instance, committed, committed, token).ConfigureAwait(false) : -1L;
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "write outcome unknown: {Reason}")]
+    private partial void LogOutcomeUnknown(string reason);
+
+    /// <summary>Reads the term of the last entry of a range (a snapshot counts with its own term).</summary>
+    private sealed class TermOfLastEntry : ILogEntryConsumer<IRaftLogEntry, long>
+    {
+        public static readonly TermOfLastEntry Instance = new();
+
+        public ValueTask<long> ReadAsync<TEntry, TList>(TList entries, long? snapshotIndex, CancellationToken token)
+            where TEntry : IRaftLogEntry
+            where TList : IReadOnlyList<TEntry> => ValueTask.FromResult(entries.Count > 0 ? entries[^1].Term : -1L);
+    }
+}

@@ -1,0 +1,88 @@
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.Http;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Microsoft.AspNetCore.Connections;
+
+namespace RaftMall.Node.Consensus.Raft;
+
+/// <summary>Wires DotNext's Raft into the node: the cluster member, its HTTP transport, the durable log, the state machine.</summary>
+public static partial class RaftStartup
+{
+    /// <summary>Registers DotNext's Raft over HTTP, the durable log, the state machine adapter and <see cref="IConsensus"/>.</summary>
+    public static void AddRaftConsensus(this WebApplicationBuilder builder, NodeSettings settings)
+    {
+        var cluster = settings.Cluster;
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["publicEndPoint"] = NodeSettings.MemberUri(settings.Self).ToString(),
+            ["coldStart"] = "false", // every member is listed up front
+            ["lowerElectionTimeout"] = cluster.ElectionTimeoutLowerMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["upperElectionTimeout"] = cluster.ElectionTimeoutUpperMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["heartbeatThreshold"] = ((double)cluster.HeartbeatIntervalMs / cluster.ElectionTimeoutLowerMs).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Raft RPCs carry snapshots too: allow seconds for those; elections do not wait for slow peers.
+            ["requestTimeout"] = "00:00:10",
+            ["rpcTimeout"] = "00:00:05",
+            ["protocolVersion"] = "Http1",
+        });
+
+        var listen = builder.Configuration["RaftMall:Listen"] ?? settings.Self.Uri.GetLeftPart(UriPartial.Authority);
+        builder.WebHost.UseUrls(listen);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+        });
+
+        var services = builder.Services;
+        // DotNext asks IHttpMessageHandlerFactory for its "raftClient" handler: a short connect timeout so a dead
+        // peer is noticed within an election timeout, not the OS's.
+        // The handler trusts the cluster's CA file for https:// peers; PeerSigner signs every Raft request.
+        var caFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null;
+        var raftClient = services.AddHttpClient("raftClient").ConfigurePrimaryHttpMessageHandler(() =>
+        {
+            var handler = Contract.TrustedCertificates.Handler(caFile, TimeSpan.FromMilliseconds(cluster.ElectionTimeoutLowerMs));
+            handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30);
+            return handler;
+        });
+        Security.SecurityStartup.Configure(builder, settings, raftClient);
+        services.ConfigureCluster<ClusterLifetime>();
+        services.UseInMemoryConfigurationStorage(members =>
+        {
+            foreach (var node in cluster.Nodes) members.Add(new UriEndPoint(NodeSettings.MemberUri(node)));
+        });
+
+        // What UseStateMachine<T>(options) registers, with our log type in place of WriteAheadLog.
+        var walOptions = new WriteAheadLog.Options
+        {
+            Location = settings.WalDirectory,
+            ChunkSize = cluster.LogChunkSizeMiB * 1024 * 1024,
+            MemoryManagement = cluster.LogMemory == "shared" ? WriteAheadLog.MemoryManagementStrategy.SharedMemory : WriteAheadLog.MemoryManagementStrategy.PrivateMemory,
+        };
+        services.AddSingleton<ReplicatedState>();
+        services.AddSingleton<MallStateHost>();
+        services.AddSingleton<IStateMachine>(sp => sp.GetRequiredService<MallStateHost>());
+        services.AddSingleton(sp => new DurableWriteAheadLog(walOptions, sp.GetRequiredService<IStateMachine>(), cluster.DurableFollowerAppends));
+        services.AddSingleton<IPersistentState>(sp => sp.GetRequiredService<DurableWriteAheadLog>());
+        services.AddSingleton<DotNext.IO.Log.IAuditTrail<IRaftLogEntry>>(sp => sp.GetRequiredService<DurableWriteAheadLog>());
+        builder.JoinCluster();
+        services.AddSingleton<RaftConsensus>();
+        services.AddSingleton<IConsensus>(sp => sp.GetRequiredService<RaftConsensus>());
+    }
+
+    /// <summary>
+    /// Restores the newest snapshot before anything touches the log (otherwise the whole log would be replayed), and
+    /// flushes the log on a graceful stop (DisposeAsync of the log does not flush) so a restart trusts everything.
+    /// </summary>
+    public static async Task StartRaftStateAsync(this WebApplication app, ILogger logger, NodeSettings settings)
+    {
+        await app.RestoreStateAsync<MallStateHost>().ConfigureAwait(false);
+        var log = app.Services.GetRequiredService<DurableWriteAheadLog>();
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            log.FlushAsync(CancellationToken.None).Wait(TimeSpan.FromSeconds(5));
+            NodeStartup.LogStopping(logger, settings.NodeId, log.LastEntryIndex);
+        });
+    }
+
+    /// <summary>DotNext's Raft endpoint (after peer authentication, which must see Raft requests first).</summary>
+    public static void UseRaftProtocol(this WebApplication app) => app.UseConsensusProtocolHandler();
+}

@@ -1,0 +1,74 @@
+using RaftMall.StateMachine;
+
+namespace RaftMall.Node.Consensus;
+
+/// <summary>
+/// This node's copy of the replicated state: <see cref="MallStateMachine"/> behind a lock, the index of the last
+/// entry it reflects, and the signals readers wait on. Consensus applies committed commands to it in log order and
+/// replaces it with a snapshot; everything else only reads it.
+/// </summary>
+public sealed class ReplicatedState
+{
+    private readonly Lock _lock = new();
+    private MallStateMachine _state = new();
+    private long _lastAppliedIndex;
+    private TaskCompletionSource _eventsChanged = NewSignal();
+
+    /// <summary>Index of the last log entry this state reflects.</summary>
+    public long LastAppliedIndex => Interlocked.Read(ref _lastAppliedIndex);
+
+    /// <summary>Completes when the next event is appended to the outbox (or the state is replaced).</summary>
+    public Task EventsChanged => Volatile.Read(ref _eventsChanged).Task;
+
+    /// <summary>Raised after each applied command, outside the state lock, on the applying thread: handlers must be quick.</summary>
+    public event Action<MallCommand>? CommandApplied;
+
+    /// <summary>Runs a read against the state; reads never see a half-applied command.</summary>
+    public T Read<T>(Func<MallStateMachine, T> read)
+    {
+        lock (_lock) return read(_state);
+    }
+
+    /// <summary>Marks <paramref name="index"/> applied for an entry that carries no command (a leader's no-op, a configuration).</summary>
+    public void Skip(long index) => Interlocked.Exchange(ref _lastAppliedIndex, index);
+
+    /// <summary>Applies the committed command of entry <paramref name="index"/>; raises <see cref="InvariantViolationException"/> as the state machine does.</summary>
+    public MallResult Apply(long index, MallCommand command)
+    {
+        MallResult result;
+        bool newEvents;
+        lock (_lock)
+        {
+            Interlocked.Exchange(ref _lastAppliedIndex, index);
+            var eventsBefore = _state.LastEventSequence;
+            result = _state.Apply(command);
+            newEvents = _state.LastEventSequence != eventsBefore;
+        }
+        if (newEvents) Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
+        CommandApplied?.Invoke(command);
+        return result;
+    }
+
+    /// <summary>Serializes the state into <paramref name="buffer"/> under the lock; returns its order count.</summary>
+    public int WriteSnapshot(StateMachine.Codec.ByteWriter buffer)
+    {
+        lock (_lock)
+        {
+            _state.WriteSnapshot(buffer);
+            return _state.OrderCount;
+        }
+    }
+
+    /// <summary>Replaces the state with one restored from a snapshot of entry <paramref name="index"/>.</summary>
+    public void Replace(MallStateMachine restored, long index)
+    {
+        lock (_lock)
+        {
+            _state = restored;
+            Interlocked.Exchange(ref _lastAppliedIndex, index);
+        }
+        Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

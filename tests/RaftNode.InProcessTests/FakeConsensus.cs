@@ -1,0 +1,111 @@
+using RaftMall.Node.Consensus;
+using RaftMall.StateMachine;
+
+namespace RaftMall.Node.InProcessTests;
+
+/// <summary>
+/// The consensus seam without Raft: this node leads (or not) as the test says, and a proposal is applied to the node's
+/// <see cref="ReplicatedState"/> at the next index — at once, or when the test releases it (<see cref="Hold"/>), or
+/// answered with an outcome the test chooses (<see cref="Answer"/>).
+/// </summary>
+public sealed class FakeConsensus(ReplicatedState state, ClusterNode self) : IConsensus, IDisposable
+{
+    private readonly ClusterNode _self = self;
+    private readonly Lock _lock = new();
+    private readonly List<(MallCommand Command, TaskCompletionSource<ProposeOutcome> Done)> _held = [];
+    private CancellationTokenSource _leadership = new();
+    private TaskCompletionSource _leaderChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _index;
+
+    public ClusterNode? Leader { get; private set; } = self;
+
+    public void Dispose() => _leadership.Dispose();
+
+    public bool IsLeader => Leader == _self;
+
+    public CancellationToken? Leadership => IsLeader ? _leadership.Token : null;
+
+    public Task NextLeaderChange => Volatile.Read(ref _leaderChanged).Task;
+
+    /// <summary>Every command proposed, in order (one per log entry).</summary>
+    public List<MallCommand> Proposed { get; } = [];
+
+    /// <summary>When true, proposals wait until <see cref="Release"/>.</summary>
+    public bool Hold { get; set; }
+
+    /// <summary>When it returns an outcome for a command, that is the answer and nothing is applied.</summary>
+    public Func<MallCommand, ProposeOutcome?>? Answer { get; set; }
+
+    public int ReadBarriers { get; private set; }
+
+    /// <summary>When set, read barriers fail with it.</summary>
+    public Exception? ReadBarrierFailure { get; set; }
+
+    public int HeldCount
+    {
+        get
+        {
+            lock (_lock) return _held.Count;
+        }
+    }
+
+    public Task<ProposeOutcome> ProposeAsync(MallCommand command, CancellationToken token)
+    {
+        lock (_lock)
+        {
+            Proposed.Add(command);
+            if (!IsLeader) return Task.FromResult<ProposeOutcome>(new ProposeOutcome.NotLeader());
+            if (Answer?.Invoke(command) is { } answer) return Task.FromResult(answer);
+            if (!Hold) return Task.FromResult<ProposeOutcome>(ApplyLocked(command));
+            var done = new TaskCompletionSource<ProposeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _held.Add((command, done));
+            return done.Task;
+        }
+    }
+
+    /// <summary>Commits and applies the oldest held proposal (or answers it with <paramref name="outcome"/>).</summary>
+    public void Release(ProposeOutcome? outcome = null)
+    {
+        (MallCommand Command, TaskCompletionSource<ProposeOutcome> Done) next;
+        ProposeOutcome result;
+        lock (_lock)
+        {
+            next = _held[0];
+            _held.RemoveAt(0);
+            result = outcome ?? ApplyLocked(next.Command);
+        }
+        next.Done.SetResult(result);
+    }
+
+    public void ReleaseAll()
+    {
+        while (HeldCount > 0) Release();
+    }
+
+    public Task ReadBarrierAsync(CancellationToken token)
+    {
+        ReadBarriers++;
+        return ReadBarrierFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
+    }
+
+    public ConsensusStatus Status() => new(
+        IsLeader ? "leader" : Leader is null ? "candidate" : "follower", 1, Leader, Interlocked.Read(ref _index), state.LastAppliedIndex, 0, 0, 0, 0, true);
+
+    /// <summary>Leadership moves to <paramref name="leader"/> (null: an election is in progress); this node's leadership token ends.</summary>
+    public void LeaderIs(ClusterNode? leader)
+    {
+        if (IsLeader && leader != _self)
+        {
+            _leadership.Cancel();
+            _leadership = new CancellationTokenSource();
+        }
+        Leader = leader;
+        Interlocked.Exchange(ref _leaderChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).SetResult();
+    }
+
+    private ProposeOutcome.Applied ApplyLocked(MallCommand command)
+    {
+        var index = ++_index;
+        return new ProposeOutcome.Applied(state.Apply(index, command), index);
+    }
+}
