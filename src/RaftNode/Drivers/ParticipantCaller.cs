@@ -26,7 +26,7 @@ public readonly record struct CallResult(CallOutcome Outcome, string Error);
 /// most <c>txnMaxCallsPerParticipant</c> calls in flight per participant (host:port), so a slow or dead participant
 /// only queues its own calls and never those of the others. Connections are pooled by the named HttpClient.
 /// </summary>
-public sealed class ParticipantCaller(IHttpClientFactory clients, NodeSettings settings)
+public sealed class ParticipantCaller(IHttpClientFactory clients, NodeSettings settings, TimeProvider time)
 {
     public const string ClientName = "txn-participants";
 
@@ -53,8 +53,8 @@ public sealed class ParticipantCaller(IHttpClientFactory clients, NodeSettings s
     {
         var url = new Uri(branch.Urls[phase switch { Decision.None => 0, Decision.Commit => 1, _ => 2 }]);
         var slots = _slots.GetOrAdd(url.GetLeftPart(UriPartial.Authority), _ => new SemaphoreSlim(settings.Cluster.TxnMaxCallsPerParticipant));
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
-        deadline.CancelAfter(timeout); // waiting for a slot counts: a participant that is slow to answer is slow
+        using var timer = new CancellationTokenSource(timeout, time); // waiting for a slot counts: a participant that is slow to answer is slow
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token, timer.Token);
         try
         {
             await slots.WaitAsync(deadline.Token).ConfigureAwait(false);
