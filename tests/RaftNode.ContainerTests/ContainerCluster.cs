@@ -169,12 +169,12 @@ public sealed class ContainerCluster : IAsyncDisposable
         }
     }
 
-    public async Task<NodeStatus?> StatusAsync(string nodeId)
+    public async Task<ClusterStatus?> StatusAsync(string nodeId)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            return await Http.GetFromJsonAsync<NodeStatus>(new Uri(Address(nodeId), "/api/cluster"), Json, timeout.Token);
+            return await Http.GetFromJsonAsync<ClusterStatus>(new Uri(Address(nodeId), "/api/cluster"), Json, timeout.Token);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {
@@ -190,7 +190,7 @@ public sealed class ContainerCluster : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             var reachable = Reachable;
-            var statuses = (await Task.WhenAll(reachable.Select(StatusAsync))).OfType<NodeStatus>().ToList();
+            var statuses = (await Task.WhenAll(reachable.Select(StatusAsync))).OfType<ClusterStatus>().ToList();
             var leaders = statuses.Where(s => s.Role == "leader").Select(s => s.NodeId).Distinct().ToList();
             if (statuses.Count == reachable.Count && leaders.Count == 1 && leaders[0] != not && statuses.All(s => s.LeaderId == leaders[0]))
             {
@@ -264,14 +264,3 @@ public sealed class ContainerCluster : IAsyncDisposable
     }
 }
 
-public sealed record NodeStatus(string NodeId, string Role, long Term, string? LeaderId, long CommitIndex, long AppliedIndex);
-
-public sealed record OrderItem(string Sku, int Quantity);
-
-public sealed record Order(long OrderId, string UserId, string Status, OrderItem[] Items);
-
-public sealed record OrderPage(Order[] Orders, long? NextAfter);
-
-public sealed record Stock(string Sku, long Available, long Locked, long Sold);
-
-public sealed record StateHash(string Hash, long AppliedIndex);

@@ -44,7 +44,7 @@ public class ContainerClusterTests(ITestOutputHelper output)
                 var read = await cluster.GetAsync<Order>(node, $"/api/orders/{order.OrderId}");
                 Assert.Equal((order.UserId, "pending", Sku, 2), (read.UserId, read.Status, read.Items.Single().Sku, read.Items.Single().Quantity));
             }
-            Assert.Equal(new Stock(Sku, 4, 6, 0), await cluster.GetAsync<Stock>(node, $"/api/stock/{Sku}"));
+            Assert.Equal(new StockLevel(Sku, 4, 6, 0), await cluster.GetAsync<StockLevel>(node, $"/api/stock/{Sku}"));
         }
         await AssertReplicasEqualAsync(cluster);
     }
@@ -160,7 +160,7 @@ public class ContainerClusterTests(ITestOutputHelper output)
     {
         foreach (var node in cluster.NodeIds)
         {
-            var stock = await cluster.GetAsync<Stock>(node, $"/api/stock/{Sku}");
+            var stock = await cluster.GetAsync<StockLevel>(node, $"/api/stock/{Sku}");
             Assert.Equal(StockTotal, stock.Available + stock.Locked + stock.Sold);
         }
     }

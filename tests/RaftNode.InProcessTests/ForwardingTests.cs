@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using RaftMall.Contract;
 using RaftMall.Node.Api;
 
@@ -39,7 +38,7 @@ public sealed class ForwardingTests
         Assert.Equal(201, context.Response.StatusCode);
         Assert.Equal("/api/orders/7", context.Response.Headers.Location.ToString());
         Assert.Equal("42", context.Response.Headers[RaftMallHeaders.AppliedIndex].ToString());
-        Assert.Equal("""{"orderId":7}""", ResponseBody(context));
+        Assert.Equal("""{"orderId":7}""", Node.ResponseBody(context));
         Assert.Equal(0, _servedHere);
     }
 
@@ -117,8 +116,7 @@ public sealed class ForwardingTests
 
     private static DefaultHttpContext Write(string pathAndQuery, string body)
     {
-        var services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
-        var context = new DefaultHttpContext { RequestServices = services };
+        var context = Node.HttpContext();
         var uri = new Uri("http://127.0.0.1:7101" + pathAndQuery);
         context.Request.Method = "POST";
         context.Request.Path = uri.AbsolutePath;
@@ -127,11 +125,8 @@ public sealed class ForwardingTests
         context.Request.Headers[RaftMallHeaders.IdempotencyKey] = "key-1";
         context.Request.Headers.Authorization = "Bearer secret";
         context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
-        context.Response.Body = new MemoryStream();
         return context;
     }
 
-    private static string ResponseBody(HttpContext context) => Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
-
-    private static string? Code(HttpContext context) => JsonDocument.Parse(ResponseBody(context)).RootElement.GetProperty("code").GetString();
+    private static string? Code(HttpContext context) => JsonDocument.Parse(Node.ResponseBody(context)).RootElement.GetProperty("code").GetString();
 }

@@ -1,7 +1,5 @@
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using RaftMall.Contract;
 using RaftMall.Node.Api;
 using RaftMall.Node.Consensus;
@@ -71,12 +69,10 @@ public sealed class GatewayTests
 
     private static DefaultHttpContext Context(string query)
     {
-        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
+        var context = Node.HttpContext();
         context.Request.QueryString = new QueryString(query);
-        context.Response.Body = new MemoryStream();
         return context;
     }
 
-    private static JsonElement Problem(HttpContext context) =>
-        JsonDocument.Parse(Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray())).RootElement;
+    private static JsonElement Problem(HttpContext context) => JsonDocument.Parse(Node.ResponseBody(context)).RootElement;
 }

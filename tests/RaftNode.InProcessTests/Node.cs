@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -39,6 +41,17 @@ public sealed class Node
     public ClusterNode Member(string id) => Settings.Cluster.Node(id);
 
     public static ILogger<T> Log<T>() => NullLogger<T>.Instance;
+
+    /// <summary>A request as ASP.NET Core hands it to the node's code, with what problem answers need to be written, and a readable response body.</summary>
+    public static DefaultHttpContext HttpContext()
+    {
+        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
+        context.Response.Body = new MemoryStream();
+        return context;
+    }
+
+    /// <summary>The response body written so far.</summary>
+    public static string ResponseBody(HttpContext context) => System.Text.Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray());
 
     /// <summary>
     /// Advances the fake clock in <paramref name="step"/>s, letting the node's background work run between steps, until

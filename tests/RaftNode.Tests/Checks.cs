@@ -50,11 +50,10 @@ public static class Checks
     {
         foreach (var node in cluster.NodeIds.Where(cluster.IsRunning))
         {
-            var stock = await cluster.GetAsync<Stock>(node, $"/api/stock/{sku}");
+            var stock = await cluster.GetAsync<StockLevel>(node, $"/api/stock/{sku}");
             Assert.Equal(total, stock.Available + stock.Locked + stock.Sold);
             Assert.True(stock.Available >= 0 && stock.Locked >= 0 && stock.Sold >= 0);
         }
     }
 }
 
-public sealed record OrderPage(Order[] Orders, long? NextAfter);

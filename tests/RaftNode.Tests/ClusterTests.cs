@@ -19,7 +19,7 @@ public class ClusterTests(ITestOutputHelper output)
 
         Assert.Equal(HttpStatusCode.OK, (await cluster.SendAsync(HttpMethod.Put, followers[0], "/api/stock/apple", new { available = 10 })).StatusCode);
         using var tokenResponse = await cluster.SendAsync(HttpMethod.Post, followers[1], "/api/orders/tokens", new { userId = "alice" });
-        var token = (await tokenResponse.Content.ReadFromJsonAsync<TokenView>(TestCluster.Json))!.Token;
+        var token = (await tokenResponse.Content.ReadFromJsonAsync<SubmitToken>(TestCluster.Json))!.Token;
         using var placed = await cluster.SendAsync(HttpMethod.Post, followers[0], "/api/orders",
             new { userId = "alice", token, items = new[] { new { sku = "apple", quantity = 2 } } });
         Assert.Equal(HttpStatusCode.Created, placed.StatusCode);
@@ -29,17 +29,17 @@ public class ClusterTests(ITestOutputHelper output)
         {
             // Linearizable reads: no waiting for replication, the read barrier does it.
             Assert.Equal("pending", (await cluster.GetAsync<Order>(node, $"/api/orders/{order.OrderId}")).Status);
-            Assert.Equal(new Stock("apple", 8, 2, 0), await cluster.GetAsync<Stock>(node, "/api/stock/apple"));
+            Assert.Equal(new StockLevel("apple", 8, 2, 0), await cluster.GetAsync<StockLevel>(node, "/api/stock/apple"));
         }
 
         using var again = await cluster.SendAsync(HttpMethod.Post, followers[1], "/api/orders",
             new { userId = "alice", token, items = new[] { new { sku = "apple", quantity = 2 } } });
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
-        Assert.Equal("token_used", (await again.Content.ReadFromJsonAsync<Problem>(TestCluster.Json))!.Code);
+        Assert.Equal("token_used", (await again.Content.ReadFromJsonAsync<ProblemBody>(TestCluster.Json))!.Code);
 
         using var paid = await cluster.SendAsync(HttpMethod.Post, followers[1], $"/api/orders/{order.OrderId}/pay");
         Assert.Equal(HttpStatusCode.OK, paid.StatusCode);
-        Assert.Equal(new Stock("apple", 8, 0, 2), await cluster.GetAsync<Stock>(leader, "/api/stock/apple"));
+        Assert.Equal(new StockLevel("apple", 8, 0, 2), await cluster.GetAsync<StockLevel>(leader, "/api/stock/apple"));
 
         // Every node serves the OpenAPI document and its health endpoints.
         var openApi = await cluster.Http.GetStringAsync(new Uri(cluster.Address(followers[0]), "/openapi/v1.json"));
@@ -135,7 +135,7 @@ public class ClusterTests(ITestOutputHelper output)
         }
         while (status != "expired" && DateTime.UtcNow < deadline);
         Assert.Equal("expired", status);
-        Assert.Equal(new Stock("apple", 5, 0, 0), await cluster.GetAsync<Stock>(survivor, "/api/stock/apple"));
+        Assert.Equal(new StockLevel("apple", 5, 0, 0), await cluster.GetAsync<StockLevel>(survivor, "/api/stock/apple"));
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public class ClusterTests(ITestOutputHelper output)
             using var response = await cluster.Http.SendAsync(request);
             Assert.Equal(status, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Equal(code, (await response.Content.ReadFromJsonAsync<Problem>(TestCluster.Json))!.Code);
+            Assert.Equal(code, (await response.Content.ReadFromJsonAsync<ProblemBody>(TestCluster.Json))!.Code);
         }
         HttpRequestMessage Raw(HttpMethod method, string path, string? json, params (string, string)[] headers)
         {
@@ -197,7 +197,7 @@ public class ClusterTests(ITestOutputHelper output)
         using var write = await cluster.SendAsync(HttpMethod.Put, survivor, "/api/stock/apple", new { available = 1 });
         Assert.Equal(HttpStatusCode.ServiceUnavailable, write.StatusCode);
         Assert.NotNull(write.Headers.RetryAfter);
-        Assert.Equal("no_leader", (await write.Content.ReadFromJsonAsync<Problem>(TestCluster.Json))!.Code);
+        Assert.Equal("no_leader", (await write.Content.ReadFromJsonAsync<ProblemBody>(TestCluster.Json))!.Code);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the write waited {clock.Elapsed} for a leader");
 
         using var read = await cluster.SendAsync(HttpMethod.Get, survivor, "/api/stock/apple");

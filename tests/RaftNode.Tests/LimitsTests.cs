@@ -29,7 +29,7 @@ public sealed class LimitsTests(ITestOutputHelper output)
             request.Headers.ExpectContinue = json.Length > 100_000;
             using var response = await cluster.Http.SendAsync(request);
             Assert.Equal(status, response.StatusCode);
-            Assert.Equal(code, (await response.Content.ReadFromJsonAsync<Problem>(TestCluster.Json))!.Code);
+            Assert.Equal(code, (await response.Content.ReadFromJsonAsync<ProblemBody>(TestCluster.Json))!.Code);
         }
         await Expect(HttpStatusCode.BadRequest, "validation", HttpMethod.Put, "/api/kv/" + new string('k', Limits.MaxKeyLength + 1), "{\"value\":\"v\"}");
         await Expect(HttpStatusCode.BadRequest, "validation", HttpMethod.Put, "/api/kv/k", $"{{\"value\":\"{new string('v', Limits.MaxValueLength + 1)}\"}}");
@@ -58,7 +58,7 @@ public sealed class LimitsTests(ITestOutputHelper output)
             using var response = await writer.PutAsJsonAsync(new Uri(cluster.Address(leader), "/api/kv/counted"), new { value = $"v{i}" });
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
-                Assert.Equal("rate_limited", (await response.Content.ReadFromJsonAsync<Problem>(TestCluster.Json))!.Code);
+                Assert.Equal("rate_limited", (await response.Content.ReadFromJsonAsync<ProblemBody>(TestCluster.Json))!.Code);
                 Assert.NotNull(response.Headers.RetryAfter);
             }
             return response.StatusCode;
@@ -88,7 +88,7 @@ public sealed class LimitsTests(ITestOutputHelper output)
         for (var clock = Stopwatch.StartNew(); refusedCode is null && clock.Elapsed < TimeSpan.FromSeconds(8); await Task.Delay(200))
         {
             using var fifth = await cluster.Http.GetAsync(new Uri(node, "/api/cluster"));
-            if (fifth.StatusCode == HttpStatusCode.ServiceUnavailable) refusedCode = (await fifth.Content.ReadFromJsonAsync<Problem>(TestCluster.Json))!.Code;
+            if (fifth.StatusCode == HttpStatusCode.ServiceUnavailable) refusedCode = (await fifth.Content.ReadFromJsonAsync<ProblemBody>(TestCluster.Json))!.Code;
         }
         Assert.Equal("overloaded", refusedCode);
         foreach (var poll in polls) (await poll).Dispose();

@@ -29,7 +29,7 @@ public sealed class SecurityTests(ITestOutputHelper output)
                 using var response = await anonymous.SendAsync(request);
                 Assert.Equal(status, response.StatusCode);
                 Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-                Assert.Equal(code, (await response.Content.ReadFromJsonAsync<Problem>(TestCluster.Json))!.Code);
+                Assert.Equal(code, (await response.Content.ReadFromJsonAsync<ProblemBody>(TestCluster.Json))!.Code);
             }
         }
 
@@ -213,7 +213,7 @@ public sealed class SecurityTests(ITestOutputHelper output)
     private static async Task<string> ExpectPeerRefusedAsync(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        var problem = (await response.Content.ReadFromJsonAsync<Problem>(TestCluster.Json))!;
+        var problem = (await response.Content.ReadFromJsonAsync<ProblemBody>(TestCluster.Json))!;
         Assert.Equal("peer_unauthenticated", problem.Code);
         return problem.Detail ?? "";
     }

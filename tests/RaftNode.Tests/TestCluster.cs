@@ -212,20 +212,3 @@ internal static partial class Posix
     public static void Kill(int pid) => SysKill(pid, 9);
 }
 
-public sealed record ClusterStatus(string NodeId, string Role, long Term, string? LeaderId, long CommitIndex, long AppliedIndex, long SnapshotIndex, NodeStats Stats);
-
-public sealed record NodeStats(int Orders, int Skus, int Keys, long LastEventSequence, long SnapshotsTaken, long SnapshotsRestored, long FollowerFlushes, bool DurableFollowerAppends);
-
-public sealed record Stock(string Sku, long Available, long Locked, long Sold);
-
-public sealed record OrderItem(string Sku, int Quantity);
-
-public sealed record Order(long OrderId, string UserId, string Status, OrderItem[] Items);
-
-public sealed record TokenView(string Token, string UserId);
-
-public sealed record KvEntry(string Key, string Value, long Revision);
-
-public sealed record StateHash(string Hash, long AppliedIndex);
-
-public sealed record Problem(int Status, string Code, string? Detail);

@@ -230,14 +230,14 @@ public class TransactionTests(TransactionCluster fixture, ITestOutputHelper outp
         Assert.Equal("committed", ok!.Status);
         var orderId = ok.Branches.Single(b => b.BranchId == "order").OrderId!.Value;
         Assert.Equal("paid", (await Cluster.GetAsync<Order>("n2", $"/api/orders/{orderId}")).Status);
-        Assert.Equal(new Stock("txn-apple", 7, 0, 3), await Cluster.GetAsync<Stock>("n3", "/api/stock/txn-apple"));
+        Assert.Equal(new StockLevel("txn-apple", 7, 0, 3), await Cluster.GetAsync<StockLevel>("n3", "/api/stock/txn-apple"));
 
         // the points participant refuses: the stock lock is released and the order cancelled, in the decision entry
         P.Rule = call => call.Gid == "shop-2" && call.Operation == "try" ? Behaviour.Refuse : Behaviour.Succeed;
         var (_, refused, _) = await BeginAsync(Checkout("shop-2", 2), wait: "finished");
         Assert.Equal("aborted", refused!.Status);
         Assert.Equal("cancelled", (await Cluster.GetAsync<Order>("n2", $"/api/orders/{refused.Branches.Single(b => b.BranchId == "order").OrderId}")).Status);
-        Assert.Equal(new Stock("txn-apple", 7, 0, 3), await Cluster.GetAsync<Stock>("n3", "/api/stock/txn-apple"));
+        Assert.Equal(new StockLevel("txn-apple", 7, 0, 3), await Cluster.GetAsync<StockLevel>("n3", "/api/stock/txn-apple"));
 
         // not enough stock: aborted in its begin entry, no participant try at all
         var (_, short1, _) = await BeginAsync(Checkout("shop-3", 50));

@@ -3,6 +3,7 @@ using System.Globalization;
 using RaftMall.Cli.Bench;
 using RaftMall.Cli.Commands;
 using RaftMall.Client;
+using RaftMall.Harness;
 using Spectre.Console;
 
 namespace RaftMall.Cli;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using RaftMall.Cli.Commands;
 using RaftMall.Client;
+using RaftMall.Harness;
 using Spectre.Console;
 
 namespace RaftMall.Cli;

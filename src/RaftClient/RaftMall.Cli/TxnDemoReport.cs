@@ -1,4 +1,5 @@
 using RaftMall.Client;
+using RaftMall.Harness;
 using Spectre.Console;
 
 namespace RaftMall.Cli;

@@ -130,9 +130,9 @@ public sealed partial class TransactionDriver(
     private async Task<DecideTransaction> PhaseOneAsync(GlobalTransaction txn, Run run)
     {
         var votes = new List<BranchVote>();
-        using var phase = CancellationTokenSource.CreateLinkedTokenSource(run.Token);
         var remaining = DateTimeOffset.FromUnixTimeMilliseconds(txn.DeadlineMs) - time.GetUtcNow();
-        phase.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        using var deadline = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, time);
+        using var phase = CancellationTokenSource.CreateLinkedTokenSource(run.Token, deadline.Token);
         if (!Array.Exists(txn.Branches, b => b.Vote == Vote.No))
         {
             var pending = Array.FindAll(txn.Branches, b => b.Vote == Vote.Pending);

@@ -13,17 +13,20 @@ public sealed class TransactionWaiters
     private readonly ReplicatedState _state;
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _signals = new(StringComparer.Ordinal);
 
-    public TransactionWaiters(ReplicatedState state)
+    private readonly TimeProvider _time;
+
+    public TransactionWaiters(ReplicatedState state, TimeProvider time)
     {
         _state = state;
+        _time = time;
         state.CommandApplied += OnApplied;
     }
 
     /// <summary>The transaction once <paramref name="reached"/> holds for it, or as it stands at <paramref name="until"/>.</summary>
     public async Task<GlobalTransaction?> WaitAsync(string gid, Func<GlobalTransaction, bool> reached, TimeSpan until, CancellationToken token)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(until);
+        using var timer = new CancellationTokenSource(until, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token, timer.Token);
         while (true)
         {
             // Take the signal before reading, so a change between the read and the wait is not missed.

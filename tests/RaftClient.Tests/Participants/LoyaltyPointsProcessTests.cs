@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
-using RaftMall.Cli;
+using RaftMall.Harness;
 
 namespace RaftMall.Client.Tests.Participants;
 

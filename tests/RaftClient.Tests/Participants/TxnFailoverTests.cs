@@ -1,4 +1,4 @@
-using RaftMall.Cli;
+using RaftMall.Harness;
 using RaftMall.Node.Tests;
 
 namespace RaftMall.Client.Tests.Participants;

@@ -20,6 +20,11 @@ public static class CommandRunner
                 Error(e.Message);
                 return e.ExitCode;
             }
+            catch (RaftMall.Harness.HarnessException e)
+            {
+                Error(e.Message);
+                return e.NotBuilt ? ExitCodes.Usage : ExitCodes.Failure;
+            }
             catch (RaftMallUnavailableException e)
             {
                 Error($"no node of {Path.GetFileName(context.Cluster.SourcePath)} answers at {context.DescribeAddresses()}: start one with `raftmall cluster up` ({e.Code})");

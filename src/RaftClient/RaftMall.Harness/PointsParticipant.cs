@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json;
 
-namespace RaftMall.Cli;
+namespace RaftMall.Harness;
 
 /// <summary>
 /// The sample participant (samples/LoyaltyPoints) as a child process on a free 127.0.0.1 port with test control on,
@@ -76,11 +76,11 @@ public sealed class PointsParticipant : IAsyncDisposable
     {
         if (IsRunning) return;
         var dll = Dll();
-        if (!File.Exists(dll)) throw new CliException(ExitCodes.Usage, $"the sample participant is not built ({dll}); run `dotnet build samples/LoyaltyPoints -c Release` first");
+        if (!File.Exists(dll)) throw new HarnessException($"the sample participant is not built ({dll}); run `dotnet build samples/LoyaltyPoints -c Release` first");
         Directory.CreateDirectory(_dataDirectory);
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { dll, "--urls", Url.ToString().TrimEnd('/'), "--data-dir", _dataDirectory, "--enable-test-control" }) info.ArgumentList.Add(arg);
-        var process = Process.Start(info) ?? throw new CliException(ExitCodes.Failure, "could not start the sample participant");
+        var process = Process.Start(info) ?? throw new HarnessException("could not start the sample participant");
         _log?.Dispose();
         var log = _log = new StreamWriter(_logPath, append: true) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => Append(log, e.Data);
@@ -91,7 +91,7 @@ public sealed class PointsParticipant : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            if (process.HasExited) throw new CliException(ExitCodes.Failure, $"the sample participant {Name} exited at start; see {_logPath}");
+            if (process.HasExited) throw new HarnessException($"the sample participant {Name} exited at start; see {_logPath}");
             try
             {
                 using var probe = await _http.GetAsync(new Uri("/effects/probe", UriKind.Relative), token);
@@ -101,7 +101,7 @@ public sealed class PointsParticipant : IAsyncDisposable
             {
                 // not listening yet
             }
-            if (DateTime.UtcNow > deadline) throw new CliException(ExitCodes.Failure, $"the sample participant {Name} did not answer within 30 s; see {_logPath}");
+            if (DateTime.UtcNow > deadline) throw new HarnessException($"the sample participant {Name} did not answer within 30 s; see {_logPath}");
             await Task.Delay(100, token);
         }
     }
@@ -175,7 +175,7 @@ public sealed class PointsParticipant : IAsyncDisposable
     {
         if (!response.IsSuccessStatusCode)
         {
-            throw new CliException(ExitCodes.Failure, $"participant {Name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(token)}");
+            throw new HarnessException($"participant {Name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(token)}");
         }
         return (await response.Content.ReadFromJsonAsync<T>(Json, token))!;
     }
