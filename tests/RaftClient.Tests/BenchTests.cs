@@ -1,5 +1,4 @@
 using System.Text.Json;
-using RaftMall.Node.Tests;
 
 namespace RaftMall.Client.Tests;
 

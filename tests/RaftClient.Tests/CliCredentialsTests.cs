@@ -1,5 +1,4 @@
 using System.Net;
-using RaftMall.Node.Tests;
 
 namespace RaftMall.Client.Tests;
 

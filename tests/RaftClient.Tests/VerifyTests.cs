@@ -1,4 +1,3 @@
-using RaftMall.Node.Tests;
 using RaftMall.Verify;
 
 namespace RaftMall.Client.Tests;

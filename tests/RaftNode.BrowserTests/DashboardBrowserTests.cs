@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Playwright;
-using RaftMall.Node.Tests;
 using static Microsoft.Playwright.Assertions;
 
 namespace RaftMall.Node.BrowserTests;

@@ -13,7 +13,8 @@ public sealed class ArchitectureTests
         ["MallStateMachine"] = [],
         ["RaftMall.Contract"] = [],
         ["RaftMall.Configuration"] = ["RaftMall.Contract"],
-        ["RaftNode"] = ["MallStateMachine", "RaftMall.Contract", "RaftMall.Configuration"],
+        ["RaftMall.Harness"] = ["RaftMall.Contract", "RaftMall.Configuration"],
+        ["RaftNode"] = ["MallStateMachine", "RaftMall.Contract", "RaftMall.Configuration", "RaftMall.Harness"],
         ["RaftMall.Client"] = ["RaftMall.Contract"],
     };
 

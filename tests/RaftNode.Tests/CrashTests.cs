@@ -5,7 +5,7 @@ using System.Net.Http.Json;
 namespace RaftMall.Node.Tests;
 
 /// <summary>
-/// The adversarial full-cluster crash (../shared/docs/dotnext-notes.md): kill -9 every node under load, restart the
+/// The adversarial full-cluster crash (docs/dotnext.md): kill -9 every node under load, restart the
 /// former followers first, let them elect a leader and commit, and only then start the old leader. A node that
 /// acknowledged entries before they were on disk loses them here.
 /// RAFTMALL_CRASH_TRIALS sets the number of trials (default 2); RAFTMALL_CRASH_DURABLE=false turns the fix off to show the gap;

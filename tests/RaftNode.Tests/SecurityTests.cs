@@ -124,7 +124,7 @@ public sealed class SecurityTests(ITestOutputHelper output)
             var status = (await cluster.StatusAsync(id))!;
             Assert.Equal((term, n1.LeaderId), (status.Term, status.LeaderId));
         }
-        Assert.Contains("refused a Raft request", await File.ReadAllTextAsync(Path.Combine(cluster.Root, $"{n1.LeaderId}.log")), StringComparison.Ordinal);
+        Assert.Contains("refused a Raft request", await File.ReadAllTextAsync(cluster.LogPath(n1.LeaderId!)), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -157,14 +157,14 @@ public sealed class SecurityTests(ITestOutputHelper output)
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (cluster.IsRunning("n1") && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.False(cluster.IsRunning("n1"));
-        Assert.Contains("no credentials", await File.ReadAllTextAsync(Path.Combine(cluster.Root, "n1.log")), StringComparison.Ordinal);
+        Assert.Contains("no credentials", await File.ReadAllTextAsync(cluster.LogPath("n1")), StringComparison.Ordinal);
 
         cluster.Start("n1", new Dictionary<string, string> { ["RaftMall__Insecure"] = "true" });
         await cluster.WaitForLeaderAsync();
         using var anonymous = new HttpClient();
         using var open = await anonymous.GetAsync(new Uri(cluster.Address("n1"), "/api/cluster"));
         Assert.Equal(HttpStatusCode.OK, open.StatusCode);
-        Assert.Contains("INSECURE", await File.ReadAllTextAsync(Path.Combine(cluster.Root, "n1.log")), StringComparison.Ordinal);
+        Assert.Contains("INSECURE", await File.ReadAllTextAsync(cluster.LogPath("n1")), StringComparison.Ordinal);
     }
 
     /// <summary>Votes, pre-votes, heartbeats with a higher term and resigns, from spoofed member ids, to every node.</summary>

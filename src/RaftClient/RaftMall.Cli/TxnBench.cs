@@ -67,8 +67,8 @@ public static class TxnBench
         await using var cluster = ScratchRaftMallCluster.Create(ctx.Cluster);
         Note(ctx, $"starting a scratch cluster in {cluster.Directory} ...");
         await cluster.StartAsync(token);
-        await using var a = await PointsParticipant.StartAsync("points-a", Path.Combine(cluster.Directory, "points-a"), token);
-        await using var b = await PointsParticipant.StartAsync("points-b", Path.Combine(cluster.Directory, "points-b"), token);
+        await using var a = await PointsParticipant.StartAsync(Programs.PointsDll(), "points-a", Path.Combine(cluster.Directory, "points-a"), token);
+        await using var b = await PointsParticipant.StartAsync(Programs.PointsDll(), "points-b", Path.Combine(cluster.Directory, "points-b"), token);
         PointsParticipant[] participants = [a, b];
         foreach (var participant in participants)
         {

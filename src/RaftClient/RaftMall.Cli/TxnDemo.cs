@@ -45,7 +45,7 @@ public sealed class TxnDemo(CliContext ctx, int checkouts)
         var pointsDirectory = Path.Combine(Path.GetDirectoryName(ctx.Cluster.NodeDataDirectory("x"))!, $"points-demo-{run}");
         string? killed = null;
         var cleanPoints = false;
-        await using var points = await PointsParticipant.StartAsync("points", pointsDirectory, token);
+        await using var points = await PointsParticipant.StartAsync(Programs.PointsDll(), "points", pointsDirectory, token);
         try
         {
             Note($"loyalty points service at {points.Url} (journal in {pointsDirectory})");

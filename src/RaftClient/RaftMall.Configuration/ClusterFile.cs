@@ -98,6 +98,23 @@ public sealed partial class ClusterFile
         return file;
     }
 
+    /// <summary>
+    /// Writes this model as a cluster file at <paramref name="path"/> (every setting, so nothing newly added is dropped)
+    /// and makes it this model's <see cref="SourcePath"/>. Validated first: a file that nodes would refuse is not written.
+    /// </summary>
+    public void Save(string path)
+    {
+        Validate(path);
+        var serializer = new SerializerBuilder()
+            .WithNamingConvention(CamelCaseNamingConvention.Instance)
+            .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull | DefaultValuesHandling.OmitEmptyCollections)
+            .Build();
+        var fullPath = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        File.WriteAllText(fullPath, serializer.Serialize(this));
+        SourcePath = fullPath;
+    }
+
     public static ClusterFile Parse(string yaml, string nameForErrors = "cluster.yml")
     {
         var deserializer = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();

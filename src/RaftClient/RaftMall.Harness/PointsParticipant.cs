@@ -1,16 +1,13 @@
-using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Reflection;
 using System.Text.Json;
 
 namespace RaftMall.Harness;
 
 /// <summary>
-/// The sample participant (samples/LoyaltyPoints) as a child process on a free 127.0.0.1 port with test control on,
-/// and a client for its API: accounts, effect counters, hold/fail/slow rules. Used by `raftmall demo txn`,
-/// `raftmall bench-txn` and the transaction tests. Disposing kills the process (its data directory stays).
+/// The sample participant (samples/LoyaltyPoints) as a process on a free 127.0.0.1 port with test control on,
+/// detached like a node (log and pid file in its data directory), and a client for its API: accounts, effect counters,
+/// hold/fail/slow rules. Used by `raftmall demo txn`, `raftmall bench-txn` and the transaction tests. Disposing kills
+/// the process (its data directory stays).
 /// </summary>
 public sealed class PointsParticipant : IAsyncDisposable
 {
@@ -18,11 +15,12 @@ public sealed class PointsParticipant : IAsyncDisposable
     private readonly string _dataDirectory;
     private readonly string _logPath;
     private readonly HttpClient _http;
-    private Process? _process;
-    private StreamWriter? _log;
+    private readonly string _dll;
+    private int? _pid;
 
-    private PointsParticipant(string name, string dataDirectory, int port)
+    private PointsParticipant(string dll, string name, string dataDirectory, int port)
     {
+        _dll = dll;
         Name = name;
         _dataDirectory = dataDirectory;
         _logPath = Path.Combine(dataDirectory, "points.log");
@@ -36,9 +34,12 @@ public sealed class PointsParticipant : IAsyncDisposable
 
     public string LogPath => _logPath;
 
-    public bool IsRunning => _process is { HasExited: false };
+    public bool IsRunning => _pid is { } pid && Processes.IsAlive(pid);
 
-    public int? ProcessId => IsRunning ? _process!.Id : null;
+    public int? ProcessId => IsRunning ? _pid : null;
+
+    /// <summary>The participant's pid file, beside its log in its data directory.</summary>
+    public string PidPath => Path.Combine(_dataDirectory, "points.pid");
 
     /// <summary>The TCC endpoints of this participant, for a transaction's http branch.</summary>
     public string TryUrl => new Uri(Url, "/tcc/try").ToString();
@@ -47,18 +48,10 @@ public sealed class PointsParticipant : IAsyncDisposable
 
     public string CancelUrl => new Uri(Url, "/tcc/cancel").ToString();
 
-    public static string Dll()
+    /// <summary>Starts the service (<paramref name="dll"/>: LoyaltyPoints.dll) and waits until it answers.</summary>
+    public static async Task<PointsParticipant> StartAsync(string dll, string name, string dataDirectory, CancellationToken token)
     {
-        var fromEnvironment = Environment.GetEnvironmentVariable("RAFTMALL_POINTS_DLL");
-        if (!string.IsNullOrEmpty(fromEnvironment)) return fromEnvironment;
-        var built = typeof(PointsParticipant).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "LoyaltyPointsDll").Value!;
-        return Path.GetFullPath(built);
-    }
-
-    /// <summary>Starts the service and waits until it answers.</summary>
-    public static async Task<PointsParticipant> StartAsync(string name, string dataDirectory, CancellationToken token)
-    {
-        var participant = new PointsParticipant(name, dataDirectory, FreePort());
+        var participant = new PointsParticipant(dll, name, dataDirectory, Processes.FreePorts(1)[0]);
         try
         {
             await participant.RestartAsync(token);
@@ -75,23 +68,15 @@ public sealed class PointsParticipant : IAsyncDisposable
     public async Task RestartAsync(CancellationToken token)
     {
         if (IsRunning) return;
-        var dll = Dll();
-        if (!File.Exists(dll)) throw new HarnessException($"the sample participant is not built ({dll}); run `dotnet build samples/LoyaltyPoints -c Release` first");
+        if (!File.Exists(_dll)) throw new HarnessException($"the sample participant is not built ({_dll}); run `dotnet build samples/LoyaltyPoints -c Release` first", notBuilt: true);
         Directory.CreateDirectory(_dataDirectory);
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { dll, "--urls", Url.ToString().TrimEnd('/'), "--data-dir", _dataDirectory, "--enable-test-control" }) info.ArgumentList.Add(arg);
-        var process = Process.Start(info) ?? throw new HarnessException("could not start the sample participant");
-        _log?.Dispose();
-        var log = _log = new StreamWriter(_logPath, append: true) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => Append(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
+        var pid = Processes.StartDetached("dotnet", [_dll, "--urls", Url.ToString().TrimEnd('/'), "--data-dir", _dataDirectory, "--enable-test-control"], _logPath);
+        File.WriteAllText(PidPath, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        _pid = pid;
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            if (process.HasExited) throw new HarnessException($"the sample participant {Name} exited at start; see {_logPath}");
+            if (!Processes.IsAlive(pid)) throw new HarnessException($"the sample participant {Name} exited at start; see {_logPath}");
             try
             {
                 using var probe = await _http.GetAsync(new Uri("/effects/probe", UriKind.Relative), token);
@@ -109,9 +94,8 @@ public sealed class PointsParticipant : IAsyncDisposable
     /// <summary>kill -9: no flush, no goodbye (the journal is fsync'd per commit, so nothing acknowledged is lost).</summary>
     public void Kill()
     {
-        if (_process is not { HasExited: false } process) return;
-        process.Kill(entireProcessTree: true);
-        process.WaitForExit(10_000);
+        if (_pid is not { } pid || !Processes.IsAlive(pid)) return;
+        Processes.Kill(pid);
     }
 
     public async Task<PointsAccount> SetAccountAsync(string account, long points, CancellationToken token = default)
@@ -180,29 +164,9 @@ public sealed class PointsParticipant : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<T>(Json, token))!;
     }
 
-    private static void Append(StreamWriter log, string? line)
-    {
-        if (line is null) return;
-        lock (log)
-        {
-            try { log.WriteLine(line); }
-            catch (ObjectDisposedException) { } // a last line after the participant was disposed
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public async ValueTask DisposeAsync()
     {
         Kill();
-        _process?.Dispose();
-        _process = null; // disposing twice is harmless
-        _log?.Dispose();
         _http.Dispose();
         await Task.CompletedTask;
     }

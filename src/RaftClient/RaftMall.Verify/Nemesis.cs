@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using RaftMall.Harness;
 
 namespace RaftMall.Verify;
 
@@ -75,7 +76,7 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
                 Note("partition healed");
                 break;
             case Verify.Nemeses.Restart:
-                processes.Stop(target);
+                processes.Stop(target, TimeSpan.FromSeconds(5));
                 processes.Start(target);
                 Note($"graceful restart {target}{role}");
                 break;

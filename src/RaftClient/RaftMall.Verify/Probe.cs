@@ -1,4 +1,5 @@
 using RaftMall.Client;
+using RaftMall.Harness;
 
 namespace RaftMall.Verify;
 
@@ -13,16 +14,9 @@ public sealed class Probe(IReadOnlyDictionary<string, Uri> nodes, string apiKey)
         return statuses.FirstOrDefault(s => s?.Role == "leader")?.NodeId;
     }
 
-    public async Task<string?> WaitForLeaderAsync(IEnumerable<string> among, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await LeaderAsync(among) is { } leader) return leader;
-            await Task.Delay(50);
-        }
-        return null;
-    }
+    /// <summary>The leader that every node of <paramref name="among"/> answers with, once they agree; null after <paramref name="timeout"/>.</summary>
+    public Task<string?> WaitForLeaderAsync(IEnumerable<string> among, TimeSpan timeout) =>
+        Leadership.WaitForOneLeaderAsync((node, _) => StatusAsync(node), [.. among], timeout);
 
     public async Task<bool> CommitMarkerAsync(string node)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using RaftMall.Client;
+using RaftMall.Harness;
 
 namespace RaftMall.Verify;
 
@@ -41,13 +42,20 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         {
             var addresses = nodeIds.Select((id, i) => (id, Uri: new Uri(network is null ? $"http://127.0.0.1:{options.BasePort + i}" : $"http://{Network.Address(i)}:{options.BasePort}")))
                 .ToDictionary(x => x.id, x => x.Uri);
-            var (config, adminKey) = WriteClusterFile(addresses);
-            using var processes = new NodeProcesses(options.NodeDll, config, options.OutDirectory, id => network is null ? null : Network.Namespace(id));
-            foreach (var id in nodeIds) processes.Start(id);
-            var probe = new Probe(addresses, adminKey);
-            if (await probe.WaitForLeaderAsync(nodeIds, TimeSpan.FromSeconds(30)) is null) throw new InvalidOperationException($"no leader within 30 s; node logs in {options.OutDirectory}");
-            log($"cluster up in {options.OutDirectory} ({(network is null ? "127.0.0.1" : "network namespaces")}); seed {options.Seed}");
-            return await RunOnClusterAsync(nodeIds, addresses, adminKey, processes, network, probe, skipped, token);
+            var (cluster, adminKey) = WriteClusterFile(addresses);
+            var processes = new NodeProcesses(cluster, options.NodeDll) { NamespaceOf = id => network is null ? null : Network.Namespace(id) };
+            try
+            {
+                foreach (var id in nodeIds) processes.Start(id);
+                var probe = new Probe(addresses, adminKey);
+                if (await probe.WaitForLeaderAsync(nodeIds, TimeSpan.FromSeconds(30)) is null) throw new InvalidOperationException($"no leader within 30 s; node logs in {Path.Combine(options.OutDirectory, "data")}/<node>/node.log");
+                log($"cluster up in {options.OutDirectory} ({(network is null ? "127.0.0.1" : "network namespaces")}); seed {options.Seed}");
+                return await RunOnClusterAsync(nodeIds, addresses, adminKey, processes, network, probe, skipped, token);
+            }
+            finally
+            {
+                foreach (var id in nodeIds) processes.Kill(id);
+            }
         }
         finally
         {
@@ -106,7 +114,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
             catch (RaftMallException e)
             {
                 // A node that cannot serve a linearizable read after healing and settling is itself a finding.
-                unreadable.Add($"{id} could not serve its final state after healing ({e.Code}: {e.Detail}); see {id}.log");
+                unreadable.Add($"{id} could not serve its final state after healing ({e.Code}: {e.Detail}); see {processes.LogPath(id)}");
             }
         }
         var operations = history.Operations;
@@ -129,28 +137,20 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         return report;
     }
 
-    private (string Path, string AdminKey) WriteClusterFile(Dictionary<string, Uri> addresses)
+    private (ClusterFile Cluster, string AdminKey) WriteClusterFile(Dictionary<string, Uri> addresses)
     {
-        var lines = new List<string>
+        var cluster = new ClusterFile
         {
-            "# written by raftmall verify for this run",
-            "dataDirectory: data",
-            $"electionTimeoutLowerMs: {options.ElectionTimeoutLowerMs}",
-            $"electionTimeoutUpperMs: {options.ElectionTimeoutUpperMs}",
-            $"heartbeatIntervalMs: {options.HeartbeatIntervalMs}",
-            $"snapshotIntervalEntries: {options.SnapshotIntervalEntries}",
-            "nodes:",
+            DataDirectory = "data",
+            ElectionTimeoutLowerMs = options.ElectionTimeoutLowerMs,
+            ElectionTimeoutUpperMs = options.ElectionTimeoutUpperMs,
+            HeartbeatIntervalMs = options.HeartbeatIntervalMs,
+            SnapshotIntervalEntries = options.SnapshotIntervalEntries,
+            Nodes = [.. addresses.Select(a => new ClusterNode { Id = a.Key, Address = a.Value.GetLeftPart(UriPartial.Authority) })],
         };
-        foreach (var (id, uri) in addresses)
-        {
-            lines.Add($"  - id: {id}");
-            lines.Add($"    address: {uri.GetLeftPart(UriPartial.Authority)}");
-        }
-        var path = Path.Combine(options.OutDirectory, "cluster.yml");
-        File.WriteAllLines(path, lines);
+        cluster.Save(Path.Combine(options.OutDirectory, "cluster.yml"));
         // This run's own credentials (credentials.env, 0600, next to its data); every client of the run (workload, probe,
         // checker) uses its admin key.
-        var cluster = ClusterFile.Load(path);
-        return (path, ClusterCredentials.EnsureFor(cluster).KeyFor(ClientRole.Admin)!);
+        return (cluster, ClusterCredentials.EnsureFor(cluster).KeyFor(ClientRole.Admin)!);
     }
 }

@@ -1,13 +1,13 @@
 using System.Diagnostics;
-using System.Globalization;
+using RaftMall.Harness;
 
 namespace RaftMall.Node.Demo;
 
 /// <summary>
 /// Demo mode only: this node's own death (SIGKILL to itself, as `kill -9` would) and the start of another member of
 /// the cluster file as a process on this machine. A member is started the way this node was (same executable, same
-/// arguments and working directory, another --node), detached with setsid, its output appended to
-/// &lt;dataDirectory&gt;/&lt;node&gt;/node.log and its pid in node.pid: the conventions of the CLI's LocalCluster, so
+/// arguments and working directory, another --node) with the process harness: detached, its output appended to
+/// &lt;dataDirectory&gt;/&lt;node&gt;/node.log and its pid in node.pid, the convention every tool shares, so
 /// `raftmall cluster down` stops it too.
 /// </summary>
 public sealed partial class MemberProcesses(NodeSettings settings, ILogger<MemberProcesses> logger)
@@ -25,23 +25,12 @@ public sealed partial class MemberProcesses(NodeSettings settings, ILogger<Membe
     /// <summary>Starts <paramref name="nodeId"/> and returns its pid.</summary>
     public int Start(string nodeId)
     {
-        var data = settings.Cluster.NodeDataDirectory(nodeId);
-        Directory.CreateDirectory(data);
-        var command = string.Join(' ', CommandLineFor(nodeId).Select(Quote));
-        var info = new ProcessStartInfo("/bin/sh")
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            WorkingDirectory = Environment.CurrentDirectory, // a cluster file found by searching upwards is found again
-        };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add($"exec setsid {command} >> {Quote(Path.Combine(data, "node.log"))} 2>&1 < /dev/null & echo $!");
-        info.Environment["RaftMall__Node"] = nodeId; // when this node took its id from the environment
-        using var shell = Process.Start(info) ?? throw new InvalidOperationException("could not start /bin/sh");
-        var pidText = shell.StandardOutput.ReadToEnd().Trim();
-        shell.WaitForExit();
-        var pid = int.Parse(pidText, CultureInfo.InvariantCulture);
-        File.WriteAllText(Path.Combine(data, "node.pid"), pid.ToString(CultureInfo.InvariantCulture));
+        var command = CommandLineFor(nodeId);
+        var pid = Processes.StartDetached(
+            command[0], command.Skip(1), NodeFiles.LogPath(settings.Cluster, nodeId),
+            workingDirectory: Environment.CurrentDirectory, // a cluster file found by searching upwards is found again
+            environment: new Dictionary<string, string> { ["RaftMall__Node"] = nodeId }); // when this node took its id from the environment
+        NodeFiles.WritePid(settings.Cluster, nodeId, pid);
         LogStarted(nodeId, pid);
         return pid;
     }
@@ -68,8 +57,6 @@ public sealed partial class MemberProcesses(NodeSettings settings, ILogger<Membe
         if (!command.Contains(DemoSwitchArgument)) command.Add(DemoSwitchArgument); // however this node got the switch
         return command;
     }
-
-    private static string Quote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "demo: node {NodeId} (pid {Pid}) kills itself with SIGKILL")]
     private partial void LogKillingSelf(string nodeId, int pid);

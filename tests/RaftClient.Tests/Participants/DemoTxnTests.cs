@@ -1,4 +1,3 @@
-using RaftMall.Node.Tests;
 
 namespace RaftMall.Client.Tests.Participants;
 

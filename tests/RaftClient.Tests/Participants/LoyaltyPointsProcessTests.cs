@@ -12,7 +12,7 @@ public class LoyaltyPointsProcessTests(ITestOutputHelper output) : IAsyncLifetim
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private PointsParticipant _points = null!;
 
-    public async Task InitializeAsync() => _points = await PointsParticipant.StartAsync("points", _directory, CancellationToken.None);
+    public async Task InitializeAsync() => _points = await PointsParticipant.StartAsync(TestPrograms.PointsDll, "points", _directory, CancellationToken.None);
 
     public async Task DisposeAsync()
     {

@@ -1,5 +1,4 @@
 using RaftMall.Harness;
-using RaftMall.Node.Tests;
 
 namespace RaftMall.Client.Tests.Participants;
 
@@ -19,8 +18,8 @@ public sealed class TxnFailoverCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        A = await PointsParticipant.StartAsync("points-a", Path.Combine(Cluster.Root, "points-a"), CancellationToken.None);
-        B = await PointsParticipant.StartAsync("points-b", Path.Combine(Cluster.Root, "points-b"), CancellationToken.None);
+        A = await PointsParticipant.StartAsync(TestPrograms.PointsDll, "points-a", Path.Combine(Cluster.Root, "points-a"), CancellationToken.None);
+        B = await PointsParticipant.StartAsync(TestPrograms.PointsDll, "points-b", Path.Combine(Cluster.Root, "points-b"), CancellationToken.None);
         await Cluster.StartAllAsync();
         Client = new RaftMallClient(Cluster.ClientOptions(TimeSpan.FromSeconds(20)));
     }

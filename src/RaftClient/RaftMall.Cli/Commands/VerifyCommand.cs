@@ -43,7 +43,7 @@ public static class VerifyCommand
                 Nemeses = nemeses,
                 Seed = ctx.Parse.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000),
                 OutDirectory = Path.GetFullPath(ctx.Parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), $"raftmall-verify-{DateTime.UtcNow:yyyyMMdd-HHmmss}")),
-                NodeDll = LocalCluster.NodeDll(),
+                NodeDll = Programs.NodeDll(),
                 UnsafeLocalReads = ctx.Parse.GetValue(unsafeReads),
                 SnapshotIntervalEntries = Math.Max(10, ctx.Parse.GetValue(snapshotInterval)),
             };

@@ -12,7 +12,7 @@ namespace RaftMall.Node.Consensus.Raft;
 /// memory with cluster.yml's default logMemory: private, mapped log pages with shared) and acknowledges AppendEntries
 /// at once; its checkpoint (the last index a restarted node trusts) catches up later. A follower killed in between has
 /// acknowledged entries it forgets, and a majority of such followers can elect a leader without a committed entry
-/// (../shared/docs/dotnext-notes.md).
+/// (docs/dotnext.md).
 /// Raft calls the log through <see cref="IAuditTrail{TEntry}"/>; the base class implements those members
 /// non-virtually, so re-implementing the interface here redirects exactly the follower's append paths
 /// (AppendEntries and InstallSnapshot) to "append, then flush". The leader's own append is left alone.

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 
-namespace RaftMall.Node.Tests;
+namespace RaftMall.TestSupport;
 
 /// <summary>
 /// A test client that writes like a careful real one: an Idempotency-Key per logical write, retried on 503 and

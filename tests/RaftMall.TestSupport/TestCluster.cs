@@ -5,8 +5,9 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json;
 using RaftMall.Client;
+using RaftMall.Harness;
 
-namespace RaftMall.Node.Tests;
+namespace RaftMall.TestSupport;
 
 /// <summary>
 /// A real cluster for one test: node processes on 127.0.0.1 with free ports, a fresh data directory,
@@ -14,10 +15,7 @@ namespace RaftMall.Node.Tests;
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
-    private static readonly string NodeDll = typeof(TestCluster).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "RaftNodeDll").Value!;
-
-    private readonly Dictionary<string, Process> _processes = [];
+    private readonly NodeProcesses _nodes;
     private readonly ITestOutputHelper? _output;
     private readonly Dictionary<string, string> _environment;
 
@@ -27,18 +25,27 @@ public sealed class TestCluster : IAsyncDisposable
         _environment = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
         Root = Path.Combine(Path.GetTempPath(), "raftmall-tests", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Root);
-        var ports = FreePorts(nodes);
-        var yaml = new List<string> { "dataDirectory: data", "nodes:" };
+        var ports = Processes.FreePorts(nodes);
+        Settings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>());
+        // The test's settings as cluster.yml keys, read into the model and written back whole.
+        var yaml = new List<string> { "dataDirectory: data" };
+        yaml.AddRange(Settings.Select(kv => $"{char.ToLowerInvariant(kv.Key[0])}{kv.Key[1..]}: {kv.Value}"));
+        yaml.Add("nodes:");
         for (var i = 0; i < nodes; i++)
         {
             yaml.Add($"  - id: n{i + 1}");
             yaml.Add($"    address: {scheme}://127.0.0.1:{ports[i]}");
         }
         ConfigPath = Path.Combine(Root, "cluster.yml");
-        System.IO.File.WriteAllLines(ConfigPath, yaml);
-        Settings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>());
-        System.IO.File.AppendAllLines(ConfigPath, Settings.Select(kv => $"{char.ToLowerInvariant(kv.Key[0])}{kv.Key[1..]}: {kv.Value}"));
-        Cluster = ClusterFile.Load(ConfigPath);
+        Cluster = ClusterFile.Parse(string.Join('\n', yaml));
+        Cluster.Save(ConfigPath);
+        var variables = new Dictionary<string, string>
+        {
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+        };
+        foreach (var (name, value) in _environment) variables[name] = value; // every node's
+        _nodes = new NodeProcesses(Cluster, TestPrograms.NodeDll) { Environment = variables };
         // Credentials as `raftmall cluster up` makes them: a file next to the data, read by the nodes and the CLI.
         // The keys are the same for every cluster of this process; the peer secret is not.
         Credentials = new ClusterCredentials { PeerSecret = ClusterCredentials.NewSecret("rmp_"), ApiKeys = TestKeys.All };
@@ -84,7 +91,10 @@ public sealed class TestCluster : IAsyncDisposable
         RetryBudget = retryBudget ?? TimeSpan.FromSeconds(15),
     };
 
-    public bool IsRunning(string nodeId) => _processes.TryGetValue(nodeId, out var p) && !p.HasExited;
+    public bool IsRunning(string nodeId) => _nodes.IsRunning(nodeId);
+
+    /// <summary>The node's log (the harness's convention: node.log beside its data).</summary>
+    public string LogPath(string nodeId) => _nodes.LogPath(nodeId);
 
     public async Task StartAllAsync()
     {
@@ -96,37 +106,19 @@ public sealed class TestCluster : IAsyncDisposable
     public void Start(string nodeId, IDictionary<string, string>? environment = null)
     {
         if (IsRunning(nodeId)) throw new InvalidOperationException($"{nodeId} is running");
-        var logPath = Path.Combine(Root, $"{nodeId}.log");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { NodeDll, "--node", nodeId, "--config", ConfigPath }) info.ArgumentList.Add(arg);
-        info.Environment["Logging__LogLevel__Default"] = "Information";
-        info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
-        foreach (var (name, value) in _environment) info.Environment[name] = value; // every node's
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
-        var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
-        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _processes[nodeId] = process;
+        _nodes.Start(nodeId, environment is null ? null : new Dictionary<string, string>(environment));
     }
 
     /// <summary>kill -9 of every node at once: signals first, then waits, so no node outlives another by a reap.</summary>
     public void KillAll()
     {
-        var running = _processes.Values.Where(p => !p.HasExited).ToList();
-        foreach (var process in running) Posix.Kill(process.Id);
-        foreach (var process in running) process.WaitForExit(10_000);
+        var running = NodeIds.Select(_nodes.RunningPid).OfType<int>().ToList();
+        foreach (var pid in running) Processes.Signal(pid, ProcessSignal.Kill);
+        foreach (var pid in running) Processes.WaitForExit(pid, TimeSpan.FromSeconds(10));
     }
 
     /// <summary>kill -9: no flush, no goodbye.</summary>
-    public void Kill(string nodeId)
-    {
-        if (!_processes.TryGetValue(nodeId, out var process) || process.HasExited) return;
-        process.Kill(entireProcessTree: true); // SIGKILL on Linux
-        process.WaitForExit(10_000);
-    }
+    public void Kill(string nodeId) => _nodes.Kill(nodeId);
 
     public async Task<ClusterStatus?> StatusAsync(string nodeId)
     {
@@ -142,25 +134,13 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>Waits until every running node agrees on one leader; returns its id.</summary>
-    public async Task<string> WaitForLeaderAsync(TimeSpan? timeout = null, string? not = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (DateTime.UtcNow < deadline)
-        {
-            var statuses = new List<ClusterStatus>();
-            foreach (var id in NodeIds.Where(IsRunning))
-            {
-                if (await StatusAsync(id) is { } s) statuses.Add(s);
-            }
-            var leaders = statuses.Where(s => s.Role == "leader").Select(s => s.NodeId).Distinct().ToList();
-            if (leaders.Count == 1 && leaders[0] != not && statuses.Count == NodeIds.Count(IsRunning) && statuses.All(s => s.LeaderId == leaders[0]))
-            {
-                return leaders[0];
-            }
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"no single leader within the timeout; logs in {Root}");
-    }
+    public async Task<string> WaitForLeaderAsync(TimeSpan? timeout = null, string? not = null) =>
+        await Leadership.WaitForOneLeaderAsync((id, _) => StatusAsync(id), () => NodeIds.Where(IsRunning), timeout ?? TimeSpan.FromSeconds(20), not)
+        ?? throw new TimeoutException($"no single leader within the timeout; running: {string.Join(", ", NodeIds.Where(IsRunning))}; "
+            + string.Join("; ", NodeIds.Select(id => $"{id}: {LastLogLine(id)}")) + $"; logs in {Root}");
+
+    private string LastLogLine(string nodeId) =>
+        File.Exists(LogPath(nodeId)) ? File.ReadLines(LogPath(nodeId)).LastOrDefault() ?? "(empty log)" : "(no log)";
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string nodeId, string path, object? body = null, string? idempotencyKey = null)
     {
@@ -184,7 +164,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var id in _processes.Keys.ToList()) Kill(id);
+        foreach (var id in NodeIds) Kill(id);
         Http.Dispose();
         await Task.Yield();
         if (Environment.GetEnvironmentVariable("RAFTMALL_KEEP_TEST_DATA") is null)
@@ -193,22 +173,4 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Free loopback ports, found by binding to port 0.</summary>
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
 }
-
-internal static partial class Posix
-{
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SysKill(int pid, int signal);
-
-    public static void Kill(int pid) => SysKill(pid, 9);
-}
-

@@ -1,0 +1,124 @@
+using System.Globalization;
+
+namespace RaftMall.Harness;
+
+/// <summary>
+/// The node processes of a cluster file on this machine, with one convention for every tool, test and the demo
+/// controls: each node runs detached with its log in &lt;dataDirectory&gt;/&lt;node&gt;/node.log and its pid in
+/// node.pid beside it, so a process started by one of them can be found, stopped or killed by any other.
+/// </summary>
+public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
+{
+    private readonly HashSet<string> _paused = [];
+
+    public ClusterFile Cluster => cluster;
+
+    /// <summary>The node program (RaftNode.dll) that <see cref="Start"/> runs with <c>dotnet</c>.</summary>
+    public string NodeDll => nodeDll;
+
+    /// <summary>Arguments every start adds after <c>--node</c> and <c>--config</c> (e.g. the demo switch).</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
+    /// <summary>Environment variables every start sets (e.g. log levels).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The network namespace a node runs in (null: the host's).</summary>
+    public Func<string, string?> NamespaceOf { get; init; } = _ => null;
+
+    public string LogPath(string nodeId) => NodeFiles.LogPath(cluster, nodeId);
+
+    /// <summary>The pid of the node's running process, or null (no pid file, the process gone, or the pid reused by another program).</summary>
+    public int? RunningPid(string nodeId) => NodeFiles.RunningPid(cluster, nodeId);
+
+    public bool IsRunning(string nodeId) => RunningPid(nodeId) is not null;
+
+    public bool IsPaused(string nodeId) => _paused.Contains(nodeId);
+
+    /// <summary>Starts the node unless it runs; returns its pid.</summary>
+    public int Start(string nodeId, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        if (!File.Exists(nodeDll)) throw new HarnessException($"the node is not built ({nodeDll}); run `dotnet build src/RaftNode -c Release` first", notBuilt: true);
+        if (RunningPid(nodeId) is { } running) return running;
+        if (cluster.SourcePath.Length == 0) throw new HarnessException("the cluster file has no path: save it first (ClusterFile.Save)");
+        var arguments = new List<string> { "dotnet", nodeDll, "--node", nodeId, "--config", cluster.SourcePath };
+        arguments.AddRange(ExtraArguments);
+        if (NamespaceOf(nodeId) is { } ns) arguments.InsertRange(0, ["ip", "netns", "exec", ns]);
+        var variables = new Dictionary<string, string>(Environment);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) variables[name] = value;
+        var pid = Processes.StartDetached(arguments[0], arguments.Skip(1), LogPath(nodeId), environment: variables);
+        NodeFiles.WritePid(cluster, nodeId, pid);
+        _paused.Remove(nodeId);
+        return pid;
+    }
+
+    /// <summary>kill -9; false when the node was not running.</summary>
+    public bool Kill(string nodeId)
+    {
+        if (RunningPid(nodeId) is not { } pid) return false;
+        _paused.Remove(nodeId);
+        Processes.Kill(pid);
+        return true;
+    }
+
+    /// <summary>SIGTERM (the node flushes its log), then SIGKILL after <paramref name="grace"/>; the pid file goes.</summary>
+    public bool Stop(string nodeId, TimeSpan grace)
+    {
+        if (RunningPid(nodeId) is not { } pid) return false;
+        _paused.Remove(nodeId);
+        Processes.Stop(pid, grace);
+        File.Delete(NodeFiles.PidPath(cluster, nodeId));
+        return true;
+    }
+
+    /// <summary>SIGSTOP: the node freezes with its connections open.</summary>
+    public void Pause(string nodeId)
+    {
+        if (RunningPid(nodeId) is not { } pid) return;
+        Processes.Signal(pid, ProcessSignal.Stop);
+        _paused.Add(nodeId);
+    }
+
+    /// <summary>SIGCONT.</summary>
+    public void Resume(string nodeId)
+    {
+        if (!_paused.Remove(nodeId) || RunningPid(nodeId) is not { } pid) return;
+        Processes.Signal(pid, ProcessSignal.Continue);
+    }
+
+    /// <summary>
+    /// Fails when a node started here has exited, e.g. because its port belongs to another process: otherwise the
+    /// answers would come from whatever else listens there.
+    /// </summary>
+    public void EnsureRunning(IEnumerable<string> nodeIds)
+    {
+        foreach (var id in nodeIds)
+        {
+            if (RunningPid(id) is not null) continue;
+            var lines = File.Exists(LogPath(id)) ? File.ReadAllLines(LogPath(id)) : [];
+            var cause = lines.LastOrDefault(l => l.Contains("Exception:", StringComparison.Ordinal)) ?? lines.LastOrDefault() ?? "(empty log)";
+            throw new HarnessException($"node {id} exited right after it started; see {LogPath(id)}:\n  {cause.Trim()}");
+        }
+    }
+}
+
+/// <summary>Where a node's log and pid file are: &lt;dataDirectory&gt;/&lt;node&gt;/node.log and node.pid.</summary>
+public static class NodeFiles
+{
+    public static string LogPath(ClusterFile cluster, string nodeId) => Path.Combine(cluster.NodeDataDirectory(nodeId), "node.log");
+
+    public static string PidPath(ClusterFile cluster, string nodeId) => Path.Combine(cluster.NodeDataDirectory(nodeId), "node.pid");
+
+    public static void WritePid(ClusterFile cluster, string nodeId, int pid)
+    {
+        Directory.CreateDirectory(cluster.NodeDataDirectory(nodeId));
+        File.WriteAllText(PidPath(cluster, nodeId), pid.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The pid in the node's pid file when that process runs a RaftNode (not a reused pid); else null.</summary>
+    public static int? RunningPid(ClusterFile cluster, string nodeId)
+    {
+        var path = PidPath(cluster, nodeId);
+        if (!File.Exists(path) || !int.TryParse(File.ReadAllText(path).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) return null;
+        return Processes.IsAlive(pid) && Processes.CommandLine(pid).Contains("RaftNode", StringComparison.Ordinal) ? pid : null;
+    }
+}
