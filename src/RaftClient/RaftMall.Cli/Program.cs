@@ -1,7 +1,11 @@
 using System.CommandLine;
 using RaftMall.Cli;
+using RaftMall.Cli.Bench;
 using RaftMall.Cli.Commands;
+using RaftMall.Cli.Demos;
 
+// Every command is a static class whose Build() makes it: Commands/ (cluster, data, transactions, verify), Demos/,
+// Bench/ and TxnBench.
 var root = new RootCommand("""
     raftmall: run a local RaftMall cluster, write orders to it, and watch a failover lose nothing.
 
@@ -13,14 +17,14 @@ var root = new RootCommand("""
     CliContext.ConfigOption,
     CliContext.JsonOption,
     ClusterCommands.Build(),
-    DataCommands.Stock(),
-    DataCommands.Order(),
-    DataCommands.Kv(),
-    DataCommands.Events(),
+    StockCommand.Build(),
+    OrderCommand.Build(),
+    KvCommand.Build(),
+    EventsCommand.Build(),
     TxnCommands.Build(),
-    DemoCommands.Build(),
+    DemoCommand.Build(),
     VerifyCommand.Build(),
-    TxnBench.Command(),
-    RaftMall.Cli.Bench.BenchCommand.Build(),
+    TxnBench.Build(),
+    BenchCommand.Build(),
 };
 return await root.Parse(args).InvokeAsync();

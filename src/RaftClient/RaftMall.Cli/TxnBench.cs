@@ -23,7 +23,7 @@ public static class TxnBench
     /// <param name="PhaseOneMsP50">Median time from begin to decision as the leader stamped them (begin commit + try calls), per coordinated run.</param>
     public sealed record Report(TxnRunResult[] Runs, Dictionary<int, double> PhaseOneMsP50, long TransactionsChecked, bool ExactlyOnce, string? Problem, int MachineCores, double? LoadAverageBefore, double? LoadAverageAfter);
 
-    public static Command Command()
+    public static Command Build()
     {
         var clients = new Option<string>("--clients") { Description = "Comma-separated client counts, one run each", DefaultValueFactory = _ => "16,64" };
         var duration = new Option<string>("--duration") { Description = "Measured time per run", DefaultValueFactory = _ => "10s" };

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using RaftMall.Cli.Demos;
 using RaftMall.Client;
 using Spectre.Console;
 

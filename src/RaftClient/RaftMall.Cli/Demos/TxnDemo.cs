@@ -5,7 +5,7 @@ using RaftMall.Client;
 using RaftMall.Harness;
 using Spectre.Console;
 
-namespace RaftMall.Cli;
+namespace RaftMall.Cli.Demos;
 
 /// <summary>
 /// raftmall demo txn: checkout transactions spanning an order and a stock lock (built into RaftMall) and loyalty points
@@ -22,7 +22,7 @@ public sealed class TxnDemo(CliContext ctx, int checkouts)
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<TxnDemoReport.TimelineEntry> _timeline = [];
 
-    public static Command Command()
+    public static Command Build()
     {
         var checkouts = new Option<int>("--checkouts") { Description = "Checkouts before the failover (every fourth by a user without enough points: aborts)", DefaultValueFactory = _ => 8 };
         var command = new Command("txn", "Checkout transactions over orders, stock and a loyalty-points service; kill -9 the leader between the decision and phase 2; check that all three agree")

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Net;
+using RaftMall.Cli.Commands;
 using RaftMall.Client;
 using Spectre.Console;
 
-namespace RaftMall.Cli.Commands;
+namespace RaftMall.Cli.Demos;
 
 /// <summary>
 /// raftmall demo dashboard: the local cluster with the demo switch on, and where its dashboard is. The nodes keep

@@ -4,7 +4,7 @@ using RaftMall.Cli.Commands;
 using RaftMall.Client;
 using Spectre.Console;
 
-namespace RaftMall.Cli;
+namespace RaftMall.Cli.Demos;
 
 /// <summary>The failover demo: load, kill -9 of the leader, restart, convergence, verdict.</summary>
 public sealed class FailoverDemo(CliContext ctx, FailoverDemo.Settings settings)

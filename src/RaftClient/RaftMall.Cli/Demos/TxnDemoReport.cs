@@ -2,7 +2,7 @@ using RaftMall.Client;
 using RaftMall.Harness;
 using Spectre.Console;
 
-namespace RaftMall.Cli;
+namespace RaftMall.Cli.Demos;
 
 /// <summary>What `raftmall demo txn` found: every checkout's outcome in the cluster, at the points service and in stock.</summary>
 public sealed record TxnDemoReport(

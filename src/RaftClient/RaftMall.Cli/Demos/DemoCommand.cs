@@ -1,13 +1,14 @@
 using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
+using RaftMall.Cli.Commands;
 using RaftMall.Client;
 using Spectre.Console;
 
-namespace RaftMall.Cli.Commands;
+namespace RaftMall.Cli.Demos;
 
 /// <summary>raftmall demo failover: orders under load, kill -9 of the leader, restart, and a verdict on what survived.</summary>
-public static class DemoCommands
+public static class DemoCommand
 {
     public static Command Build()
     {
@@ -33,7 +34,7 @@ public static class DemoCommands
             return report.Ok ? ExitCodes.Ok : ExitCodes.VerdictFailed;
         });
         demo.Add(failover);
-        demo.Add(TxnDemo.Command());
+        demo.Add(TxnDemo.Build());
         demo.Add(DashboardDemoCommand.Build());
         return demo;
     }
