@@ -1,11 +1,10 @@
 using System.CommandLine;
 using RaftMall.Cli;
-using RaftMall.Cli.Bench;
 using RaftMall.Cli.Commands;
 using RaftMall.Cli.Demos;
 
-// Every command is a static class whose Build() makes it: Commands/ (cluster, data, transactions, verify), Demos/,
-// Bench/ and TxnBench.
+// Every command is a static class whose Build() makes it: Commands/ (cluster, data, transactions, verify, the benchmarks
+// over RaftMall.Bench) and Demos/.
 var root = new RootCommand("""
     raftmall: run a local RaftMall cluster, write orders to it, and watch a failover lose nothing.
 
@@ -24,7 +23,7 @@ var root = new RootCommand("""
     TxnCommands.Build(),
     DemoCommand.Build(),
     VerifyCommand.Build(),
-    TxnBench.Build(),
+    TxnBenchCommand.Build(),
     BenchCommand.Build(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -98,6 +98,15 @@ public sealed partial class ClusterFile
         return file;
     }
 
+    /// <summary>A copy of every setting that can be changed without touching this one (its nodes and keys are copied too).</summary>
+    public ClusterFile Copy()
+    {
+        var copy = (ClusterFile)MemberwiseClone();
+        copy.Nodes = [.. Nodes.Select(n => new ClusterNode { Id = n.Id, Address = n.Address })];
+        copy.ApiKeys = [.. ApiKeys.Select(k => new ApiKeyEntry { Name = k.Name, Role = k.Role, Key = k.Key })];
+        return copy;
+    }
+
     /// <summary>
     /// Writes this model as a cluster file at <paramref name="path"/> (every setting, so nothing newly added is dropped)
     /// and makes it this model's <see cref="SourcePath"/>. Validated first: a file that nodes would refuse is not written.

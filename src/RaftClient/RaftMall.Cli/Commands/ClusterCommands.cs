@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using RaftMall.Cli.Demos;
 using RaftMall.Client;
+using RaftMall.Harness;
 using Spectre.Console;
 
 namespace RaftMall.Cli.Commands;
@@ -153,21 +154,17 @@ public static class ClusterCommands
         }
     }
 
+    /// <summary>Waits until a majority of the nodes answer and agree on one leader; returns every node's view for display.</summary>
     public static async Task<List<NodeView>> WaitForLeaderAsync(CliContext ctx, TimeSpan timeout, CancellationToken token)
     {
-        var clock = Stopwatch.StartNew();
-        while (true)
+        var nodes = ctx.Cluster.Nodes.ToDictionary(n => n.Id, n => n.Uri);
+        var leader = await Leadership.WaitForLeaderOfQuorumAsync(
+            (id, t) => TryStatusAsync(ctx.Cluster, nodes[id], t), nodes.Keys, ctx.Cluster.Nodes.Count / 2 + 1, timeout, token);
+        if (leader is null)
         {
-            var statuses = await CollectAsync(ctx, token);
-            var answering = statuses.Where(s => s.Status is not null).Select(s => s.Status!).ToList();
-            var leaders = answering.Where(s => s.Role == "leader").ToList();
-            if (leaders.Count == 1 && answering.Count > ctx.Cluster.Nodes.Count / 2 && answering.All(s => s.LeaderId == leaders[0].NodeId)) return statuses;
-            if (clock.Elapsed > timeout)
-            {
-                throw new CliException(ExitCodes.Unavailable, $"no leader within {timeout.TotalSeconds:F0} s; node logs are in {Path.GetDirectoryName(ctx.Local.LogPath(ctx.Cluster.Nodes[0].Id))}/..");
-            }
-            await Task.Delay(100, token);
+            throw new CliException(ExitCodes.Unavailable, $"no leader within {timeout.TotalSeconds:F0} s; node logs are in {Path.GetDirectoryName(ctx.Local.LogPath(ctx.Cluster.Nodes[0].Id))}/..");
         }
+        return await CollectAsync(ctx, token);
     }
 
     public static void RenderStatus(CliContext ctx, IEnumerable<NodeView> nodes)

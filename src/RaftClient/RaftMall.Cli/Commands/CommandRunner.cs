@@ -20,6 +20,11 @@ public static class CommandRunner
                 Error(e.Message);
                 return e.ExitCode;
             }
+            catch (RaftMall.Bench.BenchException e)
+            {
+                Error(e.Message);
+                return e.Usage ? ExitCodes.Usage : ExitCodes.Unavailable;
+            }
             catch (RaftMall.Harness.HarnessException e)
             {
                 Error(e.Message);

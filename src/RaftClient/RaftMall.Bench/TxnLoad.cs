@@ -2,9 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using HdrHistogram;
-using RaftMall.Cli.Bench;
 
-namespace RaftMall.Cli;
+namespace RaftMall.Bench;
 
 /// <summary>The figures of one closed-loop transaction run.</summary>
 public sealed record TxnRunResult(string Mode, int Clients, double Seconds, long Transactions, double TransactionsPerSecond,

@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using RaftMall.Cli.Commands;
+using RaftMall.Bench;
 using RaftMall.Client;
 using Spectre.Console;
 
-namespace RaftMall.Cli.Bench;
+namespace RaftMall.Cli.Commands;
 
 /// <summary>
 /// raftmall bench recovery: a scratch cluster filled with N orders, then kill -9 and restart of a follower: time until
@@ -32,7 +32,7 @@ public static class RecoveryBenchCommand
         {
             var count = Math.Clamp(ctx.Parse.GetValue(orders), 1, 100_000_000);
             var concurrency = Math.Clamp(ctx.Parse.GetValue(clients), 1, 1_024);
-            await using var cluster = ScratchRaftMallCluster.Create(ctx.Cluster);
+            await using var cluster = ScratchRaftMallCluster.Create(ctx.Cluster, Programs.NodeDll());
             BenchCommand.Note(ctx, $"starting a scratch cluster in {Markup.Escape(cluster.Directory)} ...");
             await cluster.StartAsync(token);
             var report = await RunAsync(ctx, cluster, count, concurrency, token);
@@ -81,10 +81,10 @@ public static class RecoveryBenchCommand
         var leader = await cluster.LeaderAsync(token) ?? throw new BenchException("no leader after filling");
         var follower = (leader + 1) % BenchCluster.Members;
         var node = cluster.Cluster.Nodes[follower];
-        var local = cluster.Local;
+        var local = cluster.Nodes;
         BenchCommand.Note(ctx, $"filled in {fill.Elapsed.TotalSeconds:0.0} s; kill -9 of follower {node.Id} and restart ...");
         local.Kill(node.Id);
-        var leaderStatus = await ClusterAccess.TryStatusAsync(cluster.Cluster, cluster.Cluster.Nodes[leader].Uri, TimeSpan.FromSeconds(5), token)
+        var leaderStatus = await cluster.StatusAsync(cluster.Cluster.Nodes[leader].Uri, token, TimeSpan.FromSeconds(5))
             ?? throw new BenchException("the leader does not answer");
         var dataDirectory = cluster.Cluster.NodeDataDirectory(node.Id);
         var snapshotBytes = DirectorySize(dataDirectory, "snapshot", exclude: "wal");
@@ -107,7 +107,7 @@ public static class RecoveryBenchCommand
                 {
                 }
             }
-            var status = await ClusterAccess.TryStatusAsync(cluster.Cluster, node.Uri, TimeSpan.FromSeconds(1), token);
+            var status = await cluster.StatusAsync(node.Uri, token);
             if (readyMs is not null && status is not null && status.AppliedIndex >= leaderStatus.CommitIndex)
             {
                 return new Report(count, Math.Round(fill.Elapsed.TotalSeconds, 1), Math.Round(count / fill.Elapsed.TotalSeconds), snapshotBytes, logBytes,

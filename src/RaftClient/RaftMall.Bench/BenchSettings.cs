@@ -1,4 +1,4 @@
-namespace RaftMall.Cli.Bench;
+namespace RaftMall.Bench;
 
 /// <summary>One load run: the workload, how many clients, for how long, over which keys.</summary>
 public sealed record BenchSettings(
@@ -31,7 +31,7 @@ public sealed record BenchSettings(
         "orders" => BenchWorkload.Orders,
         "kv-put" => BenchWorkload.KvPut,
         "kv-get" => BenchWorkload.KvGet,
-        _ => throw new CliException(ExitCodes.Usage, $"unknown workload '{text}': choose orders, kv-put or kv-get"),
+        _ => throw new BenchException($"unknown workload '{text}': choose orders, kv-put or kv-get", usage: true),
     };
 
     /// <summary>Durations as "30s", "2m", "500ms" or a plain number of seconds.</summary>
@@ -44,6 +44,6 @@ public sealed record BenchSettings(
         if (trimmed.EndsWith('s') && Number(trimmed[..^1], out var s)) return TimeSpan.FromSeconds(s);
         if (trimmed.EndsWith('m') && Number(trimmed[..^1], out var m)) return TimeSpan.FromMinutes(m);
         if (Number(trimmed, out var plain)) return TimeSpan.FromSeconds(plain);
-        throw new CliException(ExitCodes.Usage, $"{option}: '{text}' is not a duration (examples: 30s, 2m, 500ms)");
+        throw new BenchException($"{option}: '{text}' is not a duration (examples: 30s, 2m, 500ms)", usage: true);
     }
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using HdrHistogram;
 using Spectre.Console;
 
-namespace RaftMall.Cli.Bench;
+namespace RaftMall.Bench;
 
 /// <summary>Latency percentiles of a run, in milliseconds.</summary>
 public sealed record LatencyMs(double P50, double P90, double P99, double P999, double Max, double Mean);

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using RaftMall.Cli.Commands;
+using RaftMall.Bench;
 using Spectre.Console;
 
-namespace RaftMall.Cli.Bench;
+namespace RaftMall.Cli.Commands;
 
 /// <summary>
 /// raftmall bench compare: starts a 3-node RaftMall and a 3-member etcd side by side on this machine, runs the same
@@ -55,7 +55,7 @@ public static class CompareCommand
                 ctx.Parse.GetValue(BenchCommand.ValueSizeOption), LeaderOnly: true, TimeSpan.FromSeconds(10));
             var etcdBinary = EtcdCluster.FindBinary() ?? throw new CliException(ExitCodes.Usage, "etcd is not installed: apt-get install -y etcd-server (or run bench/compare-etcd.sh)");
 
-            await using var raftMall = ScratchRaftMallCluster.Create(ctx.Cluster);
+            await using var raftMall = ScratchRaftMallCluster.Create(ctx.Cluster, Programs.NodeDll());
             await using var etcd = new EtcdCluster(etcdBinary, EtcdCluster.DefaultHeartbeatMs, EtcdCluster.DefaultElectionMs);
             BenchCommand.Note(ctx, $"starting RaftMall ({raftMall.Directory}) and {etcd.Name} ({etcd.Directory}) ...");
             await raftMall.StartAsync(token);

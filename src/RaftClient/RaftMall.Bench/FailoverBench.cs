@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 
-namespace RaftMall.Cli.Bench;
+namespace RaftMall.Bench;
 
 /// <summary>
 /// Failover timing: steady paced kv-put load from clients spread over every member, kill -9 of the leader, time from

@@ -1,8 +1,8 @@
 using System.CommandLine;
-using RaftMall.Cli.Commands;
+using RaftMall.Bench;
 using Spectre.Console;
 
-namespace RaftMall.Cli.Bench;
+namespace RaftMall.Cli.Commands;
 
 /// <summary>raftmall bench: an HTTP load generator for RaftMall and, with the same request pattern, for etcd.</summary>
 public static class BenchCommand
@@ -86,7 +86,7 @@ public static class BenchCommand
 
     public static BenchTarget Target(CliContext ctx, string name, string? endpoints) => name switch
     {
-        "raftmall" => new RaftMallTarget(ctx.Cluster),
+        "raftmall" => new RaftMallTarget(ctx.Cluster, ClusterAccess.ApiKey(ctx.Cluster)),
         "etcd" => new EtcdTarget(ParseEndpoints(endpoints ?? "http://127.0.0.1:2379")),
         _ => throw new CliException(ExitCodes.Usage, $"unknown target '{name}': choose raftmall or etcd"),
     };

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using HdrHistogram;
 
-namespace RaftMall.Cli.Bench;
+namespace RaftMall.Bench;
 
 /// <summary>
 /// N clients, each sending one request at a time for the run's duration (closed loop, like wrk): keys uniform over the

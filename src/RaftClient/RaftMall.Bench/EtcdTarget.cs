@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace RaftMall.Cli.Bench;
+namespace RaftMall.Bench;
 
 /// <summary>
 /// etcd's v3 HTTP/JSON gateway (/v3/kv/put, /v3/kv/range; keys and values base64): the same keys, values and

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace RaftMall.Cli.Bench;
+namespace RaftMall.Bench;
 
 public enum BenchWorkload
 {
@@ -88,4 +88,13 @@ public abstract class BenchTarget(string name)
 }
 
 /// <summary>A benchmark could not run (a cluster did not start, a setup request failed): exit code 3.</summary>
-public sealed class BenchException(string message) : CliException(ExitCodes.Unavailable, message);
+public sealed class BenchException : Exception
+{
+    public BenchException() { }
+    public BenchException(string message) : base(message) { }
+    public BenchException(string message, Exception inner) : base(message, inner) { }
+    public BenchException(string message, bool usage) : base(message) => Usage = usage;
+
+    /// <summary>The benchmark was asked for something it cannot do (a bad option, a missing program), not failed by the system under test.</summary>
+    public bool Usage { get; }
+}

@@ -1,9 +1,10 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace RaftMall.Cli.Bench;
+using RaftMall.Harness;
+
+namespace RaftMall.Bench;
 
 /// <summary>
 /// A 3-member etcd on 127.0.0.1 (Debian's etcd-server), fsync on as always in etcd, with the heartbeat and election
@@ -18,7 +19,7 @@ public sealed class EtcdCluster : BenchCluster
     private readonly int _heartbeatMs;
     private readonly int _electionMs;
     private readonly (int Client, int Peer)[] _ports;
-    private readonly Process?[] _processes = new Process?[Members];
+    private readonly int?[] _pids = new int?[Members];
     private readonly HttpClient _http = LoadGenerator.CreateHttpClient(4, TimeSpan.FromSeconds(2));
 
     public EtcdCluster(string binary, int heartbeatMs, int electionMs) : base(ScratchDirectory("etcd"))
@@ -26,7 +27,8 @@ public sealed class EtcdCluster : BenchCluster
         _binary = binary;
         _heartbeatMs = heartbeatMs;
         _electionMs = electionMs;
-        _ports = [.. Enumerable.Range(0, Members).Select(_ => (FreePort(), FreePort()))];
+        var ports = Processes.FreePorts(2 * Members);
+        _ports = [.. Enumerable.Range(0, Members).Select(i => (ports[2 * i], ports[2 * i + 1]))];
     }
 
     /// <summary>etcd from PATH or /usr/bin, or null (install it: apt-get install etcd-server).</summary>
@@ -40,7 +42,7 @@ public sealed class EtcdCluster : BenchCluster
 
     public override IReadOnlyList<Uri> ClientUrls => [.. _ports.Select(p => new Uri($"http://127.0.0.1:{p.Client}"))];
 
-    public override BenchTarget Target => new EtcdTarget(ClientUrls, () => [.. _processes.Where(p => p is { HasExited: false }).Select(p => p!.Id)]);
+    public override BenchTarget Target => new EtcdTarget(ClientUrls, () => [.. _pids.OfType<int>().Where(Processes.IsAlive)]);
 
     public override async Task StartAsync(CancellationToken token)
     {
@@ -61,10 +63,7 @@ public sealed class EtcdCluster : BenchCluster
 
     public override void Kill(int member)
     {
-        var process = _processes[member];
-        if (process is null || process.HasExited) return;
-        process.Kill();
-        process.WaitForExit(5_000);
+        if (_pids[member] is { } pid && Processes.IsAlive(pid)) Processes.Kill(pid);
     }
 
     public override async Task RestartAsync(int member, CancellationToken token)
@@ -83,7 +82,6 @@ public sealed class EtcdCluster : BenchCluster
     public override async ValueTask DisposeAsync()
     {
         for (var i = 0; i < Members; i++) Kill(i);
-        foreach (var process in _processes) process?.Dispose();
         _http.Dispose();
         await Task.Yield();
         if (Environment.GetEnvironmentVariable("RAFTMALL_BENCH_KEEP") is null) System.IO.Directory.Delete(Directory, recursive: true);
@@ -112,17 +110,15 @@ public sealed class EtcdCluster : BenchCluster
         var names = Enumerable.Range(0, Members).Select(i => $"e{i + 1}").ToArray();
         var cluster = string.Join(',', Enumerable.Range(0, Members).Select(i => $"{names[i]}=http://127.0.0.1:{_ports[i].Peer}"));
         var (client, peer) = _ports[member];
-        var arguments = string.Create(CultureInfo.InvariantCulture,
-            $"--name {names[member]} --data-dir '{Path.Combine(Directory, names[member])}' " +
-            $"--listen-client-urls http://127.0.0.1:{client} --advertise-client-urls http://127.0.0.1:{client} " +
-            $"--listen-peer-urls http://127.0.0.1:{peer} --initial-advertise-peer-urls http://127.0.0.1:{peer} " +
-            $"--initial-cluster {cluster} --initial-cluster-state {(initial ? "new" : "existing")} --initial-cluster-token raftmall-bench " +
-            $"--heartbeat-interval {_heartbeatMs} --election-timeout {_electionMs} --logger zap");
-        var log = Path.Combine(Directory, $"{names[member]}.log");
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add($"exec '{_binary}' {arguments} >> '{log}' 2>&1 < /dev/null");
-        _processes[member]?.Dispose();
-        _processes[member] = Process.Start(info) ?? throw new BenchException($"could not start {_binary}");
+        string[] arguments =
+        [
+            "--name", names[member], "--data-dir", Path.Combine(Directory, names[member]),
+            "--listen-client-urls", $"http://127.0.0.1:{client}", "--advertise-client-urls", $"http://127.0.0.1:{client}",
+            "--listen-peer-urls", $"http://127.0.0.1:{peer}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peer}",
+            "--initial-cluster", cluster, "--initial-cluster-state", initial ? "new" : "existing", "--initial-cluster-token", "raftmall-bench",
+            "--heartbeat-interval", _heartbeatMs.ToString(CultureInfo.InvariantCulture), "--election-timeout", _electionMs.ToString(CultureInfo.InvariantCulture),
+            "--logger", "zap",
+        ];
+        _pids[member] = Processes.StartDetached(_binary, arguments, Path.Combine(Directory, $"{names[member]}.log"));
     }
 }

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using RaftMall.Cli.Commands;
+using RaftMall.Bench;
 using Spectre.Console;
 
-namespace RaftMall.Cli.Bench;
+namespace RaftMall.Cli.Commands;
 
 /// <summary>raftmall bench failover: kill -9 of the leader under load, N trials, for RaftMall and etcd.</summary>
 public static class FailoverBenchCommand
@@ -60,7 +60,7 @@ public static class FailoverBenchCommand
         string Etcd() => EtcdCluster.FindBinary() ?? throw new CliException(ExitCodes.Usage, "etcd is not installed: apt-get install -y etcd-server");
         return name switch
         {
-            "raftmall" => ScratchRaftMallCluster.Create(ctx.Cluster),
+            "raftmall" => ScratchRaftMallCluster.Create(ctx.Cluster, Programs.NodeDll()),
             "etcd" => new EtcdCluster(Etcd(), EtcdCluster.DefaultHeartbeatMs, EtcdCluster.DefaultElectionMs),
             // etcd randomizes its election timeout over [e, 2e), like RaftMall's [lower, upper = 2 x lower], and insists on
             // e >= 5 x heartbeat: so RaftMall's lower timeout, with the heartbeat lowered to fit when needed.

@@ -1,19 +1,18 @@
 using System.CommandLine;
 using System.Globalization;
-using RaftMall.Cli.Bench;
-using RaftMall.Cli.Commands;
+using RaftMall.Bench;
 using RaftMall.Client;
 using RaftMall.Harness;
 using Spectre.Console;
 
-namespace RaftMall.Cli;
+namespace RaftMall.Cli.Commands;
 
 /// <summary>
 /// raftmall bench-txn: TCC transactions per second with two HTTP participants (two sample participant processes) on a
 /// scratch 3-node cluster, and the same try+confirm calls made directly without RaftMall, to show what the coordinator
 /// adds. Bounded: a fixed time per run, a few runs.
 /// </summary>
-public static class TxnBench
+public static class TxnBenchCommand
 {
     private const int Accounts = 64;
     private const long PointsPerAccount = 1_000_000_000;
@@ -64,7 +63,7 @@ public static class TxnBench
     private static async Task<Report> RunAsync(CliContext ctx, int[] clientCounts, TimeSpan duration, TimeSpan warmup, TimeSpan prime, string wait, bool direct, CancellationToken token)
     {
         var loadBefore = LoadAverage();
-        await using var cluster = ScratchRaftMallCluster.Create(ctx.Cluster);
+        await using var cluster = ScratchRaftMallCluster.Create(ctx.Cluster, Programs.NodeDll());
         Note(ctx, $"starting a scratch cluster in {cluster.Directory} ...");
         await cluster.StartAsync(token);
         await using var a = await PointsParticipant.StartAsync(Programs.PointsDll(), "points-a", Path.Combine(cluster.Directory, "points-a"), token);
@@ -74,16 +73,15 @@ public static class TxnBench
         {
             for (var i = 0; i < Accounts; i++) await participant.SetAccountAsync($"acct-{i}", PointsPerAccount, token);
         }
-        using var client = new RaftMallClient(ClusterAccess.ClientOptions(cluster.Cluster));
+        using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = cluster.ClientUrls, ApiKey = cluster.AdminKey });
         using var http = LoadGenerator.CreateHttpClient(MaxClients, TimeSpan.FromSeconds(10));
-        var local = new LocalCluster(cluster.Cluster);
-        int[] nodePids = [.. cluster.Cluster.Nodes.Select(n => local.RunningPid(n.Id)).OfType<int>()];
+        int[] nodePids = [.. cluster.Cluster.Nodes.Select(n => cluster.Nodes.RunningPid(n.Id)).OfType<int>()];
         int[] participantPids = [.. participants.Select(p => p.ProcessId).OfType<int>()];
         async Task<long?> CommitIndexAsync()
         {
             foreach (var node in cluster.Cluster.Nodes)
             {
-                if (await ClusterAccess.TryStatusAsync(cluster.Cluster, node.Uri, TimeSpan.FromSeconds(2), token) is { Role: "leader" } leader) return leader.CommitIndex;
+                if (await cluster.StatusAsync(node.Uri, token, TimeSpan.FromSeconds(2)) is { Role: "leader" } leader) return leader.CommitIndex;
             }
             return null;
         }

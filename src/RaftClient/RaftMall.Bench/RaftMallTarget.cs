@@ -1,10 +1,14 @@
 using System.Globalization;
 using RaftMall.Client;
+using RaftMall.Harness;
 
-namespace RaftMall.Cli.Bench;
+namespace RaftMall.Bench;
 
-/// <summary>RaftMall's HTTP API: kv-put is PUT /api/kv/{key}, kv-get a linearizable GET, orders POST /api/orders.</summary>
-public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall")
+/// <summary>
+/// RaftMall's HTTP API: kv-put is PUT /api/kv/{key}, kv-get a linearizable GET, orders POST /api/orders; every request
+/// with <paramref name="apiKey"/> (the bench measures an authenticated API).
+/// </summary>
+public sealed class RaftMallTarget(ClusterFile cluster, string? apiKey) : BenchTarget("raftmall")
 {
     /// <summary>Orders spread over this many skus (each stocked far beyond what a run can sell).</summary>
     public const int SkuCount = 100;
@@ -18,7 +22,7 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
         var nodes = cluster.Nodes.Select(n => n.Uri).ToArray();
         foreach (var node in nodes)
         {
-            var status = await ClusterAccess.TryStatusAsync(cluster, node, TimeSpan.FromSeconds(2), token);
+            var status = await RaftMallClient.TryGetClusterStatusAsync(node, apiKey, TimeSpan.FromSeconds(2), token);
             if (status?.LeaderId is not { } leaderId) continue;
             var leader = cluster.Nodes.Find(n => n.Id == leaderId)?.Uri;
             if (leader is not null) return [leader, .. nodes.Where(n => n != leader)];
@@ -30,7 +34,7 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
     {
         foreach (var node in cluster.Nodes)
         {
-            if (await ClusterAccess.TryStatusAsync(cluster, node.Uri, TimeSpan.FromSeconds(2), token) is { } status) return status.Term;
+            if (await RaftMallClient.TryGetClusterStatusAsync(node.Uri, apiKey, TimeSpan.FromSeconds(2), token) is { } status) return status.Term;
         }
         return null;
     }
@@ -71,20 +75,16 @@ public sealed class RaftMallTarget(ClusterFile cluster) : BenchTarget("raftmall"
         _ => throw new ArgumentOutOfRangeException(nameof(workload)),
     });
 
-    /// <summary>The cluster's admin key (RAFTMALL_API_KEY, or its credentials file), read once: the bench measures an authenticated API.</summary>
+    /// <summary>The request with the bench's key.</summary>
     private HttpRequestMessage Authorized(HttpRequestMessage request)
     {
-        _key ??= ClusterAccess.ApiKey(cluster) ?? "";
-        if (_key.Length > 0) request.Headers.Authorization = new("Bearer", _key);
+        if (apiKey is { Length: > 0 }) request.Headers.Authorization = new("Bearer", apiKey);
         return request;
     }
 
-    private string? _key;
-
     public override IReadOnlyList<int> ServerPids()
     {
-        var local = new LocalCluster(cluster);
-        return [.. cluster.Nodes.Select(n => local.RunningPid(n.Id)).OfType<int>()];
+        return [.. cluster.Nodes.Select(n => NodeFiles.RunningPid(cluster, n.Id)).OfType<int>()];
     }
 
     /// <summary>
