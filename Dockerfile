@@ -30,8 +30,10 @@ USER $APP_UID
 FROM ${SDK_IMAGE} AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
-COPY src/MallStateMachine/MallStateMachine.csproj src/MallStateMachine/
-COPY src/RaftClient/RaftMall.Client/RaftMall.Client.csproj src/RaftClient/RaftMall.Client/
+COPY src/MallStateMachine/RaftMall.StateMachine.csproj src/MallStateMachine/
+COPY src/RaftClient/RaftMall.Contract/RaftMall.Contract.csproj src/RaftClient/RaftMall.Contract/
+COPY src/RaftClient/RaftMall.Configuration/RaftMall.Configuration.csproj src/RaftClient/RaftMall.Configuration/
+COPY src/RaftClient/RaftMall.Harness/RaftMall.Harness.csproj src/RaftClient/RaftMall.Harness/
 COPY src/RaftNode/RaftNode.csproj src/RaftNode/
 COPY deploy/healthcheck/HealthCheck.csproj deploy/healthcheck/
 RUN dotnet restore src/RaftNode/RaftNode.csproj && dotnet restore deploy/healthcheck/HealthCheck.csproj

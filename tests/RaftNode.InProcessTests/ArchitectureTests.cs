@@ -10,11 +10,11 @@ public sealed class ArchitectureTests
     /// <summary>Project (by file name) -> the projects it may reference and use; build-only references are listed apart.</summary>
     private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
     {
-        ["MallStateMachine"] = [],
+        ["RaftMall.StateMachine"] = [],
         ["RaftMall.Contract"] = [],
         ["RaftMall.Configuration"] = ["RaftMall.Contract"],
         ["RaftMall.Harness"] = ["RaftMall.Contract", "RaftMall.Configuration"],
-        ["RaftNode"] = ["MallStateMachine", "RaftMall.Contract", "RaftMall.Configuration", "RaftMall.Harness"],
+        ["RaftNode"] = ["RaftMall.StateMachine", "RaftMall.Contract", "RaftMall.Configuration", "RaftMall.Harness"],
         ["RaftMall.Client"] = ["RaftMall.Contract"],
     };
 

@@ -77,8 +77,8 @@ public sealed class TestParticipant : IAsyncDisposable
         }
         using var reader = new StreamReader(context.Request.Body);
         var headers = context.Request.Headers;
-        var call = new ParticipantCall(service, headers["RaftMall-Gid"].ToString(), headers["RaftMall-Branch"].ToString(), headers["RaftMall-Operation"].ToString(),
-            int.TryParse(headers["RaftMall-Attempt"].ToString(), out var attempt) ? attempt : -1, headers["RaftMall-Mode"].ToString(), await reader.ReadToEndAsync(), DateTime.UtcNow);
+        var call = new ParticipantCall(service, headers[ParticipantHeaders.Gid].ToString(), headers[ParticipantHeaders.Branch].ToString(), headers[ParticipantHeaders.Operation].ToString(),
+            int.TryParse(headers[ParticipantHeaders.Attempt].ToString(), out var attempt) ? attempt : -1, headers[ParticipantHeaders.Mode].ToString(), await reader.ReadToEndAsync(), DateTime.UtcNow);
         Calls.Enqueue(call);
         if (Delay(call) is { } delay && delay > TimeSpan.Zero) await Task.Delay(delay);
         switch (Rule(call))

@@ -112,11 +112,7 @@ public static class TxnLoad
     private static async Task CallAsync(HttpClient http, Uri url, string operation, string gid, string branch, object payload, CancellationToken token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(payload) };
-        request.Headers.Add("RaftMall-Gid", gid);
-        request.Headers.Add("RaftMall-Branch", branch);
-        request.Headers.Add("RaftMall-Operation", operation);
-        request.Headers.Add("RaftMall-Attempt", "1");
-        request.Headers.Add("RaftMall-Mode", "tcc");
+        ParticipantHeaders.Add(request.Headers, gid, branch, operation, attempt: 1, "tcc");
         using var response = await http.SendAsync(request, token);
         if (!response.IsSuccessStatusCode) throw new HttpRequestException($"{operation} {url.Authority}: {(int)response.StatusCode}");
     }

@@ -67,11 +67,7 @@ public sealed class ParticipantCaller(IHttpClientFactory clients, NodeSettings s
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, url);
             request.Content = new StringContent(branch.Payload.Length == 0 ? "{}" : branch.Payload, Encoding.UTF8, "application/json");
-            request.Headers.Add(Contract.ParticipantHeaders.Gid, txn.Gid);
-            request.Headers.Add(Contract.ParticipantHeaders.Branch, branch.BranchId);
-            request.Headers.Add(Contract.ParticipantHeaders.Operation, Operation(txn.Mode, phase));
-            request.Headers.Add(Contract.ParticipantHeaders.Attempt, attempt.ToString(CultureInfo.InvariantCulture));
-            request.Headers.Add(Contract.ParticipantHeaders.Mode, TransactionNames.Mode(txn.Mode));
+            Contract.ParticipantHeaders.Add(request.Headers, txn.Gid, branch.BranchId, Operation(txn.Mode, phase), attempt, TransactionNames.Mode(txn.Mode));
             using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300) return new CallResult(CallOutcome.Success, "");

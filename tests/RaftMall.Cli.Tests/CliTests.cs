@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace RaftMall.Client.Tests;
+namespace RaftMall.Cli.Tests;
 
 /// <summary>The raftmall tool against a real local cluster that it starts itself.</summary>
 public class CliTests(ITestOutputHelper output)
@@ -12,11 +12,11 @@ public class CliTests(ITestOutputHelper output)
         var config = files.ConfigPath;
         try
         {
-            var up = await Cli.RunAsync(config, "cluster", "up");
+            var up = await CliProcess.RunAsync(config, "cluster", "up");
             Assert.True(up.ExitCode == 0, up.All);
             Assert.Contains("leader:", up.Output, StringComparison.Ordinal);
 
-            var status = await Cli.RunAsync(config, "cluster", "status", "--json");
+            var status = await CliProcess.RunAsync(config, "cluster", "status", "--json");
             Assert.Equal(0, status.ExitCode);
             using (var doc = JsonDocument.Parse(status.Output))
             {
@@ -24,55 +24,55 @@ public class CliTests(ITestOutputHelper output)
                 Assert.Single(doc.RootElement.EnumerateArray(), n => n.GetProperty("status").GetProperty("role").GetString() == "leader");
             }
 
-            Assert.Equal(0, (await Cli.RunAsync(config, "stock", "set", "apple", "10")).ExitCode);
-            var placed = await Cli.RunAsync(config, "order", "place", "alice", "apple:2", "--json");
+            Assert.Equal(0, (await CliProcess.RunAsync(config, "stock", "set", "apple", "10")).ExitCode);
+            var placed = await CliProcess.RunAsync(config, "order", "place", "alice", "apple:2", "--json");
             Assert.True(placed.ExitCode == 0, placed.All);
             var orderId = JsonDocument.Parse(placed.Output).RootElement.GetProperty("orderId").GetInt64();
-            Assert.Equal(0, (await Cli.RunAsync(config, "order", "pay", orderId.ToString())).ExitCode);
-            var second = JsonDocument.Parse((await Cli.RunAsync(config, "order", "place", "bob", "apple:3", "--json")).Output).RootElement.GetProperty("orderId").GetInt64();
-            Assert.Equal(0, (await Cli.RunAsync(config, "order", "cancel", second.ToString())).ExitCode);
-            var stock = JsonDocument.Parse((await Cli.RunAsync(config, "stock", "get", "apple", "--json")).Output).RootElement;
+            Assert.Equal(0, (await CliProcess.RunAsync(config, "order", "pay", orderId.ToString())).ExitCode);
+            var second = JsonDocument.Parse((await CliProcess.RunAsync(config, "order", "place", "bob", "apple:3", "--json")).Output).RootElement.GetProperty("orderId").GetInt64();
+            Assert.Equal(0, (await CliProcess.RunAsync(config, "order", "cancel", second.ToString())).ExitCode);
+            var stock = JsonDocument.Parse((await CliProcess.RunAsync(config, "stock", "get", "apple", "--json")).Output).RootElement;
             Assert.Equal((8L, 0L, 2L), (stock.GetProperty("available").GetInt64(), stock.GetProperty("locked").GetInt64(), stock.GetProperty("sold").GetInt64()));
 
             // txn: a checkout of built-in branches (stock lock + order), shown, listed, and refused a retry once finished
-            var begun = await Cli.RunAsync(config, "txn", "begin", "--wait", "finished", "--json",
+            var begun = await CliProcess.RunAsync(config, "txn", "begin", "--wait", "finished", "--json",
                 """{"gid":"cli-1","mode":"tcc","branches":[{"branchId":"lock","kind":"stock","sku":"apple","quantity":1},{"branchId":"order","kind":"order","userId":"carol","items":[{"sku":"apple","quantity":1}]}]}""");
             Assert.True(begun.ExitCode == 0, begun.All);
             Assert.Equal("committed", JsonDocument.Parse(begun.Output).RootElement.GetProperty("status").GetString());
-            var shown = await Cli.RunAsync(config, "txn", "show", "cli-1");
+            var shown = await CliProcess.RunAsync(config, "txn", "show", "cli-1");
             Assert.Contains("confirmed", shown.Output, StringComparison.Ordinal);
-            var listed = JsonDocument.Parse((await Cli.RunAsync(config, "txn", "list", "--status", "committed", "--json")).Output).RootElement;
+            var listed = JsonDocument.Parse((await CliProcess.RunAsync(config, "txn", "list", "--status", "committed", "--json")).Output).RootElement;
             Assert.Equal("cli-1", listed.GetProperty("transactions")[0].GetProperty("gid").GetString());
-            Assert.Equal(0, JsonDocument.Parse((await Cli.RunAsync(config, "txn", "list", "--stuck", "--json")).Output).RootElement.GetProperty("transactions").GetArrayLength());
-            var retried = await Cli.RunAsync(config, "txn", "retry", "cli-1");
+            Assert.Equal(0, JsonDocument.Parse((await CliProcess.RunAsync(config, "txn", "list", "--stuck", "--json")).Output).RootElement.GetProperty("transactions").GetArrayLength());
+            var retried = await CliProcess.RunAsync(config, "txn", "retry", "cli-1");
             Assert.Equal(1, retried.ExitCode);
             Assert.Contains("transaction_finished", retried.All, StringComparison.Ordinal);
-            Assert.Equal(2, (await Cli.RunAsync(config, "txn", "begin", "{not json")).ExitCode);
-            stock = JsonDocument.Parse((await Cli.RunAsync(config, "stock", "get", "apple", "--json")).Output).RootElement;
+            Assert.Equal(2, (await CliProcess.RunAsync(config, "txn", "begin", "{not json")).ExitCode);
+            stock = JsonDocument.Parse((await CliProcess.RunAsync(config, "stock", "get", "apple", "--json")).Output).RootElement;
             Assert.Equal((6L, 0L, 4L), (stock.GetProperty("available").GetInt64(), stock.GetProperty("locked").GetInt64(), stock.GetProperty("sold").GetInt64()));
 
-            var again = await Cli.RunAsync(config, "order", "pay", orderId.ToString());
+            var again = await CliProcess.RunAsync(config, "order", "pay", orderId.ToString());
             Assert.Equal(1, again.ExitCode);
             Assert.Contains("order_not_pending", again.All, StringComparison.Ordinal);
-            var unknown = await Cli.RunAsync(config, "order", "get", "999999");
+            var unknown = await CliProcess.RunAsync(config, "order", "get", "999999");
             Assert.Equal(1, unknown.ExitCode);
             Assert.Contains("order_not_found", unknown.All, StringComparison.Ordinal);
 
-            var killed = await Cli.RunAsync(config, "cluster", "kill-leader", "--json");
+            var killed = await CliProcess.RunAsync(config, "cluster", "kill-leader", "--json");
             Assert.True(killed.ExitCode == 0, killed.All);
             var oldLeader = JsonDocument.Parse(killed.Output).RootElement.GetProperty("killed").GetString();
             var newLeader = await WaitForNewLeaderAsync(config, oldLeader!);
             Assert.NotEqual(oldLeader, newLeader);
-            Assert.Equal(0, (await Cli.RunAsync(config, "cluster", "restart", oldLeader!)).ExitCode);
+            Assert.Equal(0, (await CliProcess.RunAsync(config, "cluster", "restart", oldLeader!)).ExitCode);
 
-            var demo = await Cli.RunAsync(config, "demo", "failover", "--duration", "6", "--kill-after", "2", "--restart-after", "2", "--clients", "4");
+            var demo = await CliProcess.RunAsync(config, "demo", "failover", "--duration", "6", "--kill-after", "2", "--restart-after", "2", "--clients", "4");
             output.WriteLine(demo.All);
             Assert.True(demo.ExitCode == 0, demo.All);
             Assert.Contains("verdict: OK", demo.Output, StringComparison.Ordinal);
         }
         finally
         {
-            var down = await Cli.RunAsync(config, "cluster", "down");
+            var down = await CliProcess.RunAsync(config, "cluster", "down");
             output.WriteLine(down.All);
         }
         Assert.Empty(NodeProcessesUsing(config));
@@ -82,29 +82,29 @@ public class CliTests(ITestOutputHelper output)
     public async Task Errors_are_clear_and_exit_codes_distinct()
     {
         await using var files = new TestCluster(output: output);
-        var noCluster = await Cli.RunAsync(files.ConfigPath, "cluster", "status");
+        var noCluster = await CliProcess.RunAsync(files.ConfigPath, "cluster", "status");
         Assert.Equal(3, noCluster.ExitCode);
         Assert.Contains("no node of cluster.yml answers at 127.0.0.1:", noCluster.All, StringComparison.Ordinal);
         Assert.Contains("raftmall cluster up", noCluster.All, StringComparison.Ordinal);
 
-        var write = await Cli.RunAsync(files.ConfigPath, "stock", "set", "apple", "1");
+        var write = await CliProcess.RunAsync(files.ConfigPath, "stock", "set", "apple", "1");
         Assert.Equal(3, write.ExitCode);
 
-        var badItem = await Cli.RunAsync(files.ConfigPath, "order", "place", "alice", "apple");
+        var badItem = await CliProcess.RunAsync(files.ConfigPath, "order", "place", "alice", "apple");
         Assert.Equal(2, badItem.ExitCode);
         Assert.Contains("sku:quantity", badItem.All, StringComparison.Ordinal);
 
-        var badNumber = await Cli.RunAsync(files.ConfigPath, "order", "pay", "abc");
+        var badNumber = await CliProcess.RunAsync(files.ConfigPath, "order", "pay", "abc");
         Assert.NotEqual(0, badNumber.ExitCode);
 
-        var unknownNode = await Cli.RunAsync(files.ConfigPath, "cluster", "kill", "n9");
+        var unknownNode = await CliProcess.RunAsync(files.ConfigPath, "cluster", "kill", "n9");
         Assert.Equal(2, unknownNode.ExitCode);
 
-        var missingConfig = await Cli.RunAsync(Path.Combine(files.Root, "nope.yml"), "cluster", "status");
+        var missingConfig = await CliProcess.RunAsync(Path.Combine(files.Root, "nope.yml"), "cluster", "status");
         Assert.Equal(2, missingConfig.ExitCode);
         Assert.Contains("does not exist", missingConfig.All, StringComparison.Ordinal);
 
-        var help = await Cli.RunAsync(files.ConfigPath, "order", "place", "--help");
+        var help = await CliProcess.RunAsync(files.ConfigPath, "order", "place", "--help");
         Assert.Equal(0, help.ExitCode);
         Assert.Contains("sku:quantity", help.Output, StringComparison.Ordinal);
     }
@@ -114,7 +114,7 @@ public class CliTests(ITestOutputHelper output)
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline)
         {
-            var status = await Cli.RunAsync(config, "cluster", "status", "--json");
+            var status = await CliProcess.RunAsync(config, "cluster", "status", "--json");
             if (status.ExitCode == 0)
             {
                 foreach (var node in JsonDocument.Parse(status.Output).RootElement.EnumerateArray())

@@ -1,6 +1,6 @@
 using RaftMall.Verify;
 
-namespace RaftMall.Client.Tests;
+namespace RaftMall.Verify.Tests;
 
 /// <summary>The checker on hand-made histories: good ones pass, each kind of bad one is caught.</summary>
 public class LinearizabilityTests

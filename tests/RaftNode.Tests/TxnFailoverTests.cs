@@ -1,6 +1,7 @@
+using RaftMall.Client;
 using RaftMall.Harness;
 
-namespace RaftMall.Client.Tests.Participants;
+namespace RaftMall.Node.Tests;
 
 /// <summary>One 3-node cluster and two sample participant processes (points-a, points-b), shared by the failover tests.</summary>
 public sealed class TxnFailoverCluster : IAsyncLifetime

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace RaftMall.Client.Tests;
+namespace RaftMall.Cli.Tests;
 
 /// <summary>raftmall bench against a real cluster: what it reports is what the cluster did.</summary>
 public class BenchTests(ITestOutputHelper output)
@@ -14,7 +14,7 @@ public class BenchTests(ITestOutputHelper output)
         var leader = await cluster.WaitForLeaderAsync();
         var before = (await cluster.StatusAsync(leader))!;
 
-        var put = await Cli.RunAsync(cluster.ConfigPath, "bench", "-w", "kv-put", "-n", "4", "-d", "2s", "--warmup", "500ms", "--json");
+        var put = await CliProcess.RunAsync(cluster.ConfigPath, "bench", "-w", "kv-put", "-n", "4", "-d", "2s", "--warmup", "500ms", "--json");
         Assert.True(put.ExitCode == 0, put.All);
         using (var json = JsonDocument.Parse(put.Output))
         {
@@ -30,7 +30,7 @@ public class BenchTests(ITestOutputHelper output)
             Assert.True(after.CommitIndex - before.CommitIndex >= requests, $"commit {before.CommitIndex} -> {after.CommitIndex}, requests {requests}");
         }
 
-        var orders = await Cli.RunAsync(cluster.ConfigPath, "bench", "-w", "orders", "-n", "2", "-d", "1s", "--warmup", "0s", "--json");
+        var orders = await CliProcess.RunAsync(cluster.ConfigPath, "bench", "-w", "orders", "-n", "2", "-d", "1s", "--warmup", "0s", "--json");
         Assert.True(orders.ExitCode == 0, orders.All);
         using (var json = JsonDocument.Parse(orders.Output))
         {
@@ -45,7 +45,7 @@ public class BenchTests(ITestOutputHelper output)
     public async Task Failover_trial_finds_a_new_leader_and_loses_no_acknowledged_write()
     {
         await using var files = new TestCluster(output: output); // its cluster file supplies the timings; bench starts its own nodes
-        var run = await Cli.RunAsync(files.ConfigPath, "bench", "failover", "--trials", "1", "--clients", "4", "--rate", "200", "--json");
+        var run = await CliProcess.RunAsync(files.ConfigPath, "bench", "failover", "--trials", "1", "--clients", "4", "--rate", "200", "--json");
         Assert.True(run.ExitCode == 0, run.All);
         using var json = JsonDocument.Parse(run.Output);
         var report = json.RootElement[0];
@@ -65,7 +65,7 @@ public class BenchTests(ITestOutputHelper output)
     public async Task Bad_options_are_refused_with_a_clear_message(string option, string value, string message)
     {
         await using var files = new TestCluster(output: output);
-        var run = await Cli.RunAsync(files.ConfigPath, "bench", option, value);
+        var run = await CliProcess.RunAsync(files.ConfigPath, "bench", option, value);
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(message, run.All, StringComparison.Ordinal);
     }
@@ -74,7 +74,7 @@ public class BenchTests(ITestOutputHelper output)
     public async Task Etcd_has_no_orders_workload()
     {
         await using var files = new TestCluster(output: output);
-        var run = await Cli.RunAsync(files.ConfigPath, "bench", "--target", "etcd", "-w", "orders");
+        var run = await CliProcess.RunAsync(files.ConfigPath, "bench", "--target", "etcd", "-w", "orders");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("etcd has no orders workload", run.All, StringComparison.Ordinal);
     }

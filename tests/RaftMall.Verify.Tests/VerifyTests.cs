@@ -1,6 +1,6 @@
 using RaftMall.Verify;
 
-namespace RaftMall.Client.Tests;
+namespace RaftMall.Verify.Tests;
 
 /// <summary>Runs only where network namespaces can be made (root, ip, iptables); says why otherwise.</summary>
 public sealed class NamespacesFactAttribute : FactAttribute
@@ -24,7 +24,7 @@ public class VerifyTests(ITestOutputHelper output)
         await using var files = new TestCluster(output: output); // for its temporary directory
         // A snapshot every 5,000 entries still installs snapshots in 30 s, but rarely enough to stay clear of DotNext's
         // replication loop after a restart with a snapshot ahead of the leader's next index (see README, Known issues).
-        var result = await Cli.RunAsync(files.ConfigPath, "verify", "--duration", "30s", "--nemesis", "all", "--seed", "20261125", "--clients", "6",
+        var result = await CliProcess.RunAsync(files.ConfigPath, "verify", "--duration", "30s", "--nemesis", "all", "--seed", "20261125", "--clients", "6",
             "--snapshot-interval", "5000", "--out", Path.Combine(files.Root, "verify"));
         output.WriteLine(result.All);
         Assert.True(result.ExitCode == 0, result.All);
@@ -39,7 +39,7 @@ public class VerifyTests(ITestOutputHelper output)
     public async Task Verify_catches_stale_reads_when_reads_skip_the_read_barrier()
     {
         await using var files = new TestCluster(output: output);
-        var result = await Cli.RunAsync(files.ConfigPath, "verify", "--duration", "15s", "--nemesis", "partition", "--seed", "5", "--unsafe-local-reads",
+        var result = await CliProcess.RunAsync(files.ConfigPath, "verify", "--duration", "15s", "--nemesis", "partition", "--seed", "5", "--unsafe-local-reads",
             "--out", Path.Combine(files.Root, "verify"));
         output.WriteLine(result.All);
         Assert.Equal(4, result.ExitCode);

@@ -140,11 +140,7 @@ public class LoyaltyPointsProcessTests(ITestOutputHelper output) : IAsyncLifetim
         {
             Content = JsonContent.Create(new { account, points }),
         };
-        request.Headers.Add("RaftMall-Gid", gid);
-        request.Headers.Add("RaftMall-Branch", "points");
-        request.Headers.Add("RaftMall-Operation", operation);
-        request.Headers.Add("RaftMall-Attempt", attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("RaftMall-Mode", "tcc");
+        ParticipantHeaders.Add(request.Headers, gid, "points", operation, attempt, "tcc");
         var response = await Http.SendAsync(request);
         await response.Content.LoadIntoBufferAsync();
         return response;

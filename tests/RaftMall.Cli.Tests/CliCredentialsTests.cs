@@ -1,6 +1,7 @@
 using System.Net;
+using RaftMall.Client;
 
-namespace RaftMall.Client.Tests;
+namespace RaftMall.Cli.Tests;
 
 /// <summary>Secure by default on the first run: `raftmall cluster up` makes the credentials and everything uses them.</summary>
 public class CliCredentialsTests(ITestOutputHelper output)
@@ -13,7 +14,7 @@ public class CliCredentialsTests(ITestOutputHelper output)
         File.Delete(files.Cluster.CredentialsPath); // as on a fresh clone
         try
         {
-            var up = await Cli.RunAsync(config, "cluster", "up");
+            var up = await CliProcess.RunAsync(config, "cluster", "up");
             Assert.True(up.ExitCode == 0, up.All);
             Assert.True(File.Exists(files.Cluster.CredentialsPath));
             if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(files.Cluster.CredentialsPath));
@@ -21,7 +22,7 @@ public class CliCredentialsTests(ITestOutputHelper output)
             Assert.Equal([ClientRole.Admin, ClientRole.Writer, ClientRole.Reader], credentials.ApiKeys.Select(k => k.Role));
             Assert.Contains("#key=" + credentials.KeyFor(ClientRole.Reader), up.Output.Replace("\n", "", StringComparison.Ordinal), StringComparison.Ordinal);
 
-            var put = await Cli.RunAsync(config, "kv", "put", "color", "blue");
+            var put = await CliProcess.RunAsync(config, "kv", "put", "color", "blue");
             Assert.True(put.ExitCode == 0, put.All);
             using var anonymous = new HttpClient();
             using var refused = await anonymous.GetAsync(new Uri(files.Address("n1"), "/api/kv/color"));
@@ -30,12 +31,12 @@ public class CliCredentialsTests(ITestOutputHelper output)
             Assert.Equal("blue", (await reader.GetAsync("color")).Value);
 
             // The same file again on the next start: the keys do not change under running clients.
-            Assert.Equal(0, (await Cli.RunAsync(config, "cluster", "credentials")).ExitCode);
+            Assert.Equal(0, (await CliProcess.RunAsync(config, "cluster", "credentials")).ExitCode);
             Assert.Equal(credentials.PeerSecret, ClusterCredentials.Load(files.Cluster.CredentialsPath).PeerSecret);
         }
         finally
         {
-            await Cli.RunAsync(config, "cluster", "down");
+            await CliProcess.RunAsync(config, "cluster", "down");
         }
     }
 }

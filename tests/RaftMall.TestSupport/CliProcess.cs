@@ -1,12 +1,11 @@
 using System.Diagnostics;
-using System.Reflection;
 
-namespace RaftMall.Client.Tests;
+namespace RaftMall.TestSupport;
 
 /// <summary>Runs the real raftmall tool as a process and captures what it prints.</summary>
-public static class Cli
+public static class CliProcess
 {
-    private static readonly string Dll = typeof(Cli).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RaftMallCliDll").Value!;
+    private static readonly string Dll = TestPrograms.CliDll;
 
     public sealed record Result(int ExitCode, string Output, string Error)
     {

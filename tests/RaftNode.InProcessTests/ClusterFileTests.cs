@@ -1,6 +1,5 @@
-using RaftMall.Client;
 
-namespace RaftMall.Client.Tests;
+namespace RaftMall.Node.InProcessTests;
 
 public class ClusterFileTests
 {
