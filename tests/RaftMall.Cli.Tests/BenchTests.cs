@@ -57,6 +57,36 @@ public class BenchTests(ITestOutputHelper output)
         Assert.Equal(0, report.GetProperty("lostWrites").GetInt64());
     }
 
+    [Fact]
+    public async Task Recovery_restarts_a_follower_of_a_filled_scratch_cluster_and_reports_when_it_caught_up()
+    {
+        await using var files = new TestCluster(output: output);
+        var run = await CliProcess.RunAsync(files.ConfigPath, "bench", "recovery", "--orders", "300", "--clients", "8", "--json");
+        Assert.True(run.ExitCode == 0, run.All);
+        using var json = JsonDocument.Parse(run.Output);
+        var report = json.RootElement;
+        Assert.Equal(300, report.GetProperty("orders").GetInt64());
+        var ready = report.GetProperty("processStartToReadyMs").GetDouble();
+        Assert.InRange(ready, 1, 300_000);
+        Assert.True(report.GetProperty("processStartToCaughtUpMs").GetDouble() >= ready);
+        Assert.True(report.GetProperty("leaderCommitIndex").GetInt64() > 0);
+    }
+
+    [Fact]
+    public async Task Bench_txn_runs_coordinated_transactions_through_two_participant_processes_exactly_once()
+    {
+        await using var files = new TestCluster(output: output);
+        var run = await CliProcess.RunAsync(files.ConfigPath, "bench-txn", "--clients", "4", "--duration", "1s", "--warmup", "0s", "--prime", "0s", "--skip-direct", "--json");
+        Assert.True(run.ExitCode == 0, run.All);
+        using var json = JsonDocument.Parse(run.Output);
+        var report = json.RootElement;
+        Assert.True(report.GetProperty("exactlyOnce").GetBoolean(), run.All);
+        var coordinated = Assert.Single(report.GetProperty("runs").EnumerateArray());
+        Assert.Equal("raftmall", coordinated.GetProperty("mode").GetString());
+        Assert.True(coordinated.GetProperty("transactionsPerSecond").GetDouble() > 0, run.All);
+        Assert.True(report.GetProperty("transactionsChecked").GetInt64() > 0);
+    }
+
     [Theory]
     [InlineData("--keys", "10", "--keys must be at least")]
     [InlineData("--duration", "soon", "is not a duration")]
