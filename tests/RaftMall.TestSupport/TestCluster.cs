@@ -45,12 +45,12 @@ public sealed class TestCluster : IAsyncDisposable
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
         };
         foreach (var (name, value) in _environment) variables[name] = value; // every node's
-        _nodes = new NodeProcesses(Cluster, TestPrograms.NodeDll) { Environment = variables };
+        _nodes = new NodeProcesses(Cluster, TestPrograms.NodeDll) { Environment = variables, NewSession = false };
         // Credentials as `raftmall cluster up` makes them: a file next to the data, read by the nodes and the CLI.
         // The keys are the same for every cluster of this process; the peer secret is not.
         Credentials = new ClusterCredentials { PeerSecret = ClusterCredentials.NewSecret("rmp_"), ApiKeys = TestKeys.All };
         if (!Settings.ContainsKey("Insecure")) Credentials.Save(Cluster.CredentialsPath);
-        var ca = Cluster.TlsCaFile.Length > 0 ? Cluster.ResolvePath(Cluster.TlsCaFile) : null;
+        var ca = Cluster.CaFilePath;
         Http = new HttpClient(TrustedCertificates.Handler(ca, TimeSpan.FromSeconds(5))) { Timeout = TimeSpan.FromSeconds(15) };
         Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestKeys.Admin);
     }
@@ -87,7 +87,7 @@ public sealed class TestCluster : IAsyncDisposable
     {
         Endpoints = [.. Cluster.Nodes.Select(n => n.Uri)],
         ApiKey = TestKeys.Admin,
-        TrustedCertificatesFile = Cluster.TlsCaFile.Length > 0 ? Cluster.ResolvePath(Cluster.TlsCaFile) : null,
+        TrustedCertificatesFile = Cluster.CaFilePath,
         RetryBudget = retryBudget ?? TimeSpan.FromSeconds(15),
     };
 

@@ -19,7 +19,7 @@ public sealed class EtcdCluster : BenchCluster
     private readonly int _heartbeatMs;
     private readonly int _electionMs;
     private readonly (int Client, int Peer)[] _ports;
-    private readonly int?[] _pids = new int?[Members];
+    private readonly (int Pid, long StartTime)?[] _processes = new (int, long)?[Members];
     private readonly HttpClient _http = LoadGenerator.CreateHttpClient(4, TimeSpan.FromSeconds(2));
 
     public EtcdCluster(string binary, int heartbeatMs, int electionMs) : base(ScratchDirectory("etcd"))
@@ -42,7 +42,7 @@ public sealed class EtcdCluster : BenchCluster
 
     public override IReadOnlyList<Uri> ClientUrls => [.. _ports.Select(p => new Uri($"http://127.0.0.1:{p.Client}"))];
 
-    public override BenchTarget Target => new EtcdTarget(ClientUrls, () => [.. _pids.OfType<int>().Where(Processes.IsAlive)]);
+    public override BenchTarget Target => new EtcdTarget(ClientUrls, () => [.. _processes.OfType<(int Pid, long StartTime)>().Where(p => Processes.IsSame(p.Pid, p.StartTime)).Select(p => p.Pid)]);
 
     public override async Task StartAsync(CancellationToken token)
     {
@@ -63,7 +63,7 @@ public sealed class EtcdCluster : BenchCluster
 
     public override void Kill(int member)
     {
-        if (_pids[member] is { } pid && Processes.IsAlive(pid)) Processes.Kill(pid);
+        if (_processes[member] is { } p && Processes.IsSame(p.Pid, p.StartTime)) Processes.Kill(p.Pid);
     }
 
     public override async Task RestartAsync(int member, CancellationToken token)
@@ -119,6 +119,7 @@ public sealed class EtcdCluster : BenchCluster
             "--heartbeat-interval", _heartbeatMs.ToString(CultureInfo.InvariantCulture), "--election-timeout", _electionMs.ToString(CultureInfo.InvariantCulture),
             "--logger", "zap",
         ];
-        _pids[member] = Processes.StartDetached(_binary, arguments, Path.Combine(Directory, $"{names[member]}.log"));
+        var pid = Processes.StartDetached(_binary, arguments, Path.Combine(Directory, $"{names[member]}.log"), newSession: false);
+        _processes[member] = (pid, Processes.StartTime(pid) ?? -1);
     }
 }

@@ -31,7 +31,7 @@ public static class ClusterAccess
     {
         Endpoints = [.. cluster.Nodes.Select(n => n.Uri)],
         ApiKey = ApiKey(cluster),
-        TrustedCertificatesFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null,
+        TrustedCertificatesFile = cluster.CaFilePath,
     };
 
     /// <summary>One node's status within <paramref name="timeout"/>, no retries; null when it does not answer.</summary>

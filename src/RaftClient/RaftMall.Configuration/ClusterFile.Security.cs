@@ -42,6 +42,10 @@ public sealed partial class ClusterFile
     /// <summary>API requests one node serves at the same time; more answer 503 <c>overloaded</c>.</summary>
     public int MaxConcurrentRequests { get; set; } = 512;
 
+    /// <summary>The CA file (tlsCaFile), absolute; null when none is set.</summary>
+    [YamlIgnore]
+    public string? CaFilePath => TlsCaFile.Length > 0 ? ResolvePath(TlsCaFile) : null;
+
     /// <summary>The credentials file, absolute.</summary>
     [YamlIgnore]
     public string CredentialsPath => ResolvePath(CredentialsFile);

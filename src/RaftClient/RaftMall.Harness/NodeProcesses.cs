@@ -11,16 +11,17 @@ public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
 {
     private readonly HashSet<string> _paused = [];
 
-    public ClusterFile Cluster => cluster;
-
-    /// <summary>The node program (RaftNode.dll) that <see cref="Start"/> runs with <c>dotnet</c>.</summary>
-    public string NodeDll => nodeDll;
-
     /// <summary>Arguments every start adds after <c>--node</c> and <c>--config</c> (e.g. the demo switch).</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 
     /// <summary>Environment variables every start sets (e.g. log levels).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Nodes in a session of their own (true: they outlive the caller's terminal, as `cluster up` wants), or in the
+    /// caller's process group (false: a run that owns its nodes, as verify and the tests).
+    /// </summary>
+    public bool NewSession { get; init; } = true;
 
     /// <summary>The network namespace a node runs in (null: the host's).</summary>
     public Func<string, string?> NamespaceOf { get; init; } = _ => null;
@@ -45,7 +46,7 @@ public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
         if (NamespaceOf(nodeId) is { } ns) arguments.InsertRange(0, ["ip", "netns", "exec", ns]);
         var variables = new Dictionary<string, string>(Environment);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) variables[name] = value;
-        var pid = Processes.StartDetached(arguments[0], arguments.Skip(1), LogPath(nodeId), environment: variables);
+        var pid = Processes.StartDetached(arguments[0], arguments.Skip(1), LogPath(nodeId), environment: variables, newSession: NewSession);
         NodeFiles.WritePid(cluster, nodeId, pid);
         _paused.Remove(nodeId);
         return pid;
@@ -57,6 +58,7 @@ public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
         if (RunningPid(nodeId) is not { } pid) return false;
         _paused.Remove(nodeId);
         Processes.Kill(pid);
+        File.Delete(NodeFiles.PidPath(cluster, nodeId));
         return true;
     }
 
@@ -108,17 +110,23 @@ public static class NodeFiles
 
     public static string PidPath(ClusterFile cluster, string nodeId) => Path.Combine(cluster.NodeDataDirectory(nodeId), "node.pid");
 
+    /// <summary>Writes "pid starttime": the start time tells the process from a later one that got the same pid.</summary>
     public static void WritePid(ClusterFile cluster, string nodeId, int pid)
     {
         Directory.CreateDirectory(cluster.NodeDataDirectory(nodeId));
-        File.WriteAllText(PidPath(cluster, nodeId), pid.ToString(CultureInfo.InvariantCulture));
+        var startTime = Processes.StartTime(pid)?.ToString(CultureInfo.InvariantCulture) ?? "";
+        File.WriteAllText(PidPath(cluster, nodeId), $"{pid.ToString(CultureInfo.InvariantCulture)} {startTime}".Trim());
     }
 
-    /// <summary>The pid in the node's pid file when that process runs a RaftNode (not a reused pid); else null.</summary>
+    /// <summary>The pid in the node's pid file while that very process runs; else null (no file, gone, or the pid reused).</summary>
     public static int? RunningPid(ClusterFile cluster, string nodeId)
     {
         var path = PidPath(cluster, nodeId);
-        if (!File.Exists(path) || !int.TryParse(File.ReadAllText(path).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) return null;
+        if (!File.Exists(path)) return null;
+        var parts = File.ReadAllText(path).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0) return null;
+        if (parts.Length > 1 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var startTime)) return Processes.IsSame(pid, startTime) ? pid : null;
+        // A pid file without a start time (written before it had one): the process must at least run a node.
         return Processes.IsAlive(pid) && Processes.CommandLine(pid).Contains("RaftNode", StringComparison.Ordinal) ? pid : null;
     }
 }

@@ -5,7 +5,7 @@ namespace RaftMall.Harness;
 
 /// <summary>
 /// The sample participant (samples/LoyaltyPoints) as a process on a free 127.0.0.1 port with test control on,
-/// detached like a node (log and pid file in its data directory), and a client for its API: accounts, effect counters,
+/// in the caller's process group with its log in its data directory, and a client for its API: accounts, effect counters,
 /// hold/fail/slow rules. Used by `raftmall demo txn`, `raftmall bench-txn` and the transaction tests. Disposing kills
 /// the process (its data directory stays).
 /// </summary>
@@ -16,7 +16,7 @@ public sealed class PointsParticipant : IAsyncDisposable
     private readonly string _logPath;
     private readonly HttpClient _http;
     private readonly string _dll;
-    private int? _pid;
+    private (int Pid, long StartTime)? _process;
 
     private PointsParticipant(string dll, string name, string dataDirectory, int port)
     {
@@ -34,12 +34,9 @@ public sealed class PointsParticipant : IAsyncDisposable
 
     public string LogPath => _logPath;
 
-    public bool IsRunning => _pid is { } pid && Processes.IsAlive(pid);
+    public bool IsRunning => _process is { } p && Processes.IsSame(p.Pid, p.StartTime);
 
-    public int? ProcessId => IsRunning ? _pid : null;
-
-    /// <summary>The participant's pid file, beside its log in its data directory.</summary>
-    public string PidPath => Path.Combine(_dataDirectory, "points.pid");
+    public int? ProcessId => IsRunning ? _process!.Value.Pid : null;
 
     /// <summary>The TCC endpoints of this participant, for a transaction's http branch.</summary>
     public string TryUrl => new Uri(Url, "/tcc/try").ToString();
@@ -70,13 +67,12 @@ public sealed class PointsParticipant : IAsyncDisposable
         if (IsRunning) return;
         if (!File.Exists(_dll)) throw new HarnessException($"the sample participant is not built ({_dll}); run `dotnet build samples/LoyaltyPoints -c Release` first", notBuilt: true);
         Directory.CreateDirectory(_dataDirectory);
-        var pid = Processes.StartDetached("dotnet", [_dll, "--urls", Url.ToString().TrimEnd('/'), "--data-dir", _dataDirectory, "--enable-test-control"], _logPath);
-        File.WriteAllText(PidPath, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        _pid = pid;
+        var pid = Processes.StartDetached("dotnet", [_dll, "--urls", Url.ToString().TrimEnd('/'), "--data-dir", _dataDirectory, "--enable-test-control"], _logPath, newSession: false);
+        _process = (pid, Processes.StartTime(pid) ?? -1);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            if (!Processes.IsAlive(pid)) throw new HarnessException($"the sample participant {Name} exited at start; see {_logPath}");
+            if (!IsRunning) throw new HarnessException($"the sample participant {Name} exited at start; see {_logPath}");
             try
             {
                 using var probe = await _http.GetAsync(new Uri("/effects/probe", UriKind.Relative), token);
@@ -94,8 +90,7 @@ public sealed class PointsParticipant : IAsyncDisposable
     /// <summary>kill -9: no flush, no goodbye (the journal is fsync'd per commit, so nothing acknowledged is lost).</summary>
     public void Kill()
     {
-        if (_pid is not { } pid || !Processes.IsAlive(pid)) return;
-        Processes.Kill(pid);
+        if (IsRunning) Processes.Kill(_process!.Value.Pid);
     }
 
     public async Task<PointsAccount> SetAccountAsync(string account, long points, CancellationToken token = default)

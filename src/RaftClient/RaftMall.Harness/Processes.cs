@@ -22,20 +22,25 @@ public enum ProcessSignal
 /// </summary>
 public static partial class Processes
 {
-    // The shell only redirects and detaches; the program and its arguments arrive as "$@" and the log as $RAFTMALL_LOG,
-    // so nothing a caller passes is parsed by the shell.
-    private const string DetachScript = "exec setsid \"$@\" >> \"$RAFTMALL_LOG\" 2>&1 < /dev/null & echo $!";
+    // The shell only redirects and detaches; the program and its arguments arrive as "$@" and the log as $RAFTMALL_LOG
+    // (not passed on to the program), so nothing a caller passes is parsed by the shell.
+    private const string SessionScript = "log=$RAFTMALL_LOG; unset RAFTMALL_LOG; exec setsid -- \"$@\" >> \"$log\" 2>&1 < /dev/null & echo $!";
+    private const string ChildScript = "log=$RAFTMALL_LOG; unset RAFTMALL_LOG; exec \"$@\" >> \"$log\" 2>&1 < /dev/null & echo $!";
 
-    /// <summary>Starts <paramref name="program"/> with <paramref name="arguments"/> detached; returns its pid.</summary>
+    /// <summary>
+    /// Starts <paramref name="program"/> with <paramref name="arguments"/> in the background; returns its pid. With
+    /// <paramref name="newSession"/> it outlives the caller's terminal and process group (nodes that `cluster up` leaves
+    /// running); without, it stays in the caller's group (processes one run owns: Ctrl+C reaches them too).
+    /// </summary>
     public static int StartDetached(
         string program, IEnumerable<string> arguments, string logPath, string? workingDirectory = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, bool newSession = true)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logPath))!);
         var info = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
         if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(DetachScript);
+        info.ArgumentList.Add(newSession ? SessionScript : ChildScript);
         info.ArgumentList.Add("raftmall-harness"); // $0
         info.ArgumentList.Add(program);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
@@ -63,6 +68,29 @@ public static partial class Processes
         }
     }
 
+    /// <summary>
+    /// When the process started (clock ticks since boot, /proc/pid/stat field 22), or null when it is gone: with the
+    /// pid it names one process, so a pid reused by another process, or a thread id, is not taken for it.
+    /// </summary>
+    public static long? StartTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the 3rd on
+            if (fields[0] == "Z") return null;
+            if (!File.ReadLines($"/proc/{pid}/status").Any(l => l.StartsWith("Tgid:", StringComparison.Ordinal) && l[5..].Trim() == pid.ToString(CultureInfo.InvariantCulture))) return null;
+            return long.Parse(fields[19], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True while the process <paramref name="pid"/> that started at <paramref name="startTime"/> runs.</summary>
+    public static bool IsSame(int pid, long startTime) => StartTime(pid) == startTime;
+
     /// <summary>The process's command line, arguments separated by spaces ("" when it is gone).</summary>
     public static string CommandLine(int pid)
     {
@@ -77,7 +105,11 @@ public static partial class Processes
     }
 
     /// <summary>Sends <paramref name="signal"/>; false when the process is gone.</summary>
-    public static bool Signal(int pid, ProcessSignal signal) => SysKill(pid, (int)signal) == 0;
+    public static bool Signal(int pid, ProcessSignal signal)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pid); // kill(0) and kill(-1) would reach whole groups
+        return SysKill(pid, (int)signal) == 0;
+    }
 
     /// <summary>Waits until the process is gone; false when it still runs after <paramref name="timeout"/>.</summary>
     public static bool WaitForExit(int pid, TimeSpan timeout)
@@ -101,11 +133,11 @@ public static partial class Processes
         WaitForExit(pid, TimeSpan.FromSeconds(5));
     }
 
-    /// <summary>SIGKILL, and wait until it is gone.</summary>
-    public static void Kill(int pid)
+    /// <summary>SIGKILL, and wait until it is gone (up to 10 s); false when it still runs.</summary>
+    public static bool Kill(int pid)
     {
         Signal(pid, ProcessSignal.Kill);
-        WaitForExit(pid, TimeSpan.FromSeconds(5));
+        return WaitForExit(pid, TimeSpan.FromSeconds(10));
     }
 
     /// <summary>Free loopback ports, found by binding to port 0.</summary>
@@ -118,6 +150,6 @@ public static partial class Processes
         return ports;
     }
 
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int SysKill(int pid, int signal);
 }

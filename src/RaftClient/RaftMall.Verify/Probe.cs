@@ -14,9 +14,9 @@ public sealed class Probe(IReadOnlyDictionary<string, Uri> nodes, string apiKey)
         return statuses.FirstOrDefault(s => s?.Role == "leader")?.NodeId;
     }
 
-    /// <summary>The leader that every node of <paramref name="among"/> answers with, once they agree; null after <paramref name="timeout"/>.</summary>
+    /// <summary>A leader among <paramref name="among"/> that the answering ones agree on; null after <paramref name="timeout"/>.</summary>
     public Task<string?> WaitForLeaderAsync(IEnumerable<string> among, TimeSpan timeout) =>
-        Leadership.WaitForOneLeaderAsync((node, _) => StatusAsync(node), [.. among], timeout);
+        Leadership.WaitForLeaderOfQuorumAsync((node, _) => StatusAsync(node), [.. among], quorum: 1, timeout);
 
     public async Task<bool> CommitMarkerAsync(string node)
     {

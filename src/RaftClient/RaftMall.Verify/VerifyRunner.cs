@@ -43,7 +43,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
             var addresses = nodeIds.Select((id, i) => (id, Uri: new Uri(network is null ? $"http://127.0.0.1:{options.BasePort + i}" : $"http://{Network.Address(i)}:{options.BasePort}")))
                 .ToDictionary(x => x.id, x => x.Uri);
             var (cluster, adminKey) = WriteClusterFile(addresses);
-            var processes = new NodeProcesses(cluster, options.NodeDll) { NamespaceOf = id => network is null ? null : Network.Namespace(id) };
+            var processes = new NodeProcesses(cluster, options.NodeDll) { NewSession = false, NamespaceOf = id => network is null ? null : Network.Namespace(id) };
             try
             {
                 foreach (var id in nodeIds) processes.Start(id);

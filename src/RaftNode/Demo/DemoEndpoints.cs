@@ -24,7 +24,7 @@ public static class DemoEndpoints
     {
         services.AddSingleton<OrderFeed>();
         services.AddSingleton<MemberProcesses>();
-        var caFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null;
+        var caFile = cluster.CaFilePath;
         services.AddHttpClient(ClientName, c => c.Timeout = TimeSpan.FromSeconds(3))
             .ConfigurePrimaryHttpMessageHandler(() => Contract.TrustedCertificates.Handler(caFile, TimeSpan.FromSeconds(1)));
         return services;

@@ -61,7 +61,7 @@ public sealed partial class TransactionDriver(
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                LogScanFailed(e.Message);
+                LogScanFailed(e.InnerException is { } inner ? $"{e.Message}: {inner.Message}" : e.Message);
             }
         }
     }

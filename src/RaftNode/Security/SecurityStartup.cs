@@ -35,7 +35,7 @@ public static class SecurityStartup
         var cluster = settings.Cluster;
         var security = NodeSecurity.From(cluster);
         var certificate = ServerCertificate(settings);
-        var caFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null;
+        var caFile = cluster.CaFilePath;
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = RequestLimits.MaxApiBodyBytes; // peers lift it per request once authenticated

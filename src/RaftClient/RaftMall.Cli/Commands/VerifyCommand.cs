@@ -57,7 +57,7 @@ public static class VerifyCommand
             {
                 report = await new VerifyRunner(options, Log).RunAsync(token);
             }
-            catch (InvalidOperationException e)
+            catch (Exception e) when (e is InvalidOperationException or RaftMall.Harness.HarnessException)
             {
                 throw new CliException(ExitCodes.Unavailable, $"verify could not run: {e.Message}");
             }

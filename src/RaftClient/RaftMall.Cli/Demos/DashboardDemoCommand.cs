@@ -52,7 +52,7 @@ public static class DashboardDemoCommand
     private static async Task<List<string>> NodesWithoutDemoAsync(CliContext ctx, string? key, CancellationToken token)
     {
         var cluster = ctx.Cluster;
-        using var http = new HttpClient(TrustedCertificates.Handler(cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null, TimeSpan.FromSeconds(1)))
+        using var http = new HttpClient(TrustedCertificates.Handler(cluster.CaFilePath, TimeSpan.FromSeconds(1)))
         {
             Timeout = TimeSpan.FromSeconds(2),
         };

@@ -90,7 +90,7 @@ public sealed partial class RaftConsensus : IConsensus, IReadBarrier
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // No leader, leadership lost, or the leader unreachable from this follower (MemberUnavailableException).
-            throw new NoQuorumException(e.GetType().Name, e);
+            throw new NoQuorumException(e.GetType().Name, e); // the type is the answer's detail; the inner exception has DotNext's words
         }
     }
 

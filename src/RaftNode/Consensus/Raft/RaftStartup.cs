@@ -36,7 +36,7 @@ public static partial class RaftStartup
         // DotNext asks IHttpMessageHandlerFactory for its "raftClient" handler: a short connect timeout so a dead
         // peer is noticed within an election timeout, not the OS's.
         // The handler trusts the cluster's CA file for https:// peers; PeerSigner signs every Raft request.
-        var caFile = cluster.TlsCaFile.Length > 0 ? cluster.ResolvePath(cluster.TlsCaFile) : null;
+        var caFile = cluster.CaFilePath;
         var raftClient = services.AddHttpClient("raftClient").ConfigurePrimaryHttpMessageHandler(() =>
         {
             var handler = Contract.TrustedCertificates.Handler(caFile, TimeSpan.FromMilliseconds(cluster.ElectionTimeoutLowerMs));
