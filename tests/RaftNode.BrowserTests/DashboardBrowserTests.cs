@@ -174,22 +174,6 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         return Path.Combine(directory, $"dashboard-{suffix}.png");
     }
 
-    /// <summary>The node the page restarted is the cluster's child, not the test's: stop it by its pid file.</summary>
-    private static void StopRestartedNode(TestCluster cluster, string nodeId)
-    {
-        var pidFile = Path.Combine(cluster.Root, "data", nodeId, "node.pid");
-        if (!File.Exists(pidFile)) return;
-        try
-        {
-            var pid = int.Parse(File.ReadAllText(pidFile), CultureInfo.InvariantCulture);
-            if (!File.ReadAllText($"/proc/{pid}/cmdline").Contains("RaftNode", StringComparison.Ordinal)) return; // a reused pid
-            using var process = Process.GetProcessById(pid);
-            process.Kill();
-            process.WaitForExit(10_000);
-        }
-        catch (Exception e) when (e is ArgumentException or IOException)
-        {
-            // it is gone already
-        }
-    }
+    /// <summary>The node the page restarted was started by another node, with the harness's pid file: the cluster finds and kills it.</summary>
+    private static void StopRestartedNode(TestCluster cluster, string nodeId) => cluster.Kill(nodeId);
 }

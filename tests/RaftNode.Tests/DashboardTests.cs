@@ -117,15 +117,16 @@ public sealed class DashboardTests(ITestOutputHelper output)
                 restartedPid = (await ReadJsonAsync(restart)).GetProperty("processId").GetInt32();
             }
             await WaitForAsync(async () => await cluster.StatusAsync(leader) is { } s && s.LeaderId == newLeader, $"{leader} to rejoin");
+            // Started with the harness's convention, so every tool finds it: the pid file names the process that answered.
+            Assert.Equal(restartedPid, RaftMall.Harness.NodeFiles.RunningPid(cluster.Cluster, leader));
             using var again = await PostJsonAsync(cluster, newLeader, $"/api/demo/nodes/{leader}/start", "{}");
             Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         }
         finally
         {
-            // The restarted member is the cluster's child, not the test's: stop it by its pid (as `cluster down` would).
-            var pidFile = Path.Combine(cluster.Root, "data", leader, "node.pid");
-            restartedPid ??= File.Exists(pidFile) ? int.Parse(File.ReadAllText(pidFile), CultureInfo.InvariantCulture) : null;
-            if (restartedPid is { } pid) KillProcess(pid);
+            // The restarted member was started by another node, with the harness's pid file: the cluster finds and kills it
+            // (as `cluster down` would).
+            cluster.Kill(leader);
         }
     }
 
@@ -171,20 +172,5 @@ public sealed class DashboardTests(ITestOutputHelper output)
             await Task.Delay(100);
         }
         throw new TimeoutException($"waited 20 s for {what}");
-    }
-
-    private static void KillProcess(int pid)
-    {
-        try
-        {
-            if (!File.ReadAllText($"/proc/{pid}/cmdline").Contains("RaftNode", StringComparison.Ordinal)) return; // a reused pid
-            using var process = Process.GetProcessById(pid);
-            process.Kill();
-            process.WaitForExit(10_000);
-        }
-        catch (Exception e) when (e is ArgumentException or IOException)
-        {
-            // already gone
-        }
     }
 }
