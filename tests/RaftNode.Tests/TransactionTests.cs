@@ -177,10 +177,12 @@ public class TransactionTests(TransactionCluster fixture, ITestOutputHelper outp
         var page = await Cluster.GetAsync<TxnPage>("n3", "/api/transactions?stuck=true");
         Assert.Contains(page.Transactions, t => t.Gid == "down-1");
 
-        // Backoff is capped (200 ms here): it keeps trying; once the participant is back, the retry gets through now.
-        down = false;
+        // A retry asked for while the participant is still down is accepted (the transaction is unfinished). Backoff is
+        // capped (200 ms here): it keeps trying, and once the participant is back the next attempt gets through. The
+        // retry is asked for before the participant returns: after, the driver may finish first and the answer is 409.
         using var retry = await Cluster.SendAsync(HttpMethod.Post, "n2", "/api/transactions/down-1/retry");
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        down = false;
         var done = await WaitForAsync("down-1", t => t.Status == "committed", TimeSpan.FromSeconds(5));
         Assert.All(done.Branches, b => Assert.False(b.Stuck));
         Assert.Equal(["a:confirmed", "a:tried", "b:confirmed", "b:tried"], P.EffectsFor("down-1").Order());
