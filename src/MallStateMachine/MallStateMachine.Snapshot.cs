@@ -125,20 +125,29 @@ public sealed partial class MallStateMachine
     }
 
     /// <summary>
+    /// Checks a snapshot's frame without decoding it: length, magic, a readable version and the checksum over the whole
+    /// body. Returns why the bytes are not an intact snapshot, or null when they are. A file cut short anywhere fails
+    /// here, because the checksum is the last eight bytes.
+    /// </summary>
+    public static string? CheckSnapshotFrame(ReadOnlySpan<byte> snapshot)
+    {
+        if (snapshot.Length < SnapshotMagic.Length + 1 + 8) return "snapshot is truncated";
+        if (!snapshot.StartsWith(SnapshotMagic)) return "not a RaftMall snapshot (bad magic)";
+        var version = snapshot[SnapshotMagic.Length];
+        if (version is < OldestReadableSnapshotVersion or > SnapshotVersion) return $"unknown snapshot version {version}";
+        var stored = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(snapshot[^8..]);
+        return Checksum(version, snapshot[..^8]) == stored ? null : "snapshot checksum mismatch: the bytes are corrupt";
+    }
+
+    /// <summary>
     /// Builds a state machine from snapshot bytes. Any malformed input raises <see cref="MallCodecException"/>;
     /// the caller's current state is untouched because a new instance is built.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static MallStateMachine Restore(ReadOnlySpan<byte> snapshot, int retainedEvents = MallLimits.DefaultRetainedEvents)
     {
-        if (snapshot.Length < SnapshotMagic.Length + 1 + 8) throw new MallCodecException("snapshot is truncated");
-        if (!snapshot.StartsWith(SnapshotMagic)) throw new MallCodecException("not a RaftMall snapshot (bad magic)");
-        var version = snapshot[SnapshotMagic.Length];
-        if (version is < OldestReadableSnapshotVersion or > SnapshotVersion) throw new MallCodecException($"unknown snapshot version {version}");
+        if (CheckSnapshotFrame(snapshot) is { } damage) throw new MallCodecException(damage);
         var body = snapshot[..^8];
-        var stored = BitConverter.ToUInt64(snapshot[^8..]);
-        if (!BitConverter.IsLittleEndian) stored = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(stored);
-        if (Checksum(version, body) != stored) throw new MallCodecException("snapshot checksum mismatch: the bytes are corrupt");
 
         var state = new MallStateMachine(retainedEvents);
         try

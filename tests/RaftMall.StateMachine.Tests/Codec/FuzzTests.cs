@@ -74,9 +74,11 @@ public class FuzzTests
     public void Every_truncation_of_a_snapshot_is_refused()
     {
         var original = SnapshotCodecTests.LargeState(20).Snapshot();
+        Assert.Null(MallStateMachine.CheckSnapshotFrame(original));
         for (var length = 0; length < original.Length; length++)
         {
             Assert.Throws<MallCodecException>(() => MallStateMachine.Restore(original.AsSpan(0, length)));
+            Assert.NotNull(MallStateMachine.CheckSnapshotFrame(original.AsSpan(0, length))); // what a node's startup checks
             var resealed = original[..length].Concat(new byte[8]).ToArray();
             if (resealed.Length >= 13 && length < original.Length - 8) // a shorter body under a fresh checksum
             {

@@ -69,11 +69,13 @@ public static partial class RaftStartup
     }
 
     /// <summary>
-    /// Restores the newest snapshot before anything touches the log (otherwise the whole log would be replayed), and
-    /// flushes the log on a graceful stop (DisposeAsync of the log does not flush) so a restart trusts everything.
+    /// Restores the newest intact snapshot before anything touches the log (otherwise the whole log would be replayed),
+    /// and flushes the log on a graceful stop (DisposeAsync of the log does not flush) so a restart trusts everything.
     /// </summary>
     public static async Task StartRaftStateAsync(this WebApplication app, ILogger logger, NodeSettings settings)
     {
+        SnapshotFiles.UseTemporaryDirectoryBeside(settings);
+        SnapshotFiles.SetAsideTorn(settings, logger);
         await app.RestoreStateAsync<MallStateHost>().ConfigureAwait(false);
         var log = app.Services.GetRequiredService<DurableWriteAheadLog>();
         app.Lifetime.ApplicationStopping.Register(() =>
