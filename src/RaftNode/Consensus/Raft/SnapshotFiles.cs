@@ -14,7 +14,8 @@ namespace RaftMall.Node.Consensus.Raft;
 /// dropped connection or a killed leader commits the bytes received so far. The install failed, so the log was not
 /// compacted past it, but the next restart picks the torn file as the newest and cannot start
 /// (found by <c>raftmall verify --nemesis all --seed 777</c>: a 7,509-byte <c>4190-14</c> beside an intact
-/// 974,029-byte <c>3660-12</c>).</item>
+/// 974,029-byte <c>3660-12</c>; the file is preallocated to the full length, so a torn one may have the right size
+/// and a zero tail).</item>
 /// <item>The temporary file lives in <see cref="Path.GetTempPath"/>; when that is another file system (a container's
 /// <c>/tmp</c> with the data on a volume), the move is a copy that a crash can cut short.</item>
 /// </list>
@@ -50,10 +51,11 @@ public static partial class SnapshotFiles
             if (damage is null) break;
             var aside = Path.Combine(settings.DataDirectory, "torn-snapshots");
             Directory.CreateDirectory(aside);
-            var target = Path.Combine(aside, $"{file.Name}.{DateTime.UtcNow:yyyyMMddTHHmmss}");
+            var (name, bytes) = (file.Name, file.Length); // MoveTo renames the FileInfo too
+            var target = Path.Combine(aside, $"{name}.{DateTime.UtcNow:yyyyMMddTHHmmss}");
             file.MoveTo(target, overwrite: true);
-            setAside.Add(file.Name);
-            LogSetAside(logger, file.Name, file.Length, damage, target);
+            setAside.Add(name);
+            LogSetAside(logger, name, bytes, damage, target);
         }
 
         return setAside;
