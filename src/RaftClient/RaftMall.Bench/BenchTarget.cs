@@ -67,7 +67,7 @@ public abstract class BenchTarget(string name)
 
     protected static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "...";
 
-    protected static string JsonString(string text) => JsonSerializer.Serialize(text);
+    protected static string JsonString(string text) => JsonSerializer.Serialize(text, ContractJsonContext.Default.String);
 
     /// <summary>
     /// The encoded form of a request's value, computed once per value instead of once per request (the value is the

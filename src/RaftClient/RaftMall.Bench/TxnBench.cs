@@ -100,7 +100,7 @@ public static class TxnBench
     private static double? LoadAverage() =>
         File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load) ? load : null;
 
-    private static object Payload(int client) => new { account = $"acct-{client % Accounts}", points = 1 };
+    private static System.Text.Json.JsonElement Payload(int client) => new PointsPayload($"acct-{client % Accounts}", 1).ToJson();
 
     /// <summary>After the load: every transaction finishes, and each participant applied each confirm/cancel at most once and none is left frozen.</summary>
     private static async Task<(long Checked, string? Problem)> CheckExactlyOnceAsync(RaftMallClient client, PointsParticipant[] participants, CancellationToken token)

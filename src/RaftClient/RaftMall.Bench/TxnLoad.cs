@@ -103,15 +103,15 @@ public static class TxnLoad
     /// The same work without a coordinator: try on every participant in parallel, then confirm on every one in parallel,
     /// with the headers the coordinator would send (so each participant does the same barrier work).
     /// </summary>
-    public static async Task DirectTccAsync(HttpClient http, IReadOnlyList<(Uri Try, Uri Confirm, object Payload)> branches, string gid, CancellationToken token)
+    public static async Task DirectTccAsync(HttpClient http, IReadOnlyList<(Uri Try, Uri Confirm, System.Text.Json.JsonElement Payload)> branches, string gid, CancellationToken token)
     {
         await Task.WhenAll(branches.Select((b, i) => CallAsync(http, b.Try, "try", gid, $"b{i}", b.Payload, token)));
         await Task.WhenAll(branches.Select((b, i) => CallAsync(http, b.Confirm, "confirm", gid, $"b{i}", b.Payload, token)));
     }
 
-    private static async Task CallAsync(HttpClient http, Uri url, string operation, string gid, string branch, object payload, CancellationToken token)
+    private static async Task CallAsync(HttpClient http, Uri url, string operation, string gid, string branch, System.Text.Json.JsonElement payload, CancellationToken token)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(payload) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(payload, ContractJsonContext.Default.JsonElement) };
         ParticipantHeaders.Add(request.Headers, gid, branch, operation, attempt: 1, "tcc");
         using var response = await http.SendAsync(request, token);
         if (!response.IsSuccessStatusCode) throw new HttpRequestException($"{operation} {url.Authority}: {(int)response.StatusCode}");

@@ -20,37 +20,6 @@ public sealed class CliContext(ParseResult parse)
         Recursive = true,
     };
 
-    private static readonly JsonSerializerOptions JsonOutput = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver { Modifiers = { WithDerivedFields } },
-    };
-
-    /// <summary>
-    /// The tool's --json also shows the fields the contract derives and keeps off the wire (a sku's total, whether a
-    /// transaction is decided and finished), as it always has.
-    /// </summary>
-    private static void WithDerivedFields(System.Text.Json.Serialization.Metadata.JsonTypeInfo info)
-    {
-        if (info.Type == typeof(StockLevel)) Add<StockLevel, long>(info, "total", s => s.Total);
-        if (info.Type == typeof(GlobalTransaction))
-        {
-            Add<GlobalTransaction, bool>(info, "isDecided", t => t.IsDecided);
-            Add<GlobalTransaction, bool>(info, "isFinished", t => t.IsFinished);
-        }
-    }
-
-    private static void Add<T, TValue>(System.Text.Json.Serialization.Metadata.JsonTypeInfo info, string name, Func<T, TValue> get)
-    {
-        // The contract's [JsonIgnore] leaves an ignored property of that name: it makes way for one that is written.
-        for (var i = info.Properties.Count - 1; i >= 0; i--)
-        {
-            if (info.Properties[i].Name == name) info.Properties.RemoveAt(i);
-        }
-        var property = info.CreateJsonPropertyInfo(typeof(TValue), name);
-        property.Get = o => get((T)o);
-        info.Properties.Add(property);
-    }
     private ClusterFile? _cluster;
     private RaftMallClient? _client;
 
@@ -73,7 +42,11 @@ public sealed class CliContext(ParseResult parse)
         return contiguous && ports.Count > 1 ? $"{uris[0].Host}:{ports[0]}..{ports[^1]}" : string.Join(", ", uris.Select(u => u.Authority));
     }
 
-    public static void WriteJson(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOutput));
+    /// <summary>Indented JSON of a type <see cref="CliJsonContext"/> knows.</summary>
+    public static void WriteJson(object value) => Console.Out.WriteLine(ToJson(value));
+
+    public static string ToJson(object value) => JsonSerializer.Serialize(value, CliJsonContext.Default.GetTypeInfo(value.GetType())
+        ?? throw new InvalidOperationException($"{value.GetType()} is not in CliJsonContext: add it there"));
 
     /// <summary>Prints a result: JSON with --json, otherwise the human rendering.</summary>
     public void Output(object value, Action human)

@@ -40,7 +40,8 @@ public sealed class RaftMallClientOptions
 /// </summary>
 public sealed partial class RaftMallClient : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Every body is a contract type: source-generated metadata, no reflection (the tool is a native executable).
+    private static readonly JsonSerializerOptions Json = ContractJsonContext.Default.Options;
     private readonly HttpClient _http;
     private readonly RaftMallClientOptions _options;
     private int _preferred;
@@ -75,7 +76,7 @@ public sealed partial class RaftMallClient : IDisposable
             var index = Volatile.Read(ref _preferred);
             var endpoint = only ?? _options.Endpoints[index];
             using var request = new HttpRequestMessage(method, new Uri(endpoint, path));
-            if (body is not null) request.Content = JsonContent.Create(body, options: Json);
+            if (body is not null) request.Content = JsonContent.Create(body, Json.GetTypeInfo(body.GetType()));
             if (idempotencyKey is not null) request.Headers.Add(RaftMallHeaders.IdempotencyKey, idempotencyKey);
             if (_options.ApiKey is { Length: > 0 } apiKey) request.Headers.Authorization = new("Bearer", apiKey);
             if (ifMatch is { } revision) request.Headers.TryAddWithoutValidation("If-Match", revision.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -132,7 +133,7 @@ public sealed partial class RaftMallClient : IDisposable
     {
         try
         {
-            return await response.Content.ReadFromJsonAsync<ProblemBody>(Json, token).ConfigureAwait(false)
+            return await response.Content.ReadFromJsonAsync(ContractJsonContext.Default.ProblemBody, token).ConfigureAwait(false)
                 ?? new ProblemBody((int)response.StatusCode, null, response.ReasonPhrase, null);
         }
         catch (JsonException)
@@ -158,7 +159,7 @@ public sealed partial class RaftMallClient : IDisposable
     {
         using (response)
         {
-            return await response.Content.ReadFromJsonAsync<T>(Json, token).ConfigureAwait(false)
+            return await response.Content.ReadFromJsonAsync((System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Json.GetTypeInfo(typeof(T)), token).ConfigureAwait(false)
                 ?? throw new RaftMallException(0, "empty_answer", "the node answered without a body");
         }
     }

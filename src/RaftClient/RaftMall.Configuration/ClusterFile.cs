@@ -114,7 +114,7 @@ public sealed partial class ClusterFile
     public void Save(string path)
     {
         Validate(path);
-        var serializer = new SerializerBuilder()
+        var serializer = new StaticSerializerBuilder(new ClusterYamlContext())
             .WithNamingConvention(CamelCaseNamingConvention.Instance)
             .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull | DefaultValuesHandling.OmitEmptyCollections)
             .Build();
@@ -126,7 +126,7 @@ public sealed partial class ClusterFile
 
     public static ClusterFile Parse(string yaml, string nameForErrors = "cluster.yml")
     {
-        var deserializer = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+        var deserializer = new StaticDeserializerBuilder(new ClusterYamlContext()).WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
         ClusterFile? file;
         try
         {

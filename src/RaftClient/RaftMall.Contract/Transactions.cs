@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -28,14 +29,29 @@ public sealed record TransactionBranchRequest
     public string? UserId { get; init; }
     public OrderItemRequest[]? Items { get; init; }
 
-    public static TransactionBranchRequest Tcc(string branchId, string tryUrl, string confirmUrl, string cancelUrl, object? payload = null, long? timeoutMs = null) =>
-        new() { BranchId = branchId, Kind = "http", Try = tryUrl, Confirm = confirmUrl, Cancel = cancelUrl, Payload = ToJson(payload), TimeoutMs = timeoutMs };
+    public static TransactionBranchRequest Tcc(string branchId, string tryUrl, string confirmUrl, string cancelUrl, JsonElement? payload = null, long? timeoutMs = null) =>
+        new() { BranchId = branchId, Kind = "http", Try = tryUrl, Confirm = confirmUrl, Cancel = cancelUrl, Payload = payload, TimeoutMs = timeoutMs };
 
-    public static TransactionBranchRequest TwoPhase(string branchId, string prepareUrl, string commitUrl, string rollbackUrl, object? payload = null, long? timeoutMs = null) =>
-        new() { BranchId = branchId, Kind = "http", Prepare = prepareUrl, Commit = commitUrl, Rollback = rollbackUrl, Payload = ToJson(payload), TimeoutMs = timeoutMs };
+    /// <summary>As the other overload, with any object as the payload (serialized by reflection: not for native AOT).</summary>
+    [RequiresUnreferencedCode(ReflectionPayload), RequiresDynamicCode(ReflectionPayload)]
+    public static TransactionBranchRequest Tcc(string branchId, string tryUrl, string confirmUrl, string cancelUrl, object payload, long? timeoutMs = null) =>
+        Tcc(branchId, tryUrl, confirmUrl, cancelUrl, ToJson(payload), timeoutMs);
 
-    public static TransactionBranchRequest Saga(string branchId, string actionUrl, string compensateUrl, object? payload = null, long? timeoutMs = null) =>
-        new() { BranchId = branchId, Kind = "http", Action = actionUrl, Compensate = compensateUrl, Payload = ToJson(payload), TimeoutMs = timeoutMs };
+    public static TransactionBranchRequest TwoPhase(string branchId, string prepareUrl, string commitUrl, string rollbackUrl, JsonElement? payload = null, long? timeoutMs = null) =>
+        new() { BranchId = branchId, Kind = "http", Prepare = prepareUrl, Commit = commitUrl, Rollback = rollbackUrl, Payload = payload, TimeoutMs = timeoutMs };
+
+    /// <summary>As the other overload, with any object as the payload (serialized by reflection: not for native AOT).</summary>
+    [RequiresUnreferencedCode(ReflectionPayload), RequiresDynamicCode(ReflectionPayload)]
+    public static TransactionBranchRequest TwoPhase(string branchId, string prepareUrl, string commitUrl, string rollbackUrl, object payload, long? timeoutMs = null) =>
+        TwoPhase(branchId, prepareUrl, commitUrl, rollbackUrl, ToJson(payload), timeoutMs);
+
+    public static TransactionBranchRequest Saga(string branchId, string actionUrl, string compensateUrl, JsonElement? payload = null, long? timeoutMs = null) =>
+        new() { BranchId = branchId, Kind = "http", Action = actionUrl, Compensate = compensateUrl, Payload = payload, TimeoutMs = timeoutMs };
+
+    /// <summary>As the other overload, with any object as the payload (serialized by reflection: not for native AOT).</summary>
+    [RequiresUnreferencedCode(ReflectionPayload), RequiresDynamicCode(ReflectionPayload)]
+    public static TransactionBranchRequest Saga(string branchId, string actionUrl, string compensateUrl, object payload, long? timeoutMs = null) =>
+        Saga(branchId, actionUrl, compensateUrl, ToJson(payload), timeoutMs);
 
     /// <summary>Locks <paramref name="quantity"/> of <paramref name="sku"/> at try; sold at commit, released at abort.</summary>
     public static TransactionBranchRequest Stock(string branchId, string sku, int quantity) => new() { BranchId = branchId, Kind = "stock", Sku = sku, Quantity = quantity };
@@ -44,7 +60,10 @@ public sealed record TransactionBranchRequest
     public static TransactionBranchRequest Order(string branchId, string userId, params OrderLine[] items) =>
         new() { BranchId = branchId, Kind = "order", UserId = userId, Items = [.. items.Select(i => i.ToRequest())] };
 
-    private static JsonElement? ToJson(object? payload) => payload is null ? null : JsonSerializer.SerializeToElement(payload, JsonSerializerOptions.Web);
+    private const string ReflectionPayload = "the payload is serialized by reflection; pass a JsonElement under trimming or native AOT";
+
+    [RequiresUnreferencedCode(ReflectionPayload), RequiresDynamicCode(ReflectionPayload)]
+    private static JsonElement ToJson(object payload) => payload as JsonElement? ?? JsonSerializer.SerializeToElement(payload, JsonSerializerOptions.Web);
 }
 
 /// <param name="Mode">tcc, 2pc or saga.</param>

@@ -11,7 +11,7 @@ namespace RaftMall.Harness;
 /// </summary>
 public sealed class PointsParticipant : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = PointsJsonContext.Default.Options;
     private readonly string _dataDirectory;
     private readonly string _logPath;
     private readonly HttpClient _http;
@@ -95,7 +95,7 @@ public sealed class PointsParticipant : IAsyncDisposable
 
     public async Task<PointsAccount> SetAccountAsync(string account, long points, CancellationToken token = default)
     {
-        using var response = await _http.PutAsJsonAsync(new Uri($"/accounts/{Uri.EscapeDataString(account)}", UriKind.Relative), new { points }, Json, token);
+        using var response = await _http.PutAsJsonAsync(new Uri($"/accounts/{Uri.EscapeDataString(account)}", UriKind.Relative), new PointsBalance(points), PointsJsonContext.Default.PointsBalance, token);
         return await ReadAsync<PointsAccount>(response, token);
     }
 
@@ -115,7 +115,7 @@ public sealed class PointsParticipant : IAsyncDisposable
     /// <summary>Adds a test-control rule (action: hold, fail or slow) and returns its id.</summary>
     public async Task<int> AddRuleAsync(string operation, string action, string? branch = null, string? gid = null, int delayMs = 0, CancellationToken token = default)
     {
-        using var response = await _http.PostAsJsonAsync(new Uri("/test-control/rules", UriKind.Relative), new { operation, action, branch, gid, delayMs }, Json, token);
+        using var response = await _http.PostAsJsonAsync(new Uri("/test-control/rules", UriKind.Relative), new PointsRule(operation, action, branch, gid, delayMs), PointsJsonContext.Default.PointsRule, token);
         return (await ReadAsync<JsonElement>(response, token)).GetProperty("id").GetInt32();
     }
 
@@ -156,7 +156,7 @@ public sealed class PointsParticipant : IAsyncDisposable
         {
             throw new HarnessException($"participant {Name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(token)}");
         }
-        return (await response.Content.ReadFromJsonAsync<T>(Json, token))!;
+        return (await response.Content.ReadFromJsonAsync((System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Json.GetTypeInfo(typeof(T)), token))!;
     }
 
     public async ValueTask DisposeAsync()
@@ -172,3 +172,26 @@ public sealed record PointsAccount(string Name, long Available, long Frozen, lon
 
 /// <summary>How often each effect took place at the sample participant for one gid.</summary>
 public sealed record PointsEffects(int Tries, int Confirms, int Cancels, int EmptyRollbacks);
+
+/// <summary>The payload of a points branch: which account, how many points.</summary>
+public sealed record PointsPayload(string Account, long Points)
+{
+    /// <summary>As a branch payload (source-generated JSON, no reflection).</summary>
+    public JsonElement ToJson() => JsonSerializer.SerializeToElement(this, PointsJsonContext.Default.PointsPayload);
+}
+
+/// <summary>The body of a balance set.</summary>
+public sealed record PointsBalance(long Points);
+
+/// <summary>The body of a test-control rule: what the sample does to matching calls.</summary>
+public sealed record PointsRule(string Operation, string Action, string? Branch, string? Gid, int DelayMs);
+
+/// <summary>Source-generated JSON for the sample participant's control API (web defaults; no reflection).</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(PointsPayload))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(PointsBalance))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(PointsRule))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(PointsAccount))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, PointsEffects>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
+public sealed partial class PointsJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

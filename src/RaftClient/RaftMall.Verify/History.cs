@@ -48,7 +48,7 @@ public static class Kinds
 /// <summary>Appends operations as JSON lines, one file per run; thread-safe.</summary>
 public sealed class HistoryWriter(string path) : IDisposable
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    public static readonly JsonSerializerOptions Json = VerifyJsonContext.Default.Options;
     private readonly StreamWriter _writer = new(path, append: false);
     private readonly List<Operation> _operations = [];
 
@@ -62,7 +62,7 @@ public sealed class HistoryWriter(string path) : IDisposable
 
     public void Record(Operation operation)
     {
-        var line = JsonSerializer.Serialize(operation, Json);
+        var line = JsonSerializer.Serialize(operation, VerifyJsonContext.Default.Operation);
         lock (_operations)
         {
             _operations.Add(operation);
@@ -76,5 +76,11 @@ public sealed class HistoryWriter(string path) : IDisposable
     }
 
     public static List<Operation> Load(string path) =>
-        [.. File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<Operation>(l, Json)!)];
+        [.. File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize(l, VerifyJsonContext.Default.Operation)!)];
 }
+
+/// <summary>Source-generated JSON for the history lines and the report (web defaults, nulls left out; no reflection).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(Operation))]
+[JsonSerializable(typeof(VerifyReport))]
+public sealed partial class VerifyJsonContext : JsonSerializerContext;

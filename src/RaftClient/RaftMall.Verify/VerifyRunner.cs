@@ -133,7 +133,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
             verdict, options.Seed, Math.Round(clock.Elapsed.TotalSeconds, 1), nemesis.Enabled, skipped, operations.Count,
             operations.GroupBy(o => $"{o.Kind}:{o.Outcome.ToString().ToLowerInvariant()}").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             nemesis.Faults, nemesis.Timeline, linearizability.Count, [.. bad.Select(r => r.Key)], [.. unknown.Select(r => r.Key)], smallest, shop, options.OutDirectory);
-        await File.WriteAllTextAsync(Path.Combine(options.OutDirectory, "report.json"), JsonSerializer.Serialize(report, HistoryWriter.Json), token);
+        await File.WriteAllTextAsync(Path.Combine(options.OutDirectory, "report.json"), JsonSerializer.Serialize(report, VerifyJsonContext.Default.VerifyReport), token);
         return report;
     }
 

@@ -52,7 +52,7 @@ public static class ClusterCommands
         down.SetRun((ctx, _) =>
         {
             var stopped = ctx.Cluster.Nodes.Where(n => ctx.Local.Stop(n.Id, TimeSpan.FromSeconds(5))).Select(n => n.Id).ToList();
-            ctx.Output(new { stopped }, () => CliContext.Info(stopped.Count == 0 ? "no node was running" : $"stopped {string.Join(", ", stopped)}"));
+            ctx.Output(new StoppedNodes(stopped), () => CliContext.Info(stopped.Count == 0 ? "no node was running" : $"stopped {string.Join(", ", stopped)}"));
             return Task.FromResult(ExitCodes.Ok);
         });
 
@@ -62,7 +62,7 @@ public static class ClusterCommands
         {
             var id = ctx.Cluster.Node(ValidNode(ctx, ctx.Parse.GetValue(nodeArgument)!)).Id;
             var killed = ctx.Local.Kill(id);
-            ctx.Output(new { node = id, killed }, () => CliContext.Info(killed ? $"killed {id}" : $"{id} was not running"));
+            ctx.Output(new KilledNode(id, killed), () => CliContext.Info(killed ? $"killed {id}" : $"{id} was not running"));
             return Task.FromResult(killed ? ExitCodes.Ok : ExitCodes.Failure);
         });
 
@@ -72,7 +72,7 @@ public static class ClusterCommands
             var leader = (await CollectAsync(ctx, token)).Select(s => s.Status).FirstOrDefault(s => s?.Role == "leader")
                 ?? throw new CliException(ExitCodes.Unavailable, "no node reports itself leader right now");
             ctx.Local.Kill(leader.NodeId);
-            ctx.Output(new { killed = leader.NodeId, term = leader.Term }, () => CliContext.Info($"killed leader [bold]{leader.NodeId}[/] (term {leader.Term})"));
+            ctx.Output(new KilledLeader(leader.NodeId, leader.Term), () => CliContext.Info($"killed leader [bold]{leader.NodeId}[/] (term {leader.Term})"));
             return ExitCodes.Ok;
         });
 
@@ -101,8 +101,8 @@ public static class ClusterCommands
         {
             var path = ctx.Cluster.CredentialsPath;
             var created = !File.Exists(path);
-            var keys = ClusterCredentials.EnsureFor(ctx.Cluster).ApiKeys.Select(k => new { k.Name, Role = k.Role.ToString().ToLowerInvariant() }).ToList();
-            ctx.Output(new { path, created, keys }, () =>
+            var keys = ClusterCredentials.EnsureFor(ctx.Cluster).ApiKeys.Select(k => new CredentialsFileOutput.Key(k.Name, k.Role.ToString().ToLowerInvariant())).ToList();
+            ctx.Output(new CredentialsFileOutput(path, created, keys), () =>
                 CliContext.Info($"{(created ? "created" : "exists:")} [bold]{Markup.Escape(path)}[/] (mode 0600; keys: {string.Join(", ", keys.Select(k => $"{k.Name} ({k.Role})"))})"));
             return Task.FromResult(ExitCodes.Ok);
         });

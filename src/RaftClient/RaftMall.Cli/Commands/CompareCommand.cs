@@ -11,7 +11,6 @@ namespace RaftMall.Cli.Commands;
 /// </summary>
 public static class CompareCommand
 {
-    private static readonly JsonSerializerOptions JsonOutput = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public static Command Build()
     {
@@ -50,7 +49,7 @@ public static class CompareCommand
             var options = new CompareBench.Options(workloadList, clientList, repeatCount, baseSettings, BenchSettings.ParseDuration(ctx.Parse.GetValue(prime)!, "--prime"));
             var report = await CompareBench.RunAsync(ctx.Cluster, Programs.NodeDll(), etcdBinary, options,
                 (target, settings, t) => BenchCommand.RunOneAsync(ctx, target, settings, t), line => BenchCommand.Note(ctx, line), token);
-            if (ctx.Parse.GetValue(output) is { } path) await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, JsonOutput), token);
+            if (ctx.Parse.GetValue(output) is { } path) await File.WriteAllTextAsync(path, CliContext.ToJson(report), token);
             ctx.Output(report, () => CompareBench.Render(report));
             return ExitCodes.Ok;
         });

@@ -8,7 +8,6 @@ namespace RaftMall.Cli.Commands;
 internal static class DataOptions
 {
     public static readonly Option<string?> IdempotencyKey = new("--idempotency-key", "-k") { Description = "Idempotency-Key for this write (default: a fresh one)" };
-    public static readonly System.Text.Json.JsonSerializerOptions EventJson = new(System.Text.Json.JsonSerializerDefaults.Web);
     public static readonly Option<bool> Local = new("--local") { Description = "Read the answering node's own state instead of a linearizable read" };
 
     public static string Describe(MallEvent e)

@@ -22,7 +22,7 @@ public static class EventsCommand
                 var page = await ctx.Client.ReadEventsAsync(position, 500, once ? 0 : 10, ct);
                 foreach (var e in page.Events)
                 {
-                    if (ctx.Json) Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(e, DataOptions.EventJson));
+                    if (ctx.Json) Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(e, ContractJsonContext.Default.MallEvent));
                     else CliContext.Info($"[grey]{e.Sequence,6} {e.At:HH:mm:ss.fff}[/] [bold]{e.Type}[/] {Markup.Escape(DataOptions.Describe(e))}");
                     position = e.Sequence;
                 }

@@ -31,7 +31,7 @@ public static class KvCommand
         del.SetRun(async (ctx, ct) =>
         {
             await ctx.Client.DeleteAsync(ctx.Parse.GetValue(key)!, ctx.Parse.GetValue(ifRevision), ctx.Parse.GetValue(DataOptions.IdempotencyKey), ct);
-            ctx.Output(new { deleted = ctx.Parse.GetValue(key) }, () => CliContext.Info($"deleted {Markup.Escape(ctx.Parse.GetValue(key)!)}"));
+            ctx.Output(new DeletedKey(ctx.Parse.GetValue(key)!), () => CliContext.Info($"deleted {Markup.Escape(ctx.Parse.GetValue(key)!)}"));
             return ExitCodes.Ok;
         });
         kv.Add(put);

@@ -8,7 +8,6 @@ namespace RaftMall.Cli.Commands;
 /// <summary>raftmall txn begin|show|list|retry: global transactions from the command line.</summary>
 public static class TxnCommands
 {
-    private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web);
 
     public static Command Build()
     {
@@ -84,7 +83,7 @@ public static class TxnCommands
         }
         try
         {
-            return JsonSerializer.Deserialize<TransactionRequest>(text, RequestJson)
+            return JsonSerializer.Deserialize(text, ContractJsonContext.Default.TransactionRequest)
                 ?? throw new CliException(ExitCodes.Usage, "the request is JSON null");
         }
         catch (JsonException e)

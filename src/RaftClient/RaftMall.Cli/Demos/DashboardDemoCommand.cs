@@ -30,7 +30,7 @@ public static class DashboardDemoCommand
                     $"{string.Join(", ", withoutDemo)} already run without the demo switch; stop them with `raftmall cluster down` and run this again");
             }
             var url = Url(ctx.Cluster, credentials, ClientRole.Admin);
-            ctx.Output(new { dashboard = url, nodes = statuses }, () =>
+            ctx.Output(new DashboardOutput(url, statuses), () =>
             {
                 ClusterCommands.RenderStatus(ctx, statuses);
                 CliContext.Info($"dashboard (admin key, demo controls): [link]{Markup.Escape(url)}[/] (every node serves it)");

@@ -110,7 +110,7 @@ public sealed class TxnDemo(CliContext ctx, int checkouts)
     [
         TransactionBranchRequest.Order("order", checkout.User, new OrderLine(skus[0], 1)),
         TransactionBranchRequest.Stock("gift", skus[1], 1),
-        TransactionBranchRequest.Tcc("points", points.TryUrl, points.ConfirmUrl, points.CancelUrl, new { account = checkout.User, points = PricePoints }),
+        TransactionBranchRequest.Tcc("points", points.TryUrl, points.ConfirmUrl, points.CancelUrl, new PointsPayload(checkout.User, PricePoints).ToJson()),
     ], checkout.Gid, 20_000);
 
     private async Task<GlobalTransaction> WaitFinishedAsync(string gid, CancellationToken token)

@@ -135,7 +135,23 @@ public sealed class ParticipantBarrier<TTransaction>(IBarrierStore<TTransaction>
     private static BarrierOutcome Conflict(string code, ParticipantCall call, string what, BarrierVerdict verdict)
     {
         var detail = $"branch {call.BranchId} of {call.Gid} {what}";
-        var body = System.Text.Json.JsonSerializer.Serialize(new { type = "about:blank", title = "Conflict", status = 409, code, detail });
-        return new BarrierOutcome(new BarrierAnswer(409, body), verdict);
+        return new BarrierOutcome(new BarrierAnswer(409, ConflictProblem(code, detail)), verdict);
+    }
+
+    /// <summary>An RFC 7807 body: type, title, status, code, detail (written directly: no reflection).</summary>
+    private static string ConflictProblem(string code, string detail)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "about:blank");
+            json.WriteString("title", "Conflict");
+            json.WriteNumber("status", 409);
+            json.WriteString("code", code);
+            json.WriteString("detail", detail);
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
