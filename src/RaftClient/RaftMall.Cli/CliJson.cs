@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using RaftMall.Bench;
 using RaftMall.Cli.Commands;
 using RaftMall.Cli.Demos;
@@ -69,30 +70,31 @@ public sealed record DashboardOutput(string Dashboard, IReadOnlyList<ClusterComm
 /// The tool's --json also shows the fields the contract derives and keeps off the wire (a sku's total, whether a
 /// transaction is decided and finished), as it always has: the contract's own JSON, with those appended.
 /// </summary>
-internal sealed class StockLevelOutput : JsonConverter<StockLevel>
+internal abstract class WithDerivedFields<T>(JsonTypeInfo<T> contract) : JsonConverter<T>
 {
-    public override StockLevel? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        JsonSerializer.Deserialize(ref reader, ContractJsonContext.Default.StockLevel);
+    public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        JsonSerializer.Deserialize(ref reader, contract);
 
-    public override void Write(Utf8JsonWriter writer, StockLevel value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
     {
-        var json = JsonSerializer.SerializeToNode(value, ContractJsonContext.Default.StockLevel)!.AsObject();
-        json["total"] = value.Total;
+        var json = JsonSerializer.SerializeToNode(value, contract)!.AsObject();
+        AddDerived(value, json);
         json.WriteTo(writer);
     }
+
+    protected abstract void AddDerived(T value, JsonObject json);
 }
 
-/// <inheritdoc cref="StockLevelOutput"/>
-internal sealed class GlobalTransactionOutput : JsonConverter<GlobalTransaction>
+internal sealed class StockLevelOutput() : WithDerivedFields<StockLevel>(ContractJsonContext.Default.StockLevel)
 {
-    public override GlobalTransaction? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        JsonSerializer.Deserialize(ref reader, ContractJsonContext.Default.GlobalTransaction);
+    protected override void AddDerived(StockLevel value, JsonObject json) => json["total"] = value.Total;
+}
 
-    public override void Write(Utf8JsonWriter writer, GlobalTransaction value, JsonSerializerOptions options)
+internal sealed class GlobalTransactionOutput() : WithDerivedFields<GlobalTransaction>(ContractJsonContext.Default.GlobalTransaction)
+{
+    protected override void AddDerived(GlobalTransaction value, JsonObject json)
     {
-        var json = JsonSerializer.SerializeToNode(value, ContractJsonContext.Default.GlobalTransaction)!.AsObject();
         json["isDecided"] = value.IsDecided;
         json["isFinished"] = value.IsFinished;
-        json.WriteTo(writer);
     }
 }
