@@ -12,13 +12,24 @@ public static class CliProcess
         public string All => Output + Error;
     }
 
-    public static async Task<Result> RunAsync(string configPath, params string[] args)
+    /// <summary>The built tool with <c>--config</c> <paramref name="configPath"/>.</summary>
+    public static Task<Result> RunAsync(string configPath, params string[] args) => RunProgramAsync("dotnet", [Dll, .. args, "--config", configPath]);
+
+    /// <summary>
+    /// The built tool in an empty directory (no cluster.yml to find), with <paramref name="environment"/> as its only
+    /// RAFTMALL_ variables: what someone without a checkout of the cluster's files runs.
+    /// </summary>
+    public static Task<Result> RunWithoutClusterFileAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunProgramAsync("dotnet", [Dll, .. args], environment, EmptyDirectory());
+
+    /// <summary>Any program (an installed tool too), its RAFTMALL_ variables only those given.</summary>
+    public static async Task<Result> RunProgramAsync(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Dll);
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args) info.ArgumentList.Add(arg);
-        info.ArgumentList.Add("--config");
-        info.ArgumentList.Add(configPath);
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("RAFTMALL_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(name);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         info.Environment["COLUMNS"] = "200";
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -26,5 +37,12 @@ public static class CliProcess
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await process.WaitForExitAsync(timeout.Token);
         return new Result(process.ExitCode, await output, await error);
+    }
+
+    private static string EmptyDirectory()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "raftmall-tests", "no-cluster-file-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(path);
+        return path;
     }
 }

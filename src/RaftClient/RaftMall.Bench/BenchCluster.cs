@@ -122,7 +122,7 @@ public sealed class ScratchRaftMallCluster : BenchCluster
 
     /// <summary>One node's status within a second, or null.</summary>
     public Task<ClusterStatus?> StatusAsync(Uri node, CancellationToken token, TimeSpan? timeout = null) =>
-        RaftMallClient.TryGetClusterStatusAsync(node, _adminKey, timeout ?? TimeSpan.FromSeconds(1), token);
+        RaftMallClient.TryGetClusterStatusAsync(node, _adminKey, timeout ?? TimeSpan.FromSeconds(1), _cluster.CaFilePath, token);
 
     public override void Kill(int member) => _nodes.Kill(_cluster.Nodes[member].Id);
 

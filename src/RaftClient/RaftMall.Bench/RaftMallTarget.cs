@@ -22,7 +22,7 @@ public sealed class RaftMallTarget(ClusterFile cluster, string? apiKey) : BenchT
         var nodes = cluster.Nodes.Select(n => n.Uri).ToArray();
         foreach (var node in nodes)
         {
-            var status = await RaftMallClient.TryGetClusterStatusAsync(node, apiKey, TimeSpan.FromSeconds(2), token);
+            var status = await RaftMallClient.TryGetClusterStatusAsync(node, apiKey, TimeSpan.FromSeconds(2), cluster.CaFilePath, token);
             if (status?.LeaderId is not { } leaderId) continue;
             var leader = cluster.Nodes.Find(n => n.Id == leaderId)?.Uri;
             if (leader is not null) return [leader, .. nodes.Where(n => n != leader)];
@@ -34,7 +34,7 @@ public sealed class RaftMallTarget(ClusterFile cluster, string? apiKey) : BenchT
     {
         foreach (var node in cluster.Nodes)
         {
-            if (await RaftMallClient.TryGetClusterStatusAsync(node.Uri, apiKey, TimeSpan.FromSeconds(2), token) is { } status) return status.Term;
+            if (await RaftMallClient.TryGetClusterStatusAsync(node.Uri, apiKey, TimeSpan.FromSeconds(2), cluster.CaFilePath, token) is { } status) return status.Term;
         }
         return null;
     }

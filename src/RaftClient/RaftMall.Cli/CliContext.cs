@@ -11,6 +11,7 @@ public sealed class CliContext(ParseResult parse)
     public static readonly Option<string?> ConfigOption = new("--config", "-c")
     {
         Description = "The cluster file (default: ./cluster.yml, searched upwards from the current directory)",
+        HelpName = "file",
         Recursive = true,
     };
 
@@ -20,17 +21,67 @@ public sealed class CliContext(ParseResult parse)
         Recursive = true,
     };
 
+    public static readonly Option<string?> EndpointsOption = new("--endpoints")
+    {
+        Description = $"The nodes to talk to, comma-separated (http://127.0.0.1:7101,...); no cluster file is read [env {Connection.EndpointsVariable}]",
+        HelpName = "urls",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> ApiKeyOption = new("--api-key")
+    {
+        Description = $"The API key to send (default: the admin key of the cluster file's credentials) [env {Connection.ApiKeyVariable}]",
+        HelpName = "key",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> CaCertOption = new("--cacert")
+    {
+        Description = $"A CA certificate (PEM) to trust for https:// nodes (default: the cluster file's) [env {Connection.CaCertVariable}]",
+        HelpName = "file",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> TimeoutOption = new("--timeout")
+    {
+        Description = $"How long a request may retry before the command gives up: 500ms, 15s, 1m (default 15s) [env {Connection.TimeoutVariable}]",
+        HelpName = "duration",
+        Recursive = true,
+    };
+
+    /// <summary>The options every command takes.</summary>
+    public static IEnumerable<Option> GlobalOptions => [ConfigOption, EndpointsOption, ApiKeyOption, CaCertOption, TimeoutOption, JsonOption];
+
     private ClusterFile? _cluster;
+    private Connection? _connection;
     private RaftMallClient? _client;
 
     public bool Json => parse.GetValue(JsonOption);
 
     public ParseResult Parse => parse;
 
-    public ClusterFile Cluster => _cluster ??= LoadCluster(parse.GetValue(ConfigOption));
+    /// <summary>
+    /// The cluster file: what local commands (cluster up, demos, verify, benchmarks) work from. A command that asks for
+    /// it while --endpoints is given would silently act on another cluster than the one named: refused.
+    /// </summary>
+    public ClusterFile Cluster => _cluster ??= parse.GetValue(EndpointsOption) is { Length: > 0 }
+        ? throw new CliException(ExitCodes.Usage, $"`{CommandPath}` works from a cluster file; --endpoints is for data commands (pass --config instead)")
+        : LoadCluster(parse.GetValue(ConfigOption));
 
-    public RaftMallClient Client => _client ??= new RaftMallClient(ClusterAccess.ClientOptions(Cluster));
+    private string CommandPath => string.Join(' ', Enumerable.Reverse(CommandChain(parse.CommandResult)));
 
+    private static IEnumerable<string> CommandChain(System.CommandLine.Parsing.CommandResult? result)
+    {
+        for (; result is not null && result.Parent is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult) yield return result.Command.Name;
+    }
+
+    /// <summary>The nodes, key, CA and timeout of data commands: flags, else environment, else the cluster file.</summary>
+    public Connection Connection => _connection ??= Connection.From(parse.GetValue(EndpointsOption), parse.GetValue(ApiKeyOption),
+        parse.GetValue(CaCertOption), parse.GetValue(TimeoutOption), () => Cluster);
+
+    public RaftMallClient Client => _client ??= new RaftMallClient(Connection.ClientOptions());
+
+    /// <summary>The processes of the cluster file's nodes on this machine.</summary>
     public LocalCluster Local => new(Cluster);
 
     /// <summary>"127.0.0.1:7101..7103" or the list of addresses, for messages.</summary>

@@ -13,8 +13,6 @@ var root = new RootCommand("""
     Exit codes:  0 ok, 1 refused by the cluster, 2 bad arguments or cluster file, 3 no node answers, 4 a check failed
     """)
 {
-    CliContext.ConfigOption,
-    CliContext.JsonOption,
     ClusterCommands.Build(),
     StockCommand.Build(),
     OrderCommand.Build(),
@@ -26,4 +24,5 @@ var root = new RootCommand("""
     TxnBenchCommand.Build(),
     BenchCommand.Build(),
 };
+foreach (var option in CliContext.GlobalOptions) root.Options.Add(option);
 return await root.Parse(args).InvokeAsync();

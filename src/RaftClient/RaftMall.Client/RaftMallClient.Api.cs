@@ -81,10 +81,16 @@ public sealed partial class RaftMallClient
     public async Task<ClusterStatus> GetClusterStatusAsync(Uri? node = null, CancellationToken token = default) =>
         await ReadAsync<ClusterStatus>(await SendAsync(HttpMethod.Get, "/api/cluster", null, null, token, node).ConfigureAwait(false), token).ConfigureAwait(false);
 
-    /// <summary>One node's status within <paramref name="timeout"/>, no retries; null when it does not answer. For probes and tools.</summary>
-    public static async Task<ClusterStatus?> TryGetClusterStatusAsync(Uri node, string? apiKey, TimeSpan timeout, CancellationToken token = default)
+    /// <summary>
+    /// One node's status within <paramref name="timeout"/>, no retries; null when it does not answer. For probes and
+    /// tools. <paramref name="trustedCertificatesFile"/> is the CA to trust for an https:// node, as in the options.
+    /// </summary>
+    public static async Task<ClusterStatus?> TryGetClusterStatusAsync(Uri node, string? apiKey, TimeSpan timeout, string? trustedCertificatesFile = null, CancellationToken token = default)
     {
-        using var quick = new RaftMallClient(new RaftMallClientOptions { Endpoints = [node], ApiKey = apiKey, AttemptTimeout = timeout, RetryBudget = TimeSpan.Zero });
+        using var quick = new RaftMallClient(new RaftMallClientOptions
+        {
+            Endpoints = [node], ApiKey = apiKey, AttemptTimeout = timeout, RetryBudget = TimeSpan.Zero, TrustedCertificatesFile = trustedCertificatesFile,
+        });
         try
         {
             return await quick.GetClusterStatusAsync(node, token).ConfigureAwait(false);

@@ -86,7 +86,7 @@ public static class BenchCommand
 
     public static BenchTarget Target(CliContext ctx, string name, string? endpoints) => name switch
     {
-        "raftmall" => new RaftMallTarget(ctx.Cluster, ClusterAccess.ApiKey(ctx.Cluster)),
+        "raftmall" => new RaftMallTarget(ctx.Cluster, ctx.Connection.ApiKey),
         "etcd" => new EtcdTarget(ParseEndpoints(endpoints ?? "http://127.0.0.1:2379")),
         _ => throw new CliException(ExitCodes.Usage, $"unknown target '{name}': choose raftmall or etcd"),
     };

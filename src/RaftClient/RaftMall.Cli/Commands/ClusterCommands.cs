@@ -86,7 +86,7 @@ public static class ClusterCommands
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < TimeSpan.FromSeconds(30))
             {
-                if (await TryStatusAsync(ctx.Cluster, uri, token) is { LeaderId: not null } s)
+                if (await TryStatusAsync(ctx, uri, token) is { LeaderId: not null } s)
                 {
                     ctx.Output(s, () => CliContext.Info($"{id} is back as {s.Role} (term {s.Term}) after {clock.ElapsedMilliseconds} ms"));
                     return ExitCodes.Ok;
@@ -117,16 +117,25 @@ public static class ClusterCommands
         return cluster;
     }
 
-    public sealed record NodeView(string NodeId, string Address, bool ProcessRunning, ClusterStatus? Status);
+    /// <param name="ProcessRunning">Whether this machine runs the node's process; null for a node given by --endpoints.</param>
+    public sealed record NodeView(string NodeId, string Address, bool? ProcessRunning, ClusterStatus? Status);
 
+    /// <summary>Every node's status: the cluster file's nodes and their local processes, or the --endpoints as they answer.</summary>
     public static async Task<List<NodeView>> CollectAsync(CliContext ctx, CancellationToken token)
     {
-        var tasks = ctx.Cluster.Nodes.Select(async n => new NodeView(n.Id, n.Address, ctx.Local.RunningPid(n.Id) is not null, await TryStatusAsync(ctx.Cluster, n.Uri, token)));
+        if (ctx.Connection.Cluster is null)
+        {
+            return [.. await Task.WhenAll(ctx.Connection.Endpoints.Select(async uri =>
+            {
+                var status = await TryStatusAsync(ctx, uri, token);
+                return new NodeView(status?.NodeId ?? "?", uri.GetLeftPart(UriPartial.Authority), null, status);
+            }))];
+        }
+        var tasks = ctx.Cluster.Nodes.Select(async n => new NodeView(n.Id, n.Address, ctx.Local.RunningPid(n.Id) is not null, await TryStatusAsync(ctx, n.Uri, token)));
         return [.. await Task.WhenAll(tasks)];
     }
 
-    public static Task<ClusterStatus?> TryStatusAsync(ClusterFile cluster, Uri node, CancellationToken token) =>
-        ClusterAccess.TryStatusAsync(cluster, node, TimeSpan.FromSeconds(1), token);
+    public static Task<ClusterStatus?> TryStatusAsync(CliContext ctx, Uri node, CancellationToken token) => ctx.Connection.TryStatusAsync(node, token);
 
     /// <summary>
     /// Waits until every node answers from the process started for it. A node whose process died (its port taken by
@@ -141,7 +150,7 @@ public static class ClusterCommands
             {
                 var pid = ctx.Local.RunningPid(node.Id);
                 if (pid is null) ctx.Local.EnsureRunning([node.Id]); // throws with the node's last log lines
-                var status = await TryStatusAsync(ctx.Cluster, node.Uri, token);
+                var status = await TryStatusAsync(ctx, node.Uri, token);
                 if (status is not null && status.ProcessId == pid) break;
                 if (clock.Elapsed > TimeSpan.FromSeconds(30))
                 {
@@ -159,7 +168,7 @@ public static class ClusterCommands
     {
         var nodes = ctx.Cluster.Nodes.ToDictionary(n => n.Id, n => n.Uri);
         var leader = await Leadership.WaitForLeaderOfQuorumAsync(
-            (id, t) => TryStatusAsync(ctx.Cluster, nodes[id], t), nodes.Keys, ctx.Cluster.Nodes.Count / 2 + 1, timeout, token);
+            (id, t) => TryStatusAsync(ctx, nodes[id], t), nodes.Keys, ctx.Cluster.Nodes.Count / 2 + 1, timeout, token);
         if (leader is null)
         {
             throw new CliException(ExitCodes.Unavailable, $"no leader within {timeout.TotalSeconds:F0} s; node logs are in {Path.GetDirectoryName(ctx.Local.LogPath(ctx.Cluster.Nodes[0].Id))}/..");
@@ -174,14 +183,17 @@ public static class ClusterCommands
         foreach (var n in nodes)
         {
             var s = n.Status;
-            var role = s is null ? (n.ProcessRunning ? "[yellow]starting[/]" : "[red]down[/]") : s.Role == "leader" ? "[bold green]leader[/]" : s.Role;
+            var role = s is null ? n.ProcessRunning switch { true => "[yellow]starting[/]", false => "[red]down[/]", null => "[red]no answer[/]" } : s.Role == "leader" ? "[bold green]leader[/]" : s.Role;
             var healthy = s is not null && s.LeaderId is not null && s.AppliedIndex >= s.CommitIndex;
             table.AddRow(n.NodeId, n.Address, role, s?.Term.ToString() ?? "-", s?.CommitIndex.ToString() ?? "-", s?.AppliedIndex.ToString() ?? "-",
                 healthy ? "[green]yes[/]" : "[red]no[/]");
         }
         AnsiConsole.Write(table);
         var leader = nodes.Select(n => n.Status).FirstOrDefault(s => s?.Role == "leader");
-        CliContext.Info(leader is null ? "[yellow]no leader right now[/]" : $"leader: [bold green]{leader.NodeId}[/] (term {leader.Term})");
+        var known = nodes.Select(n => n.Status).Where(s => s?.LeaderId is not null).MaxBy(s => s!.Term);
+        CliContext.Info(leader is not null ? $"leader: [bold green]{leader.NodeId}[/] (term {leader.Term})"
+            : known is not null ? $"leader: [bold green]{Markup.Escape(known.LeaderId!)}[/] (term {known.Term}; not among the nodes asked)"
+            : "[yellow]no leader right now[/]");
     }
 
     private static string ValidNode(CliContext ctx, string id)

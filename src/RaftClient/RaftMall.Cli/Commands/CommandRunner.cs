@@ -32,7 +32,9 @@ public static class CommandRunner
             }
             catch (RaftMallUnavailableException e)
             {
-                Error($"no node of {Path.GetFileName(context.Cluster.SourcePath)} answers at {context.DescribeAddresses()}: start one with `raftmall cluster up` ({e.Code})");
+                Error(context.Connection.Cluster is { } cluster
+                    ? $"no node of {Path.GetFileName(cluster.SourcePath)} answers at {context.DescribeAddresses()}: start one with `raftmall cluster up` ({e.Code})"
+                    : e.Detail);
                 return ExitCodes.Unavailable;
             }
             catch (RaftMallException e)

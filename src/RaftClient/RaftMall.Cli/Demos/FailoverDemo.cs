@@ -150,7 +150,7 @@ public sealed class FailoverDemo(CliContext ctx, FailoverDemo.Settings settings)
 
     private async Task<ClusterStatus?> CurrentLeaderAsync(CancellationToken token)
     {
-        var tasks = ctx.Cluster.Nodes.Select(n => ClusterCommands.TryStatusAsync(ctx.Cluster, n.Uri, token));
+        var tasks = ctx.Cluster.Nodes.Select(n => ClusterCommands.TryStatusAsync(ctx, n.Uri, token));
         var statuses = await Task.WhenAll(tasks);
         return statuses.FirstOrDefault(s => s?.Role == "leader");
     }

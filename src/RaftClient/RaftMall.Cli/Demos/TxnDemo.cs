@@ -129,7 +129,7 @@ public sealed class TxnDemo(CliContext ctx, int checkouts)
     {
         for (var i = 0; i < 100; i++)
         {
-            var statuses = await Task.WhenAll(ctx.Cluster.Nodes.Select(n => ClusterCommands.TryStatusAsync(ctx.Cluster, n.Uri, token)));
+            var statuses = await Task.WhenAll(ctx.Cluster.Nodes.Select(n => ClusterCommands.TryStatusAsync(ctx, n.Uri, token)));
             if (statuses.FirstOrDefault(s => s?.Role == "leader") is { } leader) return leader;
             await Task.Delay(50, token);
         }
