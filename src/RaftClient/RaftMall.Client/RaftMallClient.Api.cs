@@ -89,7 +89,11 @@ public sealed partial class RaftMallClient
     {
         using var quick = new RaftMallClient(new RaftMallClientOptions
         {
-            Endpoints = [node], ApiKey = apiKey, AttemptTimeout = timeout, RetryBudget = TimeSpan.Zero, TrustedCertificatesFile = trustedCertificatesFile,
+            Endpoints = [node],
+            ApiKey = apiKey,
+            AttemptTimeout = timeout,
+            RetryBudget = TimeSpan.Zero,
+            TrustedCertificatesFile = trustedCertificatesFile,
         });
         try
         {
