@@ -12,6 +12,18 @@ public static class TestPrograms
     /// <summary>The raftmall tool (raftmall.dll), run as a process by <see cref="CliProcess"/>.</summary>
     public static string CliDll { get; } = Built("RaftMallCliDll");
 
+    /// <summary>The tool's project file and the configuration its tested build has (to pack that build).</summary>
+    public static (string Project, string Configuration) CliProject
+    {
+        get
+        {
+            var tfmDirectory = Path.GetDirectoryName(CliDll)!;                    // .../RaftMall.Cli/bin/Release/net10.0
+            var configurationDirectory = Path.GetDirectoryName(tfmDirectory)!;    // .../RaftMall.Cli/bin/Release
+            var project = Path.GetFullPath(Path.Combine(configurationDirectory, "..", "..", "RaftMall.Cli.csproj"));
+            return (project, Path.GetFileName(configurationDirectory));
+        }
+    }
+
     private static string Built(string key) =>
         Path.GetFullPath(typeof(TestPrograms).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!);
 }
