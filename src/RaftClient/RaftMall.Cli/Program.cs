@@ -23,6 +23,7 @@ var root = new RootCommand("""
     VerifyCommand.Build(),
     TxnBenchCommand.Build(),
     BenchCommand.Build(),
+    CompletionCommand.Build(),
 };
 foreach (var option in CliContext.GlobalOptions) root.Options.Add(option);
 return await root.Parse(args).InvokeAsync();

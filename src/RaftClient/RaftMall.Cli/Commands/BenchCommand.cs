@@ -11,6 +11,7 @@ public static class BenchCommand
     {
         Description = "orders (RaftMall only), kv-put or kv-get (linearizable)",
         DefaultValueFactory = _ => "kv-put",
+        CompletionSources = { "orders", "kv-put", "kv-get" },
     };
 
     public static readonly Option<int> ClientsOption = new("--clients", "-n")
