@@ -108,6 +108,22 @@ public sealed class CliContext(ParseResult parse)
 
     public static void Info(string markup) => AnsiConsole.MarkupLine(markup);
 
+    /// <summary>
+    /// Runs a long wait under a spinner with the seconds so far, on an interactive terminal only (never with --json
+    /// or when the output is redirected, where it would only add noise).
+    /// </summary>
+    public async Task<T> WithProgressAsync<T>(string what, Func<Task<T>> work)
+    {
+        if (Json || !AnsiConsole.Profile.Capabilities.Interactive) return await work();
+        return await AnsiConsole.Status().StartAsync(Markup.Escape(what), async status =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var task = work();
+            while (await Task.WhenAny(task, Task.Delay(250)) != task) status.Status(Markup.Escape($"{what} ({clock.Elapsed.TotalSeconds:F0} s)"));
+            return await task;
+        });
+    }
+
     private static ClusterFile LoadCluster(string? path)
     {
         path ??= Find();

@@ -20,8 +20,11 @@ public static class ClusterCommands
         {
             var local = new LocalCluster(ctx.Cluster) { Demo = ctx.Parse.GetValue(demo) };
             foreach (var node in ctx.Cluster.Nodes) local.Start(node.Id);
-            await EnsureOwnNodesAnswerAsync(ctx, token);
-            var statuses = await WaitForLeaderAsync(ctx, TimeSpan.FromSeconds(30), token);
+            var statuses = await ctx.WithProgressAsync($"starting {ctx.Cluster.Nodes.Count} nodes and waiting for a leader", async () =>
+            {
+                await EnsureOwnNodesAnswerAsync(ctx, token);
+                return await WaitForLeaderAsync(ctx, TimeSpan.FromSeconds(30), token);
+            });
             ctx.Output(statuses, () =>
             {
                 RenderStatus(ctx, statuses);

@@ -55,7 +55,8 @@ public static class VerifyCommand
             VerifyReport report;
             try
             {
-                report = await new VerifyRunner(options, Log).RunAsync(token);
+                report = await ctx.WithProgressAsync($"verify: {options.Duration.TotalSeconds:F0} s of load with {string.Join(",", options.Nemeses.Order(StringComparer.Ordinal))}, then checks",
+                    () => new VerifyRunner(options, Log).RunAsync(token));
             }
             catch (Exception e) when (e is InvalidOperationException or RaftMall.Harness.HarnessException)
             {
