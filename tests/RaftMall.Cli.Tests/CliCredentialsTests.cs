@@ -7,6 +7,27 @@ namespace RaftMall.Cli.Tests;
 public class CliCredentialsTests(ITestOutputHelper output)
 {
     [Fact]
+    public async Task The_failover_demo_on_a_fresh_clone_starts_the_cluster_writes_its_credentials_and_uses_them()
+    {
+        // The README's first command on a fresh clone: no credentials file, no node running. The demo looks for a
+        // running cluster before it starts one, and must then use the keys that the start just wrote.
+        await using var files = new TestCluster(output: output);
+        var config = files.ConfigPath;
+        File.Delete(files.Cluster.CredentialsPath);
+        try
+        {
+            var demo = await CliProcess.RunAsync(config, "demo", "failover", "--clients", "2", "--duration", "4", "--kill-after", "1", "--restart-after", "1");
+            Assert.True(demo.ExitCode == 0, demo.All);
+            Assert.Contains("verdict: OK", demo.Output, StringComparison.Ordinal);
+            Assert.True(File.Exists(files.Cluster.CredentialsPath));
+        }
+        finally
+        {
+            await CliProcess.RunAsync(config, "cluster", "down");
+        }
+    }
+
+    [Fact]
     public async Task Cluster_up_generates_owner_only_credentials_that_the_cli_uses_and_anonymous_clients_lack()
     {
         await using var files = new TestCluster(output: output);

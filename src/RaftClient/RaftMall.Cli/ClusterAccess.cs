@@ -8,8 +8,23 @@ namespace RaftMall.Cli;
 /// credentials: the tool manages stock and the cluster, so it needs admin). With --endpoints or RAFTMALL_ENDPOINTS no
 /// cluster file is read at all, so the tool talks to any cluster, as etcdctl does.
 /// </summary>
-public sealed record Connection(IReadOnlyList<Uri> Endpoints, string? ApiKey, string? CaFile, TimeSpan Timeout, ClusterFile? Cluster)
+public sealed class Connection(IReadOnlyList<Uri> endpoints, string? apiKey, string? caFile, TimeSpan timeout, ClusterFile? cluster)
 {
+    public IReadOnlyList<Uri> Endpoints { get; } = endpoints;
+
+    /// <summary>
+    /// The key given, else the cluster file's admin key read now, not when this was made: `cluster up` and the demos
+    /// write the credentials file of a new cluster after they started using this connection.
+    /// </summary>
+    public string? ApiKey => apiKey ?? CredentialsKey();
+
+    public string? CaFile { get; } = caFile;
+
+    public TimeSpan Timeout { get; } = timeout;
+
+    /// <summary>The cluster file, or null for a cluster given by --endpoints.</summary>
+    public ClusterFile? Cluster { get; } = cluster;
+
     public const string EndpointsVariable = "RAFTMALL_ENDPOINTS";
     public const string ApiKeyVariable = "RAFTMALL_API_KEY";
     public const string CaCertVariable = "RAFTMALL_CACERT";
@@ -46,10 +61,14 @@ public sealed record Connection(IReadOnlyList<Uri> Endpoints, string? ApiKey, st
             return new Connection(ParseEndpoints(list, source), apiKey, caFile, timeout, null);
         }
         var file = cluster();
+        return new Connection([.. file.Nodes.Select(n => n.Uri)], apiKey, caFile ?? file.CaFilePath, timeout, file);
+    }
+
+    private string? CredentialsKey()
+    {
         try
         {
-            return new Connection([.. file.Nodes.Select(n => n.Uri)], apiKey ?? file.EffectiveCredentials()?.KeyFor(ClientRole.Admin),
-                caFile ?? file.CaFilePath, timeout, file);
+            return Cluster?.EffectiveCredentials()?.KeyFor(ClientRole.Admin);
         }
         catch (ClusterFileException e)
         {
