@@ -62,8 +62,9 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
         {
             (value, revision) = (null, 0);
         }
-        catch (RaftMallException)
+        catch (Exception e) when (OutcomeRules.IsAnswerOrTransportError(e))
         {
+            // A read that got no value changed nothing either way: it is left out of the checks.
             history.Record(new Operation { Process = process, Kind = Kinds.Read, Key = key, InvokeNs = invoke, CompleteNs = Now(), Outcome = Outcome.Fail });
             return;
         }
@@ -102,9 +103,9 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
         {
             (outcome, succeeded) = (Outcome.Ok, false);
         }
-        catch (RaftMallException e)
+        catch (Exception e) when (OutcomeRules.IsAnswerOrTransportError(e))
         {
-            outcome = e is RaftMallUnavailableException ? Outcome.Unknown : Outcome.Fail;
+            outcome = OutcomeRules.OfFailedWrite(e);
         }
         history.Record(new Operation { Process = process, Kind = Kinds.Cas, Key = key, Value = value, Expected = expected, Succeeded = succeeded, InvokeNs = invoke, CompleteNs = Now(), Outcome = outcome });
         _lastRead.Remove(key);
@@ -182,17 +183,29 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
         {
             return (Outcome.Ok, await call());
         }
-        catch (RaftMallUnavailableException)
+        catch (Exception e) when (OutcomeRules.IsAnswerOrTransportError(e))
         {
-            return (Outcome.Unknown, null);
-        }
-        catch (RaftMallException)
-        {
-            return (Outcome.Fail, null);
+            return (OutcomeRules.OfFailedWrite(e), null);
         }
     }
 
     private string NewValue() => $"{run}-p{process}-v{++_sequence}";
 
     private long Now() => clock.Elapsed.Ticks * 100;
+}
+
+/// <summary>
+/// How the checker counts a write that did not end in an acknowledgement. Failed only when the cluster certainly did
+/// not apply it: a refusal with a problem answer (4xx: validation, conflict, not found, unauthorized). Everything else
+/// is unknown, because the write may have been applied: a 5xx (the node may have appended it before failing), no
+/// answer within the retry budget, a dropped connection, a timeout, an answer that cannot be read. Counting such a
+/// write as failed would let the checker reject a history that is valid, or pass one that lost an acknowledged write.
+/// </summary>
+public static class OutcomeRules
+{
+    public static bool IsAnswerOrTransportError(Exception e) =>
+        e is RaftMallException or System.Text.Json.JsonException or HttpRequestException or IOException or TaskCanceledException;
+
+    public static Outcome OfFailedWrite(Exception e) =>
+        e is RaftMallException { Status: >= 400 and < 500 } and not RaftMallUnavailableException ? Outcome.Fail : Outcome.Unknown;
 }
