@@ -18,7 +18,7 @@ public sealed record VerifyReport(
     Verdict Verdict, int Seed, double DurationSeconds, IReadOnlyList<string> Nemeses, string? SkippedNemesis, int Operations,
     IReadOnlyDictionary<string, int> OperationsByOutcome, int Faults, IReadOnlyList<FaultEvent> Timeline,
     int KeysChecked, IReadOnlyList<string> NonLinearizableKeys, IReadOnlyList<string> UnknownKeys, IReadOnlyList<Operation> SmallestFailingHistory,
-    IReadOnlyList<string> ShopViolations, string OutDirectory);
+    IReadOnlyList<string> ShopViolations, string OutDirectory, IReadOnlyList<WriteGap> LongestWriteGaps);
 
 /// <summary>
 /// A verify run: its own cluster (in network namespaces when partitions are wanted and possible), the workload from
@@ -132,7 +132,8 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         var report = new VerifyReport(
             verdict, options.Seed, Math.Round(clock.Elapsed.TotalSeconds, 1), nemesis.Enabled, skipped, operations.Count,
             operations.GroupBy(o => $"{o.Kind}:{o.Outcome.ToString().ToLowerInvariant()}").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
-            nemesis.Faults, nemesis.Timeline, linearizability.Count, [.. bad.Select(r => r.Key)], [.. unknown.Select(r => r.Key)], smallest, shop, options.OutDirectory);
+            nemesis.Faults, nemesis.Timeline, linearizability.Count, [.. bad.Select(r => r.Key)], [.. unknown.Select(r => r.Key)], smallest, shop, options.OutDirectory,
+            Liveness.LongestWriteGaps(operations.Where(o => o.Process < 1_000), nemesis.Timeline)); // the workload's clients, not the final reader
         await File.WriteAllTextAsync(Path.Combine(options.OutDirectory, "report.json"), JsonSerializer.Serialize(report, VerifyJsonContext.Default.VerifyReport), token);
         return report;
     }

@@ -72,6 +72,11 @@ public static class VerifyCommand
     {
         AnsiConsole.MarkupLine("\n[bold]fault timeline[/]");
         foreach (var e in report.Timeline) AnsiConsole.MarkupLine($"  [grey]{e.AtSeconds,7:F3} s  {e.AtUtc}[/] {Markup.Escape(e.What)}");
+        AnsiConsole.MarkupLine("\n[bold]longest windows without an acknowledged write[/] (and the faults in effect)");
+        foreach (var gap in report.LongestWriteGaps)
+        {
+            AnsiConsole.MarkupLine($"  {gap.Milliseconds,8:F0} ms  [grey]{gap.FromSeconds:F3}–{gap.ToSeconds:F3} s[/]  {Markup.Escape(string.Join("; ", gap.Faults.DefaultIfEmpty("no fault")))}");
+        }
         var counts = new Table().Border(TableBorder.Rounded).AddColumns("operation:outcome", "count");
         foreach (var (kind, count) in report.OperationsByOutcome) counts.AddRow(kind, count.ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(counts);
