@@ -32,4 +32,21 @@ public class ClusterFileTests
         var error = Assert.Throws<ClusterFileException>(() => ClusterFile.Parse($"logMemory: mapped\n{Nodes}"));
         Assert.Contains("logMemory must be private or shared, not 'mapped'", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("raftVoteTimeoutMs: -1", "raftVoteTimeoutMs must be 0 (off) or up to 5000")]
+    [InlineData("raftAppendTimeoutMs: 40", "raftAppendTimeoutMs must be 0 (off), or above heartbeatIntervalMs")]
+    [InlineData("raftAppendTimeoutMs: 6000", "raftAppendTimeoutMs must be 0 (off), or above heartbeatIntervalMs")]
+    public void Raft_deadlines_out_of_range_are_refused(string line, string expected)
+    {
+        var error = Assert.Throws<ClusterFileException>(() => ClusterFile.Parse($"{line}\n{Nodes}"));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Raft_deadlines_are_off_unless_set()
+    {
+        var file = ClusterFile.Parse($"raftVoteTimeoutMs: 150\n{Nodes}");
+        Assert.Equal((150, 0), (file.RaftVoteTimeoutMs, file.RaftAppendTimeoutMs));
+    }
 }

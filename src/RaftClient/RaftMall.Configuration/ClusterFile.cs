@@ -47,6 +47,20 @@ public sealed partial class ClusterFile
     /// </summary>
     public int MaxWritesPerEntry { get; set; } = 256;
 
+    /// <summary>
+    /// Deadline of one pre-vote or vote request to a peer, in ms; 0 leaves DotNext's single Raft RPC timeout (5 s) to
+    /// every message type. Without it a candidate waits on a black-holed or frozen peer until that timeout, because
+    /// DotNext's pre-vote waits for every member (docs/dotnext.md, "Elections and timeouts").
+    /// </summary>
+    public int RaftVoteTimeoutMs { get; set; }
+
+    /// <summary>
+    /// Deadline of one AppendEntries request to a peer, in ms; 0 leaves DotNext's 5 s. A leader cut off from its
+    /// followers steps down only when a round fails, so this bounds how long it keeps believing it leads; too short,
+    /// and a loaded follower's slow flush makes a healthy leader step down. Measure before you lower it.
+    /// </summary>
+    public int RaftAppendTimeoutMs { get; set; }
+
     /// <summary>How long a write waits for a leader during an election before it answers 503.</summary>
     public int LeaderWaitMs { get; set; } = 3_000;
 
@@ -150,6 +164,9 @@ public sealed partial class ClusterFile
             problems.Add("electionTimeoutLowerMs must be at least 10 and below electionTimeoutUpperMs");
         }
         if (HeartbeatIntervalMs <= 0 || HeartbeatIntervalMs >= ElectionTimeoutLowerMs) problems.Add("heartbeatIntervalMs must be positive and below electionTimeoutLowerMs");
+        if (RaftVoteTimeoutMs < 0 || RaftVoteTimeoutMs > 5_000) problems.Add("raftVoteTimeoutMs must be 0 (off) or up to 5000");
+        if (RaftAppendTimeoutMs != 0 && (RaftAppendTimeoutMs <= HeartbeatIntervalMs || RaftAppendTimeoutMs > 5_000))
+            problems.Add("raftAppendTimeoutMs must be 0 (off), or above heartbeatIntervalMs and up to 5000");
         if (SnapshotIntervalEntries < 10) problems.Add("snapshotIntervalEntries must be at least 10");
         if (LogChunkSizeMiB is < 1 or > 1024) problems.Add("logChunkSizeMiB must be between 1 and 1024");
         if (LogMemory is not ("private" or "shared")) problems.Add($"logMemory must be private or shared, not '{LogMemory}'");

@@ -26,6 +26,11 @@ public sealed record VerifyOptions
     public int ElectionTimeoutLowerMs { get; init; } = 150;
     public int ElectionTimeoutUpperMs { get; init; } = 300;
     public int HeartbeatIntervalMs { get; init; } = 50;
+
+    /// <summary>The cluster's raftVoteTimeoutMs and raftAppendTimeoutMs (0: DotNext's one RPC timeout for every message).</summary>
+    public int RaftVoteTimeoutMs { get; init; }
+
+    public int RaftAppendTimeoutMs { get; init; }
     /// <summary>Small, so snapshots and snapshot installs happen during the run.</summary>
     public int SnapshotIntervalEntries { get; init; } = 1_000;
     /// <summary>Time budget of the linearizability search over all keys.</summary>

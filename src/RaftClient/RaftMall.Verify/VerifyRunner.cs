@@ -146,6 +146,8 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
             ElectionTimeoutLowerMs = options.ElectionTimeoutLowerMs,
             ElectionTimeoutUpperMs = options.ElectionTimeoutUpperMs,
             HeartbeatIntervalMs = options.HeartbeatIntervalMs,
+            RaftVoteTimeoutMs = options.RaftVoteTimeoutMs,
+            RaftAppendTimeoutMs = options.RaftAppendTimeoutMs,
             SnapshotIntervalEntries = options.SnapshotIntervalEntries,
             Nodes = [.. addresses.Select(a => new ClusterNode { Id = a.Key, Address = a.Value.GetLeftPart(UriPartial.Authority) })],
         };

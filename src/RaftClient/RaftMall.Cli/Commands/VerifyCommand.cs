@@ -15,6 +15,8 @@ public static class VerifyCommand
         var nemesis = new Option<string>("--nemesis") { Description = "Faults, comma-separated: kill,pause,partition,restart,crash-all or all", DefaultValueFactory = _ => "all", CompletionSources = { "all", "kill", "pause", "partition", "restart", "crash-all" } };
         var seed = new Option<int?>("--seed") { Description = "Seed of the fault schedule and workload (default: random; printed)" };
         var output = new Option<string?>("--out", "-o") { Description = "Directory for the history, report, node logs and data (default: a new one under /tmp)" };
+        var voteDeadline = new Option<int>("--raft-vote-timeout") { Description = "The cluster's raftVoteTimeoutMs: deadline of one (pre-)vote request in ms (0: DotNext's 5 s for every message)" };
+        var appendDeadline = new Option<int>("--raft-append-timeout") { Description = "The cluster's raftAppendTimeoutMs: deadline of one AppendEntries request in ms (0: DotNext's 5 s)" };
         var snapshotInterval = new Option<int>("--snapshot-interval")
         {
             Description = "Snapshot every this many entries (small, to exercise snapshots and installs)",
@@ -31,7 +33,7 @@ public static class VerifyCommand
             Exit code 0 only when the verdict is valid. Partitions use network namespaces and need root.
             """)
         {
-            duration, clients, nemesis, seed, output, snapshotInterval, unsafeReads,
+            duration, clients, nemesis, seed, output, snapshotInterval, unsafeReads, voteDeadline, appendDeadline,
         };
         verify.SetRun(async (ctx, token) =>
         {
@@ -46,6 +48,8 @@ public static class VerifyCommand
                 NodeDll = Programs.NodeDll(),
                 UnsafeLocalReads = ctx.Parse.GetValue(unsafeReads),
                 SnapshotIntervalEntries = Math.Max(10, ctx.Parse.GetValue(snapshotInterval)),
+                RaftVoteTimeoutMs = ctx.Parse.GetValue(voteDeadline),
+                RaftAppendTimeoutMs = ctx.Parse.GetValue(appendDeadline),
             };
             if (!File.Exists(options.NodeDll)) throw new CliException(ExitCodes.Usage, $"the node is not built ({options.NodeDll}); run `dotnet build src/RaftNode -c Release`");
             void Log(string line)
@@ -57,6 +61,10 @@ public static class VerifyCommand
             {
                 report = await ctx.WithProgressAsync($"verify: {options.Duration.TotalSeconds:F0} s of load with {string.Join(",", options.Nemeses.Order(StringComparer.Ordinal))}, then checks",
                     () => new VerifyRunner(options, Log).RunAsync(token));
+            }
+            catch (ClusterFileException e)
+            {
+                throw new CliException(ExitCodes.Usage, e.Message); // a setting the nodes would refuse, e.g. --raft-append-timeout 10
             }
             catch (Exception e) when (e is InvalidOperationException or RaftMall.Harness.HarnessException)
             {

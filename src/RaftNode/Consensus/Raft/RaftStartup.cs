@@ -43,6 +43,9 @@ public static partial class RaftStartup
             handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30);
             return handler;
         });
+        // Per-type deadlines (votes, appends) outermost, so they also bound the signing and the connection.
+        raftClient.AddHttpMessageHandler(() => new RaftDeadlines(
+            TimeSpan.FromMilliseconds(cluster.RaftVoteTimeoutMs), TimeSpan.FromMilliseconds(cluster.RaftAppendTimeoutMs)));
         Security.SecurityStartup.Configure(builder, settings, raftClient);
         services.ConfigureCluster<ClusterLifetime>();
         services.UseInMemoryConfigurationStorage(members =>

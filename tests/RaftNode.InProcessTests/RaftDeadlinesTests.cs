@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using RaftMall.Node.Consensus.Raft;
+
+namespace RaftMall.Node.InProcessTests;
+
+/// <summary>Votes and appends get their own deadlines on the Raft client; other message types keep DotNext's.</summary>
+public class RaftDeadlinesTests
+{
+    /// <summary>A peer that never answers (black-holed, or frozen by SIGSTOP): every request waits until cancelled.</summary>
+    private sealed class SilentPeer : HttpMessageHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new UnreachableException();
+        }
+    }
+
+    private static HttpMessageInvoker Client(int voteMs, int appendMs) =>
+        new(new RaftDeadlines(TimeSpan.FromMilliseconds(voteMs), TimeSpan.FromMilliseconds(appendMs)) { InnerHandler = new SilentPeer() });
+
+    private static HttpRequestMessage Raft(string type)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "http://10.0.0.9:7101/cluster-consensus/raft");
+        request.Headers.Add(RaftDeadlines.MessageTypeHeader, type);
+        return request;
+    }
+
+    [Theory]
+    [InlineData("PreVote")]
+    [InlineData("RequestVote")]
+    [InlineData("AppendEntries")]
+    public async Task A_vote_or_append_to_a_silent_peer_fails_as_unavailable_at_its_deadline(string type)
+    {
+        using var client = Client(voteMs: 100, appendMs: 200);
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(Raft(type), CancellationToken.None));
+        Assert.IsType<TimeoutException>(error.InnerException); // what DotNext takes for "member unavailable"
+        Assert.Contains("10.0.0.9:7101", error.Message, StringComparison.Ordinal);
+        Assert.InRange(clock.ElapsedMilliseconds, type == "AppendEntries" ? 190 : 90, 3_000);
+    }
+
+    [Theory]
+    [InlineData("InstallSnapshot")]
+    [InlineData("Synchronize")]
+    [InlineData(null)]
+    public async Task Other_messages_and_unset_deadlines_are_left_to_the_caller(string? type)
+    {
+        using var client = Client(voteMs: 50, appendMs: 0);
+        using var caller = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var request = type is null ? new HttpRequestMessage(HttpMethod.Get, "http://10.0.0.9:7101/") : Raft(type);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SendAsync(request, caller.Token));
+        using var appendCaller = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SendAsync(Raft("AppendEntries"), appendCaller.Token)); // append deadline 0: off
+    }
+
+    [Fact]
+    public async Task The_callers_own_cancellation_stays_a_cancellation()
+    {
+        using var client = Client(voteMs: 5_000, appendMs: 5_000);
+        using var caller = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SendAsync(Raft("RequestVote"), caller.Token));
+    }
+}
