@@ -35,8 +35,8 @@ public class EndpointsTests(ITestOutputHelper output)
         var reader = new Dictionary<string, string> { ["RAFTMALL_ENDPOINTS"] = endpoints, ["RAFTMALL_API_KEY"] = TestCluster.TestKeys.Reader };
         var read = await CliProcess.RunWithoutClusterFileAsync(reader, "stock", "get", "pear", "--json");
         Assert.True(read.ExitCode == 0, read.All);
-        Assert.Equal((3L, 2L, 5L), (JsonDocument.Parse(read.Output).RootElement.GetProperty("available").GetInt64(),
-            JsonDocument.Parse(read.Output).RootElement.GetProperty("locked").GetInt64(), JsonDocument.Parse(read.Output).RootElement.GetProperty("total").GetInt64()));
+        var level = JsonDocument.Parse(read.Output).RootElement;
+        Assert.Equal((3L, 2L, 5L), (level.GetProperty("available").GetInt64(), level.GetProperty("locked").GetInt64(), level.GetProperty("total").GetInt64()));
         var refused = await CliProcess.RunWithoutClusterFileAsync(reader, "stock", "set", "pear", "100");
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("forbidden", refused.All, StringComparison.Ordinal);
