@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RaftMall.Client;
 using RaftMall.Client.Participants;
 using RaftMall.Samples.LoyaltyPoints;
 
@@ -13,11 +14,13 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 var dataDirectory = Path.GetFullPath(builder.Configuration["data-dir"] ?? builder.Configuration["DataDir"] ?? "points-data");
 
 await using var journal = new PointsJournal(dataDirectory);
-var barrier = new ParticipantBarrier<PointsTransaction>(journal);
+// The journal is the barrier's store; the barrier is registered as a singleton over it (docs/dotnet.md).
+builder.Services.AddSingleton<IBarrierStore<PointsTransaction>>(journal);
+builder.Services.AddRaftMallParticipantBarrier<PointsJournal, PointsTransaction>();
 var control = testControlEnabled ? new TestControl() : null;
 
 var app = builder.Build();
-app.MapPointsEndpoints(journal, barrier, control);
+app.MapPointsEndpoints(journal, app.Services.GetRequiredService<ParticipantBarrier<PointsTransaction>>(), control);
 if (control is not null) app.MapTestControlEndpoints(control);
 
 app.Logger.LogWarning("loyalty points: journal {Path} ({Lines} lines replayed){TestControl}",

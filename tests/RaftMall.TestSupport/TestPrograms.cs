@@ -24,6 +24,9 @@ public static class TestPrograms
         }
     }
 
+    /// <summary>The checkout the tested build was built from (its src/, samples/ and docs/).</summary>
+    public static string RepositoryRoot => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(CliProject.Project)!, "..", "..", ".."));
+
     private static string Built(string key) =>
         Path.GetFullPath(typeof(TestPrograms).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!);
 }

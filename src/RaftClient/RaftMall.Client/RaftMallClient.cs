@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using RaftMall.Contract;
 
 namespace RaftMall.Client;
@@ -9,27 +11,11 @@ namespace RaftMall.Client;
 /// <summary>How a read is served: through a read barrier (linearizable) or from the answering node's own state.</summary>
 public enum ReadConsistency
 {
+    /// <summary>The node runs a Raft read barrier through the leader first: the read sees every write acknowledged before it began.</summary>
     Linearizable,
+
+    /// <summary>The node answers from its own state at once (<c>?consistency=local</c>): faster, possibly stale, and served without a leader.</summary>
     Local,
-}
-
-/// <summary>Where the cluster is and how long to keep trying.</summary>
-public sealed class RaftMallClientOptions
-{
-    /// <summary>Any of the cluster's nodes; the client finds the leader itself.</summary>
-    public required IReadOnlyList<Uri> Endpoints { get; init; }
-
-    /// <summary>Time for one attempt against one node.</summary>
-    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Total time a call keeps retrying through failovers before it gives up.</summary>
-    public TimeSpan RetryBudget { get; init; } = TimeSpan.FromSeconds(15);
-
-    /// <summary>The API key sent as <c>Authorization: Bearer</c> (none when null: only an insecure cluster answers).</summary>
-    public string? ApiKey { get; init; }
-
-    /// <summary>PEM certificates to trust for https:// nodes besides the system's roots (a private CA or self-signed nodes).</summary>
-    public string? TrustedCertificatesFile { get; init; }
 }
 
 /// <summary>
@@ -43,27 +29,51 @@ public sealed partial class RaftMallClient : IDisposable
     // Every body is a contract type: source-generated metadata, no reflection (the tool is a native executable).
     private static readonly JsonSerializerOptions Json = ContractJsonContext.Default.Options;
     private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
     private readonly RaftMallClientOptions _options;
-    private int _preferred;
+    private readonly LeaderHint _leader;
+    private readonly ILogger _logger;
 
+    /// <summary>
+    /// A client with its own connections (for programs without dependency injection; with it, register one through
+    /// <see cref="RaftMallServiceCollectionExtensions.AddRaftMallClient"/>). Share the instance: it keeps the leader hint.
+    /// </summary>
+    /// <param name="options">Where the cluster is; checked here (an <see cref="ArgumentException"/> says what is wrong).</param>
+    /// <param name="handler">The HTTP handler to send through (tests, proxies); by default one that trusts
+    /// <see cref="RaftMallClientOptions.TrustedCertificatesFile"/>.</param>
     public RaftMallClient(RaftMallClientOptions options, HttpMessageHandler? handler = null)
+        : this(OwnHttpClient(options, handler), options, new LeaderHint(), NullLogger.Instance, ownsHttp: true)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.Endpoints.Count == 0) throw new ArgumentException("at least one endpoint is required", nameof(options));
-        _options = options;
-        _http = new HttpClient(handler ?? TrustedCertificates.Handler(options.TrustedCertificatesFile, TimeSpan.FromSeconds(1)))
-        {
-            Timeout = Timeout.InfiniteTimeSpan, // per-attempt timeouts below
-        };
-
     }
 
+    /// <summary>The dependency-injection path: connections from <c>IHttpClientFactory</c>, the leader hint shared by every instance.</summary>
+    internal RaftMallClient(HttpClient http, RaftMallClientOptions options, LeaderHint leader, ILogger logger, bool ownsHttp)
+    {
+        _http = http;
+        _options = options;
+        _leader = leader;
+        _logger = logger;
+        _ownsHttp = ownsHttp;
+    }
+
+    /// <summary>The nodes this client talks to, as configured.</summary>
     public IReadOnlyList<Uri> Endpoints => _options.Endpoints;
 
-    public void Dispose() => _http.Dispose();
+    /// <summary>Closes the client's connections when it made them itself (a client from the factory leaves them to it).</summary>
+    public void Dispose()
+    {
+        if (_ownsHttp) _http.Dispose();
+    }
+
+    private static HttpClient OwnHttpClient(RaftMallClientOptions options, HttpMessageHandler? handler)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (RaftMallClientOptions.Problems(options).FirstOrDefault() is { } problem) throw new ArgumentException(problem, nameof(options));
+        return new HttpClient(handler ?? RaftMallClientOptions.DefaultHandler(options)) { Timeout = Timeout.InfiniteTimeSpan }; // per-attempt timeouts below
+    }
 
     /// <summary>Sends one logical request, retrying as described on the class; returns the successful response.</summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, string? idempotencyKey, CancellationToken token, Uri? only = null, long? ifMatch = null)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, string? idempotencyKey, CancellationToken token, Uri? only = null, long? ifMatch = null, TimeSpan serverWait = default)
     {
         var isWrite = method != HttpMethod.Get;
         if (isWrite) idempotencyKey ??= Guid.NewGuid().ToString("N");
@@ -73,7 +83,7 @@ public sealed partial class RaftMallClient : IDisposable
         string lastCode = "unavailable";
         for (var attempt = 0; ; attempt++)
         {
-            var index = Volatile.Read(ref _preferred);
+            var index = _leader.Preferred;
             var endpoint = only ?? _options.Endpoints[index];
             using var request = new HttpRequestMessage(method, new Uri(endpoint, path));
             if (body is not null) request.Content = JsonContent.Create(body, Json.GetTypeInfo(body.GetType()));
@@ -81,7 +91,8 @@ public sealed partial class RaftMallClient : IDisposable
             if (_options.ApiKey is { Length: > 0 } apiKey) request.Headers.Authorization = new("Bearer", apiKey);
             if (ifMatch is { } revision) request.Headers.TryAddWithoutValidation("If-Match", revision.ToString(System.Globalization.CultureInfo.InvariantCulture));
             using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-            attemptTimeout.CancelAfter(_options.AttemptTimeout);
+            // A long poll or a transaction's wait holds the answer on purpose: that time is added to the attempt's.
+            attemptTimeout.CancelAfter(_options.AttemptTimeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : _options.AttemptTimeout + serverWait);
             HttpResponseMessage? response = null;
             try
             {
@@ -95,13 +106,15 @@ public sealed partial class RaftMallClient : IDisposable
                 lastError = new RaftMallException((int)response.StatusCode, lastCode, problem.Detail ?? "service unavailable");
                 if (response.Headers.RetryAfter?.Delta is { } retryAfter) delay = Min(retryAfter, TimeSpan.FromSeconds(1));
                 response.Dispose();
+                ClientLog.Retrying(_logger, method, path, endpoint.Authority, lastCode, attempt + 1);
             }
             catch (Exception e) when (!token.IsCancellationRequested && e is HttpRequestException or TaskCanceledException or IOException)
             {
                 response?.Dispose();
                 lastError = e;
                 lastCode = e is HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } } ? "connection_refused" : "no_answer";
-                if (only is null) Interlocked.CompareExchange(ref _preferred, (index + 1) % _options.Endpoints.Count, index);
+                if (only is null && _leader.MoveOn(index, _options.Endpoints.Count)) ClientLog.NodeUnreachable(_logger, endpoint.Authority, lastCode, _options.Endpoints[(index + 1) % _options.Endpoints.Count].Authority);
+                ClientLog.Retrying(_logger, method, path, endpoint.Authority, lastCode, attempt + 1);
             }
             if (DateTime.UtcNow + delay > deadline)
             {
@@ -110,7 +123,7 @@ public sealed partial class RaftMallClient : IDisposable
                     $"no node of {what} completed {method} {path} within {_options.RetryBudget.TotalSeconds:F0} s ({lastError?.Message})" +
                     (isWrite ? $"; the outcome may be unknown: retry with Idempotency-Key {idempotencyKey}" : ""), lastError);
             }
-            await Task.Delay(delay, token).ConfigureAwait(false);
+            await Task.Delay(Jitter(delay), token).ConfigureAwait(false);
             delay = Min(delay * 2, TimeSpan.FromMilliseconds(400));
         }
     }
@@ -123,7 +136,7 @@ public sealed partial class RaftMallClient : IDisposable
         {
             if (string.Equals(_options.Endpoints[i].GetLeftPart(UriPartial.Authority), leader, StringComparison.OrdinalIgnoreCase))
             {
-                Volatile.Write(ref _preferred, i);
+                if (_leader.Prefer(i)) ClientLog.LeaderChanged(_logger, leader!);
                 return;
             }
         }
@@ -165,6 +178,9 @@ public sealed partial class RaftMallClient : IDisposable
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>Between half and all of <paramref name="delay"/>: clients that lost the same leader do not retry in step.</summary>
+    private static TimeSpan Jitter(TimeSpan delay) => delay * (0.5 + (Random.Shared.NextDouble() / 2));
 
     private static string Query(ReadConsistency consistency) => consistency == ReadConsistency.Local ? "consistency=local" : "";
 }

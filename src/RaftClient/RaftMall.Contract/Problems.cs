@@ -1,6 +1,10 @@
 namespace RaftMall.Contract;
 
 /// <summary>An RFC 7807 problem body with RaftMall's machine-readable code.</summary>
+/// <param name="Status">The HTTP status of the answer; null when the body omits it.</param>
+/// <param name="Title">A short, human-readable summary of the problem type (e.g. Conflict).</param>
+/// <param name="Detail">What went wrong with this request, for people (e.g. which field and why).</param>
+/// <param name="Code">The machine-readable reason (e.g. insufficient_stock); see <see cref="ProblemCodes"/> and docs/api.md.</param>
 public sealed record ProblemBody(int? Status, string? Title, string? Detail, string? Code);
 
 /// <summary>

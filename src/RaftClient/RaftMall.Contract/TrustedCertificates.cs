@@ -11,6 +11,9 @@ namespace RaftMall.Contract;
 public static class TrustedCertificates
 {
     /// <summary>A handler for clients of the cluster; without a file, the system's roots only.</summary>
+    /// <param name="pemFile">PEM certificates to trust besides the system's roots; null or empty for none.</param>
+    /// <param name="connectTimeout">The longest time to establish one connection.</param>
+    /// <returns>A new handler that uses no proxy; the caller owns it.</returns>
     public static SocketsHttpHandler Handler(string? pemFile, TimeSpan connectTimeout)
     {
         var handler = new SocketsHttpHandler { ConnectTimeout = connectTimeout, UseProxy = false };
@@ -19,6 +22,7 @@ public static class TrustedCertificates
     }
 
     /// <summary>Accepts what the system accepts, or a certificate whose chain ends in one of the file's certificates.</summary>
+    /// <param name="pemFile">PEM certificates to trust; read once, here.</param>
     public static RemoteCertificateValidationCallback Validator(string pemFile)
     {
         var roots = new X509Certificate2Collection();

@@ -23,6 +23,8 @@ public enum BarrierVerdict
 }
 
 /// <summary>The answer for the coordinator and how the barrier reached it.</summary>
+/// <param name="Answer">What to answer the coordinator with.</param>
+/// <param name="Verdict">What the barrier did: for the participant's logs and counters.</param>
 public sealed record BarrierOutcome(BarrierAnswer Answer, BarrierVerdict Verdict);
 
 /// <summary>
@@ -31,10 +33,17 @@ public sealed record BarrierOutcome(BarrierAnswer Answer, BarrierVerdict Verdict
 /// its first answer, a cancel before its try is an empty rollback, a try after its cancel is refused. The decision and
 /// the effect are committed in one local transaction of the participant's store. Thread-safe; one per store.
 /// </summary>
+/// <typeparam name="TTransaction">The store's local transaction.</typeparam>
+/// <param name="store">The participant's store, holding the barrier records beside the business data.</param>
 public sealed class ParticipantBarrier<TTransaction>(IBarrierStore<TTransaction> store) where TTransaction : IBarrierTransaction
 {
+    /// <summary>The code of the 409 for a try or a confirm of a branch that was cancelled here.</summary>
     public const string CancelledCode = "barrier_cancelled";
+
+    /// <summary>The code of the 409 for a cancel of a branch that was confirmed here.</summary>
     public const string ConfirmedCode = "barrier_confirmed";
+
+    /// <summary>The code of the 409 for a confirm of a branch whose try never took effect here.</summary>
     public const string NotTriedCode = "barrier_not_tried";
 
     /// <summary>Calls on the same (gid, branch) run one at a time; other branches share a stripe only by hash collision.</summary>
@@ -47,6 +56,10 @@ public sealed class ParticipantBarrier<TTransaction>(IBarrierStore<TTransaction>
     /// transaction it is given — if and only if the barrier says it must take effect now, and commits it with the
     /// barrier record when it answers success. A failure answer or an exception commits nothing.
     /// </summary>
+    /// <param name="call">The coordinator's call, from <see cref="ParticipantCall.FromHeaders"/>.</param>
+    /// <param name="effect">The handler: writes the effect through the transaction and answers; it must not commit it.</param>
+    /// <param name="token">Cancels the wait for the branch's lock and the store calls.</param>
+    /// <returns>The answer to give the coordinator (the first one again for a repeat) and what the barrier did.</returns>
     public async Task<BarrierOutcome> HandleAsync(ParticipantCall call, Func<TTransaction, CancellationToken, ValueTask<BarrierAnswer>> effect, CancellationToken token)
     {
         ArgumentNullException.ThrowIfNull(call);

@@ -5,21 +5,41 @@ namespace RaftMall.Client.Participants;
 /// <summary>What the coordinator asks of a participant in one call (the RaftMall-Operation header).</summary>
 public enum ParticipantOperation
 {
+    /// <summary>TCC phase 1 (<c>try</c>): reserve; may refuse.</summary>
     Try,
+
+    /// <summary>TCC phase 2 after a commit (<c>confirm</c>): make the reservation final.</summary>
     Confirm,
+
+    /// <summary>TCC phase 2 after an abort (<c>cancel</c>): release the reservation, if the try took effect.</summary>
     Cancel,
+
+    /// <summary>2PC phase 1 (<c>prepare</c>): vote; may refuse.</summary>
     Prepare,
+
+    /// <summary>2PC phase 2 after a commit (<c>commit</c>): make the prepared change final.</summary>
     Commit,
+
+    /// <summary>2PC phase 2 after an abort (<c>rollback</c>): undo the prepared change, if the prepare took effect.</summary>
     Rollback,
+
+    /// <summary>A saga step (<c>action</c>): apply it; may refuse.</summary>
     Action,
+
+    /// <summary>A saga's undo of a step (<c>compensate</c>), in reverse order after an abort, if the action took effect.</summary>
     Compensate,
 }
 
 /// <summary>The transaction mode of the call (the RaftMall-Mode header).</summary>
 public enum ParticipantMode
 {
+    /// <summary>Try-confirm-cancel (<c>tcc</c>).</summary>
     Tcc,
+
+    /// <summary>Two-phase commit (<c>2pc</c>): prepare, then commit or rollback.</summary>
     TwoPhaseCommit,
+
+    /// <summary>Saga (<c>saga</c>): actions in order, compensations in reverse order on abort.</summary>
     Saga,
 }
 
@@ -37,9 +57,14 @@ public enum BarrierPhase
 }
 
 /// <summary>One coordinator call as a participant sees it: which transaction, which branch, which operation, which attempt.</summary>
+/// <param name="Gid">The global transaction's id (RaftMall-Gid), at most 128 characters.</param>
+/// <param name="BranchId">The branch's id within the transaction (RaftMall-Branch), at most 128 characters.</param>
+/// <param name="Operation">What the coordinator asks (RaftMall-Operation).</param>
 /// <param name="Attempt">1 for the first delivery; a retry (after a timeout, a 5xx or a leader change) counts up.</param>
+/// <param name="Mode">The transaction's mode (RaftMall-Mode); always the mode <paramref name="Operation"/> belongs to.</param>
 public sealed record ParticipantCall(string Gid, string BranchId, ParticipantOperation Operation, int Attempt, ParticipantMode Mode)
 {
+    /// <summary>Where <see cref="Operation"/> stands in the protocol, whatever the mode.</summary>
     public BarrierPhase Phase => PhaseOf(Operation);
 
     /// <summary>
@@ -47,6 +72,7 @@ public sealed record ParticipantCall(string Gid, string BranchId, ParticipantOpe
     /// <c>name =&gt; request.Headers[name].FirstOrDefault()</c>). Throws <see cref="ParticipantCallException"/> naming
     /// the first missing or invalid header.
     /// </summary>
+    /// <param name="header">Returns the value of the named request header, or null when it is absent.</param>
     public static ParticipantCall FromHeaders(Func<string, string?> header)
     {
         ArgumentNullException.ThrowIfNull(header);
@@ -84,6 +110,8 @@ public sealed record ParticipantCall(string Gid, string BranchId, ParticipantOpe
         return new ParticipantCall(gid, branch, operation, attempt, mode);
     }
 
+    /// <summary>The phase an operation belongs to: try, prepare and action are Try; confirm and commit Confirm; the rest Cancel.</summary>
+    /// <param name="operation">The operation.</param>
     public static BarrierPhase PhaseOf(ParticipantOperation operation) => operation switch
     {
         ParticipantOperation.Try or ParticipantOperation.Prepare or ParticipantOperation.Action => BarrierPhase.Try,
@@ -119,10 +147,16 @@ public sealed record ParticipantCall(string Gid, string BranchId, ParticipantOpe
 }
 
 /// <summary>A request that is not a well-formed coordinator call; <see cref="Code"/> is the problem code to answer 400 with.</summary>
+/// <param name="code"><see cref="MissingCode"/> or <see cref="InvalidCode"/>.</param>
+/// <param name="message">Which header is wrong and what was expected.</param>
 public sealed class ParticipantCallException(string code, string message) : Exception(message)
 {
+    /// <summary>The code when a participant header is missing or empty.</summary>
     public const string MissingCode = "participant_header_missing";
+
+    /// <summary>The code when a participant header is malformed, too long, or names an operation of another mode.</summary>
     public const string InvalidCode = "participant_header_invalid";
 
+    /// <summary>The problem code to answer 400 with: <see cref="MissingCode"/> or <see cref="InvalidCode"/>.</summary>
     public string Code { get; } = code;
 }
