@@ -63,8 +63,14 @@ services.AddHostedService<ExpiryDriver>();
 TransactionServices.Add(services, settings);
 services.AddHttpClient(LeaderForwarding.ClientName, c => c.Timeout = TimeSpan.FromMilliseconds(settings.Cluster.LeaderWaitMs + settings.Cluster.WriteTimeoutMs + 1_000));
 services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.TryAdd("code", Problems.CodeOf(c.ProblemDetails.Status)));
-services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
-services.AddOpenApi();
+services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+    // As JsonBody reads request bodies: numbers are numbers, unknown fields are refused (so the OpenAPI schemas say the same).
+    o.SerializerOptions.NumberHandling = JsonBody.Options.NumberHandling;
+    o.SerializerOptions.UnmappedMemberHandling = JsonBody.Options.UnmappedMemberHandling;
+});
+services.AddOpenApi(o => ApiDocument.Configure(o)); // a lambda: the XML-comment generator intercepts this call form (a method group is not)
 services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
 services.AddCors(o => CrossOrigin.Configure(o, settings));
 var demo = DemoOptions.From(builder.Configuration);
@@ -95,6 +101,7 @@ app.UseMiddleware<ClientAuthentication>();
 app.UseRateLimiter();
 app.UseMiddleware<LeaderForwarding>();
 app.MapOpenApi();
+if (settings.Cluster.OpenApiUi) ApiDocument.MapInteractivePage(app);
 app.MapStock().MapOrders().MapKv().MapEvents().MapClusterStatus().MapTransactions();
 app.MapDashboard(settings);
 if (demo.Enabled) app.MapDemo(); // without the switch these endpoints do not exist

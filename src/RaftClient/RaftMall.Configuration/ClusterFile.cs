@@ -61,6 +61,12 @@ public sealed partial class ClusterFile
     /// </summary>
     public int RaftAppendTimeoutMs { get; set; }
 
+    /// <summary>
+    /// Serve an interactive page over the OpenAPI document at /scalar (Scalar: its scripts, favicon and styles from the
+    /// node itself, no web fonts, no telemetry). Off by default; the document at /openapi/v1.json is always served.
+    /// </summary>
+    public bool OpenApiUi { get; set; }
+
     /// <summary>How long a write waits for a leader during an election before it answers 503.</summary>
     public int LeaderWaitMs { get; set; } = 3_000;
 

@@ -33,7 +33,7 @@ public static class ClusterEndpoints
         })
         .WithTags("Cluster")
         .WithSummary("A hash of this node's whole state and the index it reflects (linearizable unless ?consistency=local)")
-        .Produces<Contract.StateHash>();
+        .Produces<Contract.StateHash>().ReadConsistency();
         return app;
     }
 }

@@ -33,7 +33,7 @@ public static class EventEndpoints
         })
         .WithTags("Events")
         .WithSummary("Read the outbox after a sequence number; long-polls up to waitSeconds when nothing is new")
-        .Produces<Contract.EventPage>().ProducesProblem(400);
+        .Produces<Contract.EventPage>().ReadConsistency();
         return app;
     }
 }

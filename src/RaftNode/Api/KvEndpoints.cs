@@ -19,7 +19,7 @@ public static class KvEndpoints
             return await gateway.WriteAsync(request, new KvPut(key, body.Value!, expected), r => Results.Ok(Views.Kv(((KvResult)r).Entry)));
         })
         .WithSummary("Put a value; with If-Match: <revision> only if the key is at that revision (0: only if it does not exist)")
-        .Produces<Contract.KvEntry>().ProducesProblem(400).ProducesProblem(412);
+        .Produces<Contract.KvEntry>().JsonBodyOf<Contract.KvPutRequest>().IdempotentWrite().RevisionCondition();
 
         kv.MapGet("/{**key}", async (string key, HttpRequest request, Gateway gateway) =>
         {
@@ -30,7 +30,7 @@ public static class KvEndpoints
                 : Problems.Of(404, "key_not_found", $"no key {key}");
         })
         .WithSummary("Read a key (linearizable; ?consistency=local reads this node's state)")
-        .Produces<Contract.KvEntry>().ProducesProblem(404);
+        .Produces<Contract.KvEntry>().ReadConsistency().Refuses(404, "key_not_found");
 
         kv.MapDelete("/{**key}", async (string key, HttpRequest request, Gateway gateway) =>
         {
@@ -39,7 +39,7 @@ public static class KvEndpoints
             return await gateway.WriteAsync(request, new KvDelete(key, expected), _ => Results.NoContent());
         })
         .WithSummary("Delete a key; with If-Match only if it is at that revision")
-        .Produces(204).ProducesProblem(404).ProducesProblem(412);
+        .Produces(204).IdempotentWrite().RevisionCondition().Refuses(404, "key_not_found");
         return app;
     }
 

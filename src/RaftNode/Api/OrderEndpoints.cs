@@ -30,7 +30,7 @@ public static class OrderEndpoints
             });
         })
         .WithSummary("Issue an order submit token for a user (shown on the confirm page; places at most one order)")
-        .Produces<Contract.SubmitToken>(201).ProducesProblem(400);
+        .Produces<Contract.SubmitToken>(201).JsonBodyOf<Contract.TokenRequest>().IdempotentWrite().Refuses(409, "token_exists");
 
         orders.MapPost("/", async (HttpRequest request, Gateway gateway) =>
         {
@@ -45,17 +45,18 @@ public static class OrderEndpoints
             });
         })
         .WithSummary("Place an order: locks stock for every item or none; consumes the submit token when one is given")
-        .Produces<Contract.Order>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
+        .Produces<Contract.Order>(201).JsonBodyOf<Contract.PlaceOrderRequest>().IdempotentWrite()
+        .Refuses(404, "unknown_sku").Refuses(409, "insufficient_stock", "token_used", "token_invalid");
 
         orders.MapPost("/{id}/pay", (string id, HttpRequest request, Gateway gateway) =>
             ParseId(id, out var orderId) ?? gateway.WriteAsync(request, new PayOrder(orderId), r => Results.Ok(Views.Order(((OrderResult)r).Order))))
             .WithSummary("Pay a pending order (locked stock becomes sold)")
-            .Produces<Contract.Order>().ProducesProblem(404).ProducesProblem(409);
+            .Produces<Contract.Order>().IdempotentWrite().WholeNumberParameter("id", 1).Refuses(404, "order_not_found").Refuses(409, "order_not_pending");
 
         orders.MapPost("/{id}/cancel", (string id, HttpRequest request, Gateway gateway) =>
             ParseId(id, out var orderId) ?? gateway.WriteAsync(request, new CancelOrder(orderId), r => Results.Ok(Views.Order(((OrderResult)r).Order))))
             .WithSummary("Cancel a pending order (locked stock becomes available)")
-            .Produces<Contract.Order>().ProducesProblem(404).ProducesProblem(409);
+            .Produces<Contract.Order>().IdempotentWrite().WholeNumberParameter("id", 1).Refuses(404, "order_not_found").Refuses(409, "order_not_pending");
 
         orders.MapGet("/{id}", async (string id, HttpRequest request, Gateway gateway) =>
         {
@@ -66,7 +67,7 @@ public static class OrderEndpoints
                 : Problems.Of(404, "order_not_found", $"no order {orderId}");
         })
         .WithSummary("Read one order (linearizable; ?consistency=local reads this node's state)")
-        .Produces<Contract.Order>().ProducesProblem(404);
+        .Produces<Contract.Order>().ReadConsistency().WholeNumberParameter("id", 1).Refuses(404, "order_not_found");
 
         orders.MapGet("/", async (HttpRequest request, Gateway gateway, string? userId, string? status, long? after, int? limit) =>
         {
@@ -84,7 +85,7 @@ public static class OrderEndpoints
             return Results.Ok(new Contract.OrderPage([.. page.Select(Views.Order)], page.Count == pageSize ? page[^1].OrderId : null));
         })
         .WithSummary("List orders by id, optionally of one user and one status; pass nextAfter as after for the next page")
-        .Produces<Contract.OrderPage>().ProducesProblem(400);
+        .Produces<Contract.OrderPage>().ReadConsistency();
         return app;
     }
 

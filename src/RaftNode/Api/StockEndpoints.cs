@@ -18,7 +18,7 @@ public static class StockEndpoints
             return await gateway.WriteAsync(request, new SetStock(sku, available), r => Results.Ok(Views.Stock(((StockResult)r).Stock)));
         })
         .WithSummary("Set the available count of a sku (creating it)")
-        .Produces<Contract.StockLevel>().ProducesProblem(400).ProducesProblem(503);
+        .Produces<Contract.StockLevel>().JsonBodyOf<Contract.StockRequest>().IdempotentWrite();
 
         stock.MapGet("/{sku}", async (string sku, HttpRequest request, Gateway gateway) =>
         {
@@ -28,7 +28,7 @@ public static class StockEndpoints
                 : Problems.Of(404, "unknown_sku", $"unknown sku {sku}");
         })
         .WithSummary("Read one sku's stock (linearizable; ?consistency=local reads this node's state)")
-        .Produces<Contract.StockLevel>().ProducesProblem(404);
+        .Produces<Contract.StockLevel>().ReadConsistency().Refuses(404, "unknown_sku");
 
         stock.MapGet("/", async (HttpRequest request, Gateway gateway) =>
         {
@@ -36,7 +36,7 @@ public static class StockEndpoints
             return Results.Ok(gateway.State.Read(s => s.ListStock()).Select(Views.Stock).ToArray());
         })
         .WithSummary("List every sku's stock, ordered by sku")
-        .Produces<Contract.StockLevel[]>();
+        .Produces<Contract.StockLevel[]>().ReadConsistency();
         return app;
     }
 }

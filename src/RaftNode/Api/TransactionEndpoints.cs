@@ -52,7 +52,8 @@ public static class TransactionEndpoints
             return reached is not null && reached(txn) ? Results.Created(location, Views.Transaction(txn)) : Results.Accepted(location, Views.Transaction(txn));
         })
         .WithSummary("Begin a global transaction (tcc, 2pc or saga) with its branches; ?wait=none|decided|finished says how long to wait for it")
-        .Produces<Contract.GlobalTransaction>(201).Produces<Contract.GlobalTransaction>(202).ProducesProblem(400).ProducesProblem(409);
+        .Produces<Contract.GlobalTransaction>(201).Produces<Contract.GlobalTransaction>(202).JsonBodyOf<Contract.TransactionRequest>().IdempotentWrite()
+        .Refuses(409, "transaction_exists");
 
         txns.MapGet("/{gid}", async (string gid, HttpRequest request, Gateway gateway) =>
         {
@@ -63,7 +64,7 @@ public static class TransactionEndpoints
                 : Problems.Of(404, "transaction_not_found", $"no transaction {gid}");
         })
         .WithSummary("Read one transaction: status, decision and every branch's state, attempts and last error")
-        .Produces<Contract.GlobalTransaction>().ProducesProblem(404);
+        .Produces<Contract.GlobalTransaction>().ReadConsistency().Refuses(404, "transaction_not_found");
 
         txns.MapGet("/", async (HttpRequest request, Gateway gateway, string? status, bool? stuck, string? after, int? limit) =>
         {
@@ -80,7 +81,7 @@ public static class TransactionEndpoints
             return Results.Ok(new Contract.TransactionPage([.. page.Select(Views.Transaction)], page.Count == pageSize ? page[^1].Gid : null));
         })
         .WithSummary("List transactions by gid, optionally by status and only those with stuck branches; pass nextAfter as after for the next page")
-        .Produces<Contract.TransactionPage>().ProducesProblem(400);
+        .Produces<Contract.TransactionPage>().ReadConsistency();
 
         txns.MapPost("/{gid}/retry", async (string gid, HttpRequest request, Gateway gateway, TransactionDriver driver) =>
         {
@@ -92,7 +93,7 @@ public static class TransactionEndpoints
             });
         })
         .WithSummary("Operator: call the transaction's outstanding phase-2 branches again now (clears their stuck flags, resets their backoff)")
-        .Produces<Contract.GlobalTransaction>().ProducesProblem(404).ProducesProblem(409);
+        .Produces<Contract.GlobalTransaction>().IdempotentWrite().Refuses(404, "transaction_not_found").Refuses(409, "transaction_not_decided", "transaction_finished");
         return app;
     }
 

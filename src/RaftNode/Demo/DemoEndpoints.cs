@@ -62,7 +62,7 @@ public static class DemoEndpoints
                 : Problems.Of(StatusCodes.Status409Conflict, "stream_running", $"node {settings.NodeId} already runs an order stream; stop it first");
         })
         .WithSummary("Demo mode only: start a bounded stream of orders (on a follower when this node leads)")
-        .Produces<DemoStatusView>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(409);
+        .Produces<DemoStatusView>(StatusCodes.Status202Accepted).JsonBodyOf<StartStreamRequest>().Refuses(409, "stream_running").Refuses(415, "unsupported_media_type");
 
         demo.MapPost("/orders/stop", (HttpRequest request, NodeSettings settings, OrderFeed stream) =>
         {
@@ -71,7 +71,7 @@ public static class DemoEndpoints
             return Results.Ok(new DemoStatusView(settings.NodeId, Environment.ProcessId, stream.Current));
         })
         .WithSummary("Demo mode only: stop the order stream this node runs")
-        .Produces<DemoStatusView>();
+        .Produces<DemoStatusView>().Refuses(415, "unsupported_media_type");
 
         demo.MapPost("/kill-leader", async (HttpContext context, IConsensus consensus, NodeSettings settings, IHttpClientFactory clients, OrderFeed stream, MemberProcesses processes) =>
         {
@@ -82,7 +82,7 @@ public static class DemoEndpoints
             return forwarded ? Results.Empty : Unreachable(leader.Id);
         })
         .WithSummary("Demo mode only: the leader kills itself with SIGKILL (like kill -9) right after it answers")
-        .Produces<KillView>(StatusCodes.Status202Accepted).ProducesProblem(503);
+        .Produces<KillView>(StatusCodes.Status202Accepted).Refuses(415, "unsupported_media_type").Refuses(503, "no_leader", "node_unreachable");
 
         demo.MapPost("/nodes/{nodeId}/kill", async (string nodeId, HttpContext context, IConsensus consensus, NodeSettings settings, IHttpClientFactory clients, OrderFeed stream, MemberProcesses processes) =>
         {
@@ -93,7 +93,7 @@ public static class DemoEndpoints
             return forwarded ? Results.Empty : Unreachable(node.Id);
         })
         .WithSummary("Demo mode only: a node kills itself with SIGKILL right after it answers")
-        .Produces<KillView>(StatusCodes.Status202Accepted).ProducesProblem(404).ProducesProblem(503);
+        .Produces<KillView>(StatusCodes.Status202Accepted).Refuses(415, "unsupported_media_type").Refuses(404, "unknown_node").Refuses(503, "node_unreachable");
 
         demo.MapPost("/nodes/{nodeId}/start", async (string nodeId, HttpRequest request, IConsensus consensus, NodeSettings settings, IHttpClientFactory clients, MemberProcesses processes) =>
         {
@@ -106,7 +106,7 @@ public static class DemoEndpoints
             return Results.Accepted(value: new StartedView(node.Id, processes.Start(node.Id)));
         })
         .WithSummary("Demo mode only: start a member that does not answer, as a process on this node's machine")
-        .Produces<StartedView>(StatusCodes.Status202Accepted).ProducesProblem(404).ProducesProblem(409);
+        .Produces<StartedView>(StatusCodes.Status202Accepted).Refuses(415, "unsupported_media_type").Refuses(404, "unknown_node").Refuses(409, "node_running");
         return app;
     }
 
