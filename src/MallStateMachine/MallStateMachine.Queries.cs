@@ -75,6 +75,27 @@ public sealed partial class MallStateMachine
         return matches.Count > limit ? matches.GetRange(0, limit) : matches;
     }
 
+    /// <summary>
+    /// Unfinished transactions by status, the finished ones still retained, and the stuck branches of unfinished ones
+    /// (for metrics: scans only the unfinished, which are few).
+    /// </summary>
+    public TransactionTally TallyTransactions()
+    {
+        int open = 0, committing = 0, aborting = 0, stuck = 0;
+        foreach (var gid in _unfinished)
+        {
+            var txn = _transactions[gid];
+            switch (txn.Status)
+            {
+                case TransactionStatus.Open: open++; break;
+                case TransactionStatus.Committing: committing++; break;
+                case TransactionStatus.Aborting: aborting++; break;
+            }
+            foreach (var branch in txn.Branches) if (branch.Stuck) stuck++;
+        }
+        return new TransactionTally(open, committing, aborting, _transactions.Count - _unfinished.Count, stuck);
+    }
+
     /// <summary>Ids of every transaction not finished yet (undecided, or decided with phase 2 outstanding): what a new leader resumes.</summary>
     public List<string> UnfinishedTransactionIds() => [.. _unfinished];
 
@@ -100,3 +121,6 @@ public sealed partial class MallStateMachine
 
     public long FirstRetainedEventSequence => _events.FirstRetainedSequence;
 }
+
+/// <summary>What <see cref="MallStateMachine.TallyTransactions"/> counts.</summary>
+public readonly record struct TransactionTally(int Open, int Committing, int Aborting, int FinishedRetained, int StuckBranches);

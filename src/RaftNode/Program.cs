@@ -5,6 +5,7 @@ using RaftMall.Node.Consensus.Raft;
 using RaftMall.Node.Dashboard;
 using RaftMall.Node.Demo;
 using RaftMall.Node.Drivers;
+using RaftMall.Node.Observability;
 using RaftMall.Node.Security;
 
 const string usage = """
@@ -30,21 +31,16 @@ if (args.Any(a => a is "--help" or "-h" or "-?"))
 }
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-// One line per event with a timestamp; per-request and per-RPC logs of ASP.NET Core, HttpClient and DotNext are
-// off by default: at thousands of requests per second they would cost more than the requests (override in
-// appsettings.json or with Logging__LogLevel__<category>).
-builder.Logging.AddSimpleConsole(o =>
-{
-    o.SingleLine = true;
-    o.TimestampFormat = "HH:mm:ss.fff ";
-    o.UseUtcTimestamp = true;
-});
+// The console format comes from configuration (appsettings.json: one line per event with a UTC timestamp;
+// Logging__Console__FormatterName=json for JSON lines). Per-request and per-RPC logs of ASP.NET Core, HttpClient and
+// DotNext are off by default: at thousands of requests per second they would cost more than the requests.
 NodeSettings settings;
 try
 {
     settings = NodeStartup.LoadSettings(builder.Configuration);
     Directory.CreateDirectory(settings.DataDirectory);
     builder.AddRaftConsensus(settings);
+    builder.AddObservability(settings);
 }
 catch (ClusterFileException e)
 {
@@ -101,6 +97,7 @@ app.UseMiddleware<ClientAuthentication>();
 app.UseRateLimiter();
 app.UseMiddleware<LeaderForwarding>();
 app.MapOpenApi();
+app.MapObservability(settings);
 if (settings.Cluster.OpenApiUi) ApiDocument.MapInteractivePage(app);
 app.MapStock().MapOrders().MapKv().MapEvents().MapClusterStatus().MapTransactions();
 app.MapDashboard(settings);

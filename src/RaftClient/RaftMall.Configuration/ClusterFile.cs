@@ -62,6 +62,12 @@ public sealed partial class ClusterFile
     public int RaftAppendTimeoutMs { get; set; }
 
     /// <summary>
+    /// Export metrics: Prometheus text at /metrics (a reader key), and over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is
+    /// set (docs/observability.md). On by default; off only to measure what they cost.
+    /// </summary>
+    public bool Metrics { get; set; } = true;
+
+    /// <summary>
     /// Serve an interactive page over the OpenAPI document at /scalar (Scalar: its scripts, favicon and styles from the
     /// node itself, no web fonts, no telemetry). Off by default; the document at /openapi/v1.json is always served.
     /// </summary>

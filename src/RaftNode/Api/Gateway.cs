@@ -1,4 +1,5 @@
 using RaftMall.Node.Consensus;
+using RaftMall.Node.Observability;
 using RaftMall.StateMachine;
 
 namespace RaftMall.Node.Api;
@@ -18,12 +19,28 @@ public sealed class Gateway(WriteBatcher batcher, IConsensus consensus, Replicat
         var key = keys.Count == 1 ? keys[0] : null;
         if (Validation.CheckIdempotencyKey(key) is { } keyError) return Problems.Validation(keyError);
 
+        // One span per client write (its entry's span links back to it: group commit puts many writes in one entry).
+        using var span = NodeTelemetry.Source.StartActivity("raftmall.write");
+        span?.SetTag("raftmall.command", command.GetType().Name);
+        var started = time.GetTimestamp();
         var outcome = await batcher.ProposeAsync(command with { IdempotencyKey = key }).WaitAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (outcome is ProposeOutcome.Applied { Index: var index }) request.HttpContext.Response.Headers[Contract.RaftMallHeaders.AppliedIndex] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var code = outcome switch
+        {
+            ProposeOutcome.Applied { Result: Rejected rejected } => rejected.CodeName,
+            ProposeOutcome.Applied => "ok",
+            ProposeOutcome.NotLeader => Contract.ProblemCodes.NotLeader,
+            _ => Contract.ProblemCodes.OutcomeUnknown,
+        };
+        var tag = new KeyValuePair<string, object?>("code", code);
+        NodeTelemetry.Writes.Add(1, tag);
+        NodeTelemetry.WriteDuration.Record(time.GetElapsedTime(started).TotalSeconds, tag);
+        span?.SetTag("raftmall.code", code);
+        if (outcome is ProposeOutcome.Applied { Index: var applied }) span?.SetTag("raftmall.log.index", applied);
         return outcome switch
         {
             ProposeOutcome.Applied { Result: Rejected rejected } => Problems.Rejected(rejected),
-            ProposeOutcome.Applied applied => onSuccess(applied.Result),
+            ProposeOutcome.Applied appliedOutcome => onSuccess(appliedOutcome.Result),
             ProposeOutcome.NotLeader => Problems.NotLeader(),
             ProposeOutcome.Unknown unknown => Problems.OutcomeUnknown(unknown.Reason),
             _ => throw new InvalidOperationException("unknown outcome"),

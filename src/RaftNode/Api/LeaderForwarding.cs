@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using RaftMall.Node.Consensus;
 
+using RaftMall.Node.Observability;
+
 namespace RaftMall.Node.Api;
 
 /// <summary>
@@ -59,6 +61,7 @@ public sealed partial class LeaderForwarding(RequestDelegate next, IConsensus co
             }
             if (time.GetUtcNow() >= deadline)
             {
+                if (body is not null) NodeTelemetry.ForwardedWrites.Add(1, new KeyValuePair<string, object?>("outcome", Contract.ProblemCodes.NoLeader));
                 await Problems.NoLeader($"no leader was elected within {settings.Cluster.LeaderWaitMs} ms; nothing was applied").ExecuteAsync(context);
                 return;
             }
@@ -94,15 +97,18 @@ public sealed partial class LeaderForwarding(RequestDelegate next, IConsensus co
         catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
         {
             LogLeaderUnreachable(leader);
+            NodeTelemetry.ForwardedWrites.Add(1, new KeyValuePair<string, object?>("outcome", "refused"));
             return false; // never sent: wait for the next leader and try again
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             await Problems.OutcomeUnknown($"the leader at {leader} did not answer the forwarded write ({e.Message})").ExecuteAsync(context);
+            NodeTelemetry.ForwardedWrites.Add(1, new KeyValuePair<string, object?>("outcome", Contract.ProblemCodes.OutcomeUnknown));
             return true;
         }
         using (response)
         {
+            NodeTelemetry.ForwardedWrites.Add(1, new KeyValuePair<string, object?>("outcome", "answered"));
             context.Response.StatusCode = (int)response.StatusCode;
             foreach (var name in PassedResponseHeaders)
             {

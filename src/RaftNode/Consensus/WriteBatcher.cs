@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using RaftMall.Node.Observability;
 using RaftMall.StateMachine;
 using RaftMall.StateMachine.Codec;
 
@@ -27,8 +29,8 @@ public sealed partial class WriteBatcher(Proposer proposer, NodeSettings setting
     /// <summary>Proposes <paramref name="command"/> in the next entry and answers what became of it.</summary>
     public Task<ProposeOutcome> ProposeAsync(MallCommand command)
     {
-        if (_maxCommandsPerEntry == 1) return proposer.ProposeAsync(command, CancellationToken.None); // group commit off
-        var pending = new Pending(command, new TaskCompletionSource<ProposeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (_maxCommandsPerEntry == 1) return ProposeAloneAsync(command); // group commit off
+        var pending = new Pending(command, new TaskCompletionSource<ProposeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), Activity.Current?.Context ?? default);
         if (!_queue.Writer.TryWrite(pending)) pending.Done.TrySetResult(new ProposeOutcome.NotLeader()); // stopping: nothing appended
         return pending.Done.Task;
     }
@@ -58,8 +60,24 @@ public sealed partial class WriteBatcher(Proposer proposer, NodeSettings setting
         }
     }
 
+    private async Task<ProposeOutcome> ProposeAloneAsync(MallCommand command)
+    {
+        using var span = NodeTelemetry.Source.StartActivity("raftmall.propose");
+        NodeTelemetry.Entries.Add(1);
+        NodeTelemetry.WritesPerEntry.Record(1);
+        return await proposer.ProposeAsync(command, CancellationToken.None).ConfigureAwait(false);
+    }
+
     private async Task ProposeAsync(List<Pending> batch, CancellationToken token)
     {
+        // The entry's span: propose, replicate, commit and apply of every write in it, linked to each write's span.
+        using var span = batch.Any(p => p.Span != default)
+            ? NodeTelemetry.Source.StartActivity(ActivityKind.Internal, default(ActivityContext), name: "raftmall.propose",
+                links: [.. batch.Where(p => p.Span != default).Select(p => new ActivityLink(p.Span))])
+            : null;
+        span?.SetTag("raftmall.writes", batch.Count);
+        NodeTelemetry.Entries.Add(1);
+        NodeTelemetry.WritesPerEntry.Record(batch.Count);
         try
         {
             if (batch.Count == 1)
@@ -93,7 +111,7 @@ public sealed partial class WriteBatcher(Proposer proposer, NodeSettings setting
         }
     }
 
-    private readonly record struct Pending(MallCommand Command, TaskCompletionSource<ProposeOutcome> Done);
+    private readonly record struct Pending(MallCommand Command, TaskCompletionSource<ProposeOutcome> Done, ActivityContext Span);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "a batch of {Count} writes is over the entry size limit; proposing it in two halves")]
     private partial void LogSplit(int count);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using RaftMall.Node.Observability;
 using RaftMall.StateMachine;
 
 namespace RaftMall.Node.Drivers;
@@ -50,6 +51,16 @@ public sealed class ParticipantCaller(IHttpClientFactory clients, NodeSettings s
 
     /// <summary>Calls the branch's URL for <paramref name="phase"/> (None = phase 1). Never throws but for cancellation by <paramref name="token"/>.</summary>
     public async Task<CallResult> CallAsync(GlobalTransaction txn, BranchSpec branch, Decision phase, int attempt, TimeSpan timeout, CancellationToken token)
+    {
+        var started = time.GetTimestamp();
+        var result = await CallOnceAsync(txn, branch, phase, attempt, timeout, token).ConfigureAwait(false);
+        NodeTelemetry.ParticipantCallDuration.Record(time.GetElapsedTime(started).TotalSeconds,
+            new KeyValuePair<string, object?>("outcome", result.Outcome.ToString().ToLowerInvariant()),
+            new KeyValuePair<string, object?>("operation", Operation(txn.Mode, phase)));
+        return result;
+    }
+
+    private async Task<CallResult> CallOnceAsync(GlobalTransaction txn, BranchSpec branch, Decision phase, int attempt, TimeSpan timeout, CancellationToken token)
     {
         var url = new Uri(branch.Urls[phase switch { Decision.None => 0, Decision.Commit => 1, _ => 2 }]);
         var slots = _slots.GetOrAdd(url.GetLeftPart(UriPartial.Authority), _ => new SemaphoreSlim(settings.Cluster.TxnMaxCallsPerParticipant));

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using RaftMall.Node.Consensus;
+using RaftMall.Node.Observability;
 using RaftMall.StateMachine;
 
 namespace RaftMall.Node.Drivers;
@@ -106,12 +108,25 @@ public sealed partial class TransactionDriver(
             if (txn is null || txn.IsFinished) return;
             if (txn.IsDecided)
             {
-                await PhaseTwoAsync(txn, run).ConfigureAwait(false);
+                using (Span("raftmall.txn.phase2", txn))
+                {
+                    await PhaseTwoAsync(txn, run).ConfigureAwait(false);
+                }
                 continue; // re-read: finished, or a record did not commit and is done again
             }
-            var decision = await PhaseOneAsync(txn, run).ConfigureAwait(false);
+            DecideTransaction decision;
+            using (Span("raftmall.txn.phase1", txn))
+            {
+                decision = await PhaseOneAsync(txn, run).ConfigureAwait(false);
+            }
             // Decisions of many transactions share a log entry.
-            switch (await batcher.SubmitAsync(decision).ConfigureAwait(false))
+            MallResult? decided;
+            using (var span = Span("raftmall.txn.decide", txn))
+            {
+                span?.SetTag("raftmall.decision", decision.Decision.ToString().ToLowerInvariant());
+                decided = await batcher.SubmitAsync(decision).ConfigureAwait(false);
+            }
+            switch (decided)
             {
                 case null when !consensus.IsLeader:
                     return; // the next leader resumes from the log
@@ -124,6 +139,14 @@ public sealed partial class TransactionDriver(
                     break;
             }
         }
+    }
+
+    private static Activity? Span(string name, GlobalTransaction txn)
+    {
+        var span = NodeTelemetry.Source.StartActivity(name);
+        span?.SetTag("raftmall.gid", txn.Gid);
+        span?.SetTag("raftmall.mode", TransactionNames.Mode(txn.Mode));
+        return span;
     }
 
     /// <summary>Runs phase 1 and returns the decision to propose, with every outcome learned.</summary>

@@ -5,11 +5,12 @@ namespace RaftMall.Node.Security;
 /// <summary>
 /// Which role an API request needs, by method and path, in one table so a new endpoint is covered without
 /// annotating it: reads need reader; stock, cluster and demo-control writes (and the operator's transaction retry) need admin;
-/// every other write needs writer. Paths outside /api (health, OpenAPI, the dashboard's static files) are public.
+/// every other write needs writer. /metrics needs a reader key; other paths outside /api (health, OpenAPI, the
+/// dashboard's static files) are public.
 /// </summary>
 public static class AccessRules
 {
-    public static bool IsPublic(PathString path) => !path.StartsWithSegments("/api");
+    public static bool IsPublic(PathString path) => !path.StartsWithSegments("/api") && !path.StartsWithSegments("/metrics");
 
     public static ClientRole Required(string method, PathString path)
     {

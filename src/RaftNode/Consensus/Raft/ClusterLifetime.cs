@@ -3,16 +3,40 @@ using DotNext.Net.Cluster.Consensus.Raft;
 
 namespace RaftMall.Node.Consensus.Raft;
 
-/// <summary>Logs what an operator needs to follow leadership: every leader change with its term.</summary>
+/// <summary>
+/// Logs what an operator needs to follow leadership: every leader change with its term, and every member that stops or
+/// starts answering, once per change. DotNext's own "member is unavailable" warning carries a stack trace and repeats
+/// for every failed request (every few ms in a failover); appsettings.json turns that category down to errors.
+/// </summary>
 public sealed partial class ClusterLifetime(NodeSettings settings, ILogger<ClusterLifetime> logger) : IClusterMemberLifetime
 {
     public void OnStart(IRaftCluster cluster, IDictionary<string, string> metadata)
     {
         cluster.LeaderChanged += OnLeaderChanged;
+        // Members are loaded from the configuration after this call: follow each as it is added.
+        cluster.PeerDiscovered += OnMemberAdded;
+        foreach (var member in cluster.Members.Where(m => m.IsRemote)) member.MemberStatusChanged += OnMemberStatusChanged;
         LogStarted(settings.NodeId, settings.Self.Address);
     }
 
-    public void OnStop(IRaftCluster cluster) => cluster.LeaderChanged -= OnLeaderChanged;
+    public void OnStop(IRaftCluster cluster)
+    {
+        cluster.LeaderChanged -= OnLeaderChanged;
+        cluster.PeerDiscovered -= OnMemberAdded;
+        foreach (var member in cluster.Members.Where(m => m.IsRemote)) member.MemberStatusChanged -= OnMemberStatusChanged;
+    }
+
+    private void OnMemberAdded(DotNext.Net.IPeerMesh mesh, DotNext.Net.PeerEventArgs added)
+    {
+        if (added is ClusterMemberEventArgs { Member: { IsRemote: true } member }) member.MemberStatusChanged += OnMemberStatusChanged;
+    }
+
+    private void OnMemberStatusChanged(ClusterMemberStatusChangedEventArgs change)
+    {
+        var id = settings.NodeAt(change.Member.EndPoint)?.Id ?? change.Member.EndPoint.ToString() ?? "?";
+        if (change.NewStatus == ClusterMemberStatus.Unavailable) LogMemberUnavailable(id);
+        else if (change.NewStatus == ClusterMemberStatus.Available && change.PreviousStatus == ClusterMemberStatus.Unavailable) LogMemberAvailable(id);
+    }
 
     private void OnLeaderChanged(ICluster cluster, IClusterMember? leader)
     {
@@ -31,6 +55,12 @@ public sealed partial class ClusterLifetime(NodeSettings settings, ILogger<Clust
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "no leader (term {Term}): election in progress")]
     private partial void LogNoLeader(long term);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "member {MemberId} does not answer")]
+    private partial void LogMemberUnavailable(string memberId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "member {MemberId} answers again")]
+    private partial void LogMemberAvailable(string memberId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "leader is {LeaderId} in term {Term}; this node is {Role}")]
     private partial void LogLeader(string leaderId, long term, string role);

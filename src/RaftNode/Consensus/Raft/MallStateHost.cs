@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using RaftMall.Node.Observability;
 using RaftMall.StateMachine;
 using RaftMall.StateMachine.Codec;
 
@@ -92,6 +93,8 @@ public sealed partial class MallStateHost : SimpleStateMachine
         var serializeMs = clock.ElapsedMilliseconds;
         await writer.WriteAsync(_snapshotBuffer.WrittenMemory, lengthFormat: null, token).ConfigureAwait(false);
         Interlocked.Increment(ref _snapshotsTaken);
+        NodeTelemetry.SnapshotDuration.Record(clock.Elapsed.TotalSeconds);
+        NodeTelemetry.SnapshotSize.Record(_snapshotBuffer.Length);
         LogSnapshotTaken(_state.LastAppliedIndex, _snapshotBuffer.Length, orders, serializeMs, clock.ElapsedMilliseconds);
     }
 

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace RaftMall.Node.Observability;
+
+/// <summary>
+/// RaftMall's own instruments and spans (docs/observability.md). Names follow OpenTelemetry's conventions: dotted,
+/// lower case, a unit per instrument (seconds for durations, By for sizes, {curly} annotations for counts); the
+/// Prometheus exporter turns them into <c>raftmall_write_duration_seconds</c> and the like. Static like the runtime's
+/// and DotNext's meters: one node per process, and a meter nobody listens to costs a branch per call.
+/// </summary>
+public static class NodeTelemetry
+{
+    public const string Name = "RaftMall.Node";
+
+    public static readonly Meter Meter = new(Name);
+
+    /// <summary>Spans of writes (API, propose, commit, apply) and of the coordinator's phases.</summary>
+    public static readonly ActivitySource Source = new(Name);
+
+    /// <summary>Client writes answered by this node's gateway, by outcome code (ok or the problem code).</summary>
+    public static readonly Counter<long> Writes = Meter.CreateCounter<long>("raftmall.writes", "{write}", "Client writes answered, by outcome code");
+
+    /// <summary>From the gateway taking a write to its answer (queue, propose, replicate, commit, apply).</summary>
+    public static readonly Histogram<double> WriteDuration = Meter.CreateHistogram("raftmall.write.duration", "s", "Time from taking a client write to answering it",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 2, 5, 10] });
+
+    /// <summary>Log entries this node proposed as leader (an entry of group commit holds many writes).</summary>
+    public static readonly Counter<long> Entries = Meter.CreateCounter<long>("raftmall.log.entries", "{entry}", "Log entries proposed by this node as leader");
+
+    /// <summary>Client writes per proposed entry (group commit).</summary>
+    public static readonly Histogram<int> WritesPerEntry = Meter.CreateHistogram("raftmall.log.writes_per_entry", "{write}", "Client writes carried by one proposed log entry",
+        advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
+
+    /// <summary>Writes this node passed to the leader, by outcome (answered, outcome_unknown, no_leader).</summary>
+    public static readonly Counter<long> ForwardedWrites = Meter.CreateCounter<long>("raftmall.forwarded_writes", "{write}", "Client writes forwarded to the leader, by outcome");
+
+    /// <summary>Times this node saw the leader change (including to none: an election started).</summary>
+    public static readonly Counter<long> LeaderChanges = Meter.CreateCounter<long>("raftmall.raft.leader_changes", "{change}", "Changes of the leader this node knows, elections included");
+
+    /// <summary>Snapshots written by this node, and how long serializing and writing took.</summary>
+    public static readonly Histogram<double> SnapshotDuration = Meter.CreateHistogram<double>("raftmall.snapshot.duration", "s", "Time to serialize and write one snapshot");
+
+    public static readonly Histogram<long> SnapshotSize = Meter.CreateHistogram<long>("raftmall.snapshot.size", "By", "Size of one snapshot");
+
+    /// <summary>Coordinator calls to participants, by outcome (success, refused, rejected, transient) and phase.</summary>
+    public static readonly Histogram<double> ParticipantCallDuration = Meter.CreateHistogram("raftmall.participant.call.duration", "s", "Time of one call to a transaction participant",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+}

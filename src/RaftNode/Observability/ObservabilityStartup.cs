@@ -1,0 +1,102 @@
+using System.Diagnostics.Metrics;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using RaftMall.Node.Consensus;
+
+namespace RaftMall.Node.Observability;
+
+/// <summary>
+/// Metrics and traces with OpenTelemetry (docs/observability.md): RaftMall's instruments, DotNext's (renamed under
+/// <c>dotnext.</c>), ASP.NET Core, HttpClient and the runtime, scraped at /metrics (a reader key) and pushed over
+/// OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; traces exist only with OTLP (no exporter, no spans, no cost).
+/// </summary>
+public static class ObservabilityStartup
+{
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>DotNext's meters and the prefix their instruments get: their own names ("response-time") say nothing alone.</summary>
+    private static readonly Dictionary<string, string> DotNextMeters = new(StringComparer.Ordinal)
+    {
+        ["DotNext.Net.Cluster.Consensus.Raft.Server"] = "dotnext.raft.server.",
+        ["DotNext.Net.Cluster.Consensus.Raft.Client"] = "dotnext.raft.client.",
+        ["DotNext.IO.WriteAheadLog"] = "dotnext.wal.",
+    };
+
+    public static void AddObservability(this WebApplicationBuilder builder, NodeSettings settings)
+    {
+        var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        if (!settings.Cluster.Metrics && !otlp) return;
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("raftmall-node", serviceInstanceId: settings.NodeId));
+        if (settings.Cluster.Metrics)
+        {
+            builder.Services.AddHostedService<NodeGauges>();
+            telemetry.WithMetrics(metrics =>
+            {
+                metrics.AddMeter(NodeTelemetry.Name).AddMeter([.. DotNextMeters.Keys])
+                    .AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()
+                    .AddView(instrument => DotNextMeters.TryGetValue(instrument.Meter.Name, out var prefix)
+                        ? new MetricStreamConfiguration { Name = prefix + instrument.Name.Replace('-', '_') }
+                        : null)
+                    .AddPrometheusExporter();
+            });
+        }
+        if (otlp)
+        {
+            telemetry.WithTracing(tracing => tracing.AddSource(NodeTelemetry.Name)
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments(MetricsPath))
+                .AddHttpClientInstrumentation());
+            telemetry.UseOtlpExporter(); // metrics (when on) and traces, to OTEL_EXPORTER_OTLP_ENDPOINT
+        }
+    }
+
+    public static void MapObservability(this WebApplication app, NodeSettings settings)
+    {
+        if (settings.Cluster.Metrics) app.MapPrometheusScrapingEndpoint(MetricsPath);
+    }
+}
+
+/// <summary>
+/// Gauges read at scrape time (term, indexes, apply lag, transactions, idempotency keys) and the leader-change
+/// counter, which follows <see cref="IConsensus.NextLeaderChange"/>.
+/// </summary>
+public sealed class NodeGauges(IConsensus consensus, ReplicatedState state) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var meter = NodeTelemetry.Meter;
+        meter.CreateObservableGauge("raftmall.raft.term", () => consensus.Status().Term, "{term}", "The Raft term this node is in");
+        meter.CreateObservableGauge("raftmall.raft.leader", () => consensus.IsLeader ? 1 : 0, "{leader}", "1 while this node leads");
+        meter.CreateObservableGauge("raftmall.raft.commit_index", () => consensus.Status().CommitIndex, "{entry}", "The last log index this node knows committed");
+        meter.CreateObservableGauge("raftmall.raft.applied_index", () => state.LastAppliedIndex, "{entry}", "The last log index applied to this node's state");
+        meter.CreateObservableGauge("raftmall.raft.apply_lag", () => Math.Max(0, consensus.Status().CommitIndex - state.LastAppliedIndex), "{entry}",
+            "Committed entries not applied here yet");
+        meter.CreateObservableGauge("raftmall.snapshot.index", () => consensus.Status().SnapshotIndex, "{entry}", "The log index the newest snapshot reflects");
+        meter.CreateObservableGauge("raftmall.idempotency_keys", () => state.Read(s => s.IdempotencyKeyCount), "{key}", "Idempotency keys the state holds");
+        meter.CreateObservableGauge("raftmall.transactions", Transactions, "{transaction}", "Transactions by status (finished: committed or aborted, still retained)");
+        meter.CreateObservableGauge("raftmall.transactions.stuck_branches", () => state.Read(s => s.TallyTransactions().StuckBranches), "{branch}",
+            "Branches of unfinished transactions whose phase 2 keeps failing");
+
+        var leader = consensus.Leader?.Id;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await consensus.NextLeaderChange.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (stoppingToken.IsCancellationRequested) return;
+            var now = consensus.Leader?.Id;
+            if (now == leader) continue;
+            leader = now;
+            NodeTelemetry.LeaderChanges.Add(1, new KeyValuePair<string, object?>("leader", now ?? "none"));
+        }
+    }
+
+    private IEnumerable<Measurement<int>> Transactions()
+    {
+        var tally = state.Read(s => s.TallyTransactions());
+        yield return new(tally.Open, new KeyValuePair<string, object?>("status", "open"));
+        yield return new(tally.Committing, new KeyValuePair<string, object?>("status", "committing"));
+        yield return new(tally.Aborting, new KeyValuePair<string, object?>("status", "aborting"));
+        yield return new(tally.FinishedRetained, new KeyValuePair<string, object?>("status", "finished"));
+    }
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using RaftMall.Client;
+
+namespace RaftMall.Node.Tests;
+
+/// <summary>
+/// /metrics of real nodes, scraped as Prometheus would: RaftMall's and DotNext's series exist and move under load,
+/// and a leader kill is counted by the survivors. Needs a reader key.
+/// </summary>
+public sealed class MetricsTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Metrics_count_writes_under_load_and_a_leader_change_after_a_kill()
+    {
+        await using var cluster = new TestCluster(output: output);
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        using var anonymous = new HttpClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(new Uri(cluster.Address(leader), "/metrics"))).StatusCode);
+
+        var before = await ScrapeAsync(cluster, leader);
+        using var client = new RaftMallClient(cluster.ClientOptions());
+        const int writes = 300;
+        await Parallel.ForEachAsync(Enumerable.Range(0, writes), new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            async (i, token) => await client.PutAsync($"m{i}", "v", token: token));
+        var after = await ScrapeAsync(cluster, leader);
+
+        // RaftMall's own: writes by outcome code, their latency, entries and writes per entry (group commit), gauges.
+        Assert.True(Sum(after, "raftmall_writes_total", "code=\"ok\"") - Sum(before, "raftmall_writes_total", "code=\"ok\"") >= writes);
+        Assert.True(Sum(after, "raftmall_write_duration_seconds_count") - Sum(before, "raftmall_write_duration_seconds_count") >= writes);
+        var entries = Sum(after, "raftmall_log_entries_total") - Sum(before, "raftmall_log_entries_total");
+        Assert.InRange(entries, 1, writes);
+        Assert.True(Sum(after, "raftmall_log_writes_per_entry_sum") - Sum(before, "raftmall_log_writes_per_entry_sum") >= writes);
+        Assert.True(Sum(after, "raftmall_raft_commit_index") >= entries);
+        Assert.Equal(1, Sum(after, "raftmall_raft_leader"));
+        Assert.True(Sum(after, "raftmall_idempotency_keys") >= writes);
+        // DotNext's, renamed: the write-ahead log's flushes and the leader's replication requests by message type.
+        Assert.True(Sum(after, "dotnext_wal_entries_flush_duration_milliseconds_count") > Sum(before, "dotnext_wal_entries_flush_duration_milliseconds_count"));
+        Assert.True(Sum(after, "dotnext_raft_client_response_time_milliseconds_count") > Sum(before, "dotnext_raft_client_response_time_milliseconds_count"));
+        // ASP.NET Core's and the runtime's.
+        Assert.True(Sum(after, "http_server_request_duration_seconds_count") > 0);
+        Assert.True(Sum(after, "dotnet_gc_collections_total") >= 0 && after.Contains("dotnet_gc_", StringComparison.Ordinal));
+
+        // A kill: a survivor counts the change of leader (to none, then to the new one) and a higher term.
+        var survivor = cluster.NodeIds.First(id => id != leader);
+        var survivorBefore = await ScrapeAsync(cluster, survivor);
+        cluster.Kill(leader);
+        var next = await cluster.WaitForLeaderAsync(not: leader);
+        var survivorAfter = await ScrapeAsync(cluster, next == survivor ? survivor : survivor);
+        Assert.True(Sum(survivorAfter, "raftmall_raft_leader_changes_total") > Sum(survivorBefore, "raftmall_raft_leader_changes_total"),
+            "the survivor counted no leader change");
+        Assert.True(Sum(survivorAfter, "raftmall_raft_term") > Sum(survivorBefore, "raftmall_raft_term"));
+    }
+
+    private static async Task<string> ScrapeAsync(TestCluster cluster, string node)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(cluster.Address(node), "/metrics"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestCluster.TestKeys.Reader);
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {text}");
+        return text;
+    }
+
+    /// <summary>The sum of every sample of <paramref name="metric"/> whose labels contain <paramref name="label"/>.</summary>
+    private static double Sum(string exposition, string metric, string label = "") =>
+        exposition.Split('\n')
+            .Where(line => line.StartsWith(metric, StringComparison.Ordinal) && (line.Length > metric.Length && line[metric.Length] is '{' or ' '))
+            .Where(line => line.Contains(label, StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf('}') is var close and >= 0 ? close + 1 : metric.Length)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
+}
