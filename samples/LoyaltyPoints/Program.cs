@@ -1,5 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using OpenTelemetry;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using RaftMall.Client;
 using RaftMall.Client.Participants;
 using RaftMall.Samples.LoyaltyPoints;
@@ -11,6 +14,14 @@ var testControlEnabled = args.Contains(TestControlFlag);
 var builder = WebApplication.CreateSlimBuilder([.. args.Where(a => a != TestControlFlag)]);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
+// Traces: each call of the coordinator continues its trace (the span of the participant call is this request's parent).
+if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+{
+    builder.Services.AddOpenTelemetry()
+        .ConfigureResource(r => r.AddService("loyalty-points"))
+        .WithTracing(t => t.AddAspNetCoreInstrumentation())
+        .UseOtlpExporter();
+}
 var dataDirectory = Path.GetFullPath(builder.Configuration["data-dir"] ?? builder.Configuration["DataDir"] ?? "points-data");
 
 await using var journal = new PointsJournal(dataDirectory);

@@ -72,3 +72,71 @@ public sealed class MetricsTests(ITestOutputHelper output)
             .Where(line => line.Contains(label, StringComparison.Ordinal))
             .Sum(line => double.Parse(line[(line.LastIndexOf('}') is var close and >= 0 ? close + 1 : metric.Length)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
 }
+
+/// <summary>
+/// OTLP export of real nodes: with OTEL_EXPORTER_OTLP_ENDPOINT pointing at a receiver of this test (OTLP over
+/// HTTP/protobuf on 127.0.0.1), the nodes push metrics and the spans of writes. The receiver does not decode protobuf:
+/// instrument and span names are plain UTF-8 strings inside it.
+/// </summary>
+public sealed class OtlpExportTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task With_an_otlp_endpoint_nodes_push_metrics_and_the_spans_of_writes()
+    {
+        using var receiver = new System.Net.HttpListener();
+        var port = FreePort();
+        receiver.Prefixes.Add($"http://127.0.0.1:{port}/");
+        receiver.Start();
+        var bodies = new System.Collections.Concurrent.ConcurrentBag<(string Path, byte[] Body)>();
+        _ = Task.Run(async () =>
+        {
+            while (receiver.IsListening)
+            {
+                try
+                {
+                    var context = await receiver.GetContextAsync();
+                    using var buffer = new MemoryStream();
+                    await context.Request.InputStream.CopyToAsync(buffer);
+                    bodies.Add((context.Request.Url!.AbsolutePath, buffer.ToArray()));
+                    context.Response.StatusCode = 200;
+                    context.Response.Close();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        });
+        await using var cluster = new TestCluster(output: output, environment: new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{port}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "1000",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        });
+        await cluster.StartAllAsync();
+        await cluster.WaitForLeaderAsync();
+        using var client = new RaftMallClient(cluster.ClientOptions());
+        for (var i = 0; i < 20; i++) await client.PutAsync($"o{i}", "v");
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline && !(Has("/v1/traces", "raftmall.write") && Has("/v1/metrics", "raftmall.writes"))) await Task.Delay(200);
+        Assert.True(Has("/v1/traces", "raftmall.write"), "no span named raftmall.write was pushed to /v1/traces");
+        Assert.True(Has("/v1/traces", "raftmall.propose"), "no entry span was pushed");
+        Assert.True(Has("/v1/metrics", "raftmall.writes"), "no raftmall.writes metric was pushed to /v1/metrics");
+        Assert.True(Has("/v1/metrics", "dotnext.wal.entries_flush_duration"), "DotNext's renamed instruments were not pushed");
+
+        bool Has(string path, string text)
+        {
+            var needle = System.Text.Encoding.UTF8.GetBytes(text);
+            return bodies.Any(b => b.Path == path && b.Body.AsSpan().IndexOf(needle) >= 0);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+}

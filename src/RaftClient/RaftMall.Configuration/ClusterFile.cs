@@ -68,6 +68,12 @@ public sealed partial class ClusterFile
     public bool Metrics { get; set; } = true;
 
     /// <summary>
+    /// Also export HttpClient's metrics (http.client.*): every Raft RPC, forwarded write and participant call. Off by
+    /// default: they record every Raft RPC, and cost throughput under load (docs/benchmarks.md, "Metrics overhead").
+    /// </summary>
+    public bool MetricsHttpClient { get; set; }
+
+    /// <summary>
     /// Serve an interactive page over the OpenAPI document at /scalar (Scalar: its scripts, favicon and styles from the
     /// node itself, no web fonts, no telemetry). Off by default; the document at /openapi/v1.json is always served.
     /// </summary>

@@ -26,6 +26,9 @@ public sealed partial class PeerAuthentication(RequestDelegate next, NodeSecurit
             await next(context);
             return;
         }
+        // Raft RPCs are thousands per second under load: ASP.NET Core's request metrics stay for the API (DotNext's
+        // own meters time the RPCs; docs/observability.md, measured in docs/benchmarks.md).
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMetricsTagsFeature>() is { } metrics) metrics.MetricsDisabled = true;
         if (!security.Insecure && Check(context.Request) is { } failure)
         {
             NoteFailure(context, failure);
