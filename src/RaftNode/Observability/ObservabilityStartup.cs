@@ -4,37 +4,18 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using RaftMall.Node.Consensus;
+using RaftMall.Node.Consensus.Raft;
 
 namespace RaftMall.Node.Observability;
 
 /// <summary>
-/// Metrics and traces with OpenTelemetry (docs/observability.md): RaftMall's instruments, DotNext's (renamed under
-/// <c>dotnext.</c>), ASP.NET Core, HttpClient and the runtime, scraped at /metrics (a reader key) and pushed over
+/// Metrics and traces with OpenTelemetry (docs/observability.md): RaftMall's instruments, the consensus library's
+/// (<see cref="ConsensusMeters"/>: renamed under <c>dotnext.</c>), ASP.NET Core, HttpClient and the runtime, scraped at /metrics (a reader key) and pushed over
 /// OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; traces exist only with OTLP (no exporter, no spans, no cost).
 /// </summary>
 public static class ObservabilityStartup
 {
     public const string MetricsPath = "/metrics";
-
-    /// <summary>DotNext's meters and the prefix their instruments get: their own names ("response-time") say nothing alone.</summary>
-    private static readonly Dictionary<string, string> DotNextMeters = new(StringComparer.Ordinal)
-    {
-        ["DotNext.Net.Cluster.Consensus.Raft.Server"] = "dotnext.raft.server.",
-        ["DotNext.Net.Cluster.Consensus.Raft.Client"] = "dotnext.raft.client.",
-        ["DotNext.IO.WriteAheadLog"] = "dotnext.wal.",
-    };
-
-    /// <summary>
-    /// The DotNext instruments exported: elections and role changes, the leader's heartbeat rounds, Raft RPC response
-    /// times by message type, and WAL flush times. Its per-entry counters and byte histograms are dropped (their
-    /// rates are in raftmall_log_entries and the applied index): with every DotNext instrument on, kv-put at 64 clients
-    /// lost about 9 % more than with none of them (docs/benchmarks.md, "Metrics overhead").
-    /// </summary>
-    private static readonly HashSet<string> DotNextKept = new(StringComparer.Ordinal)
-    {
-        "transitions-to-candidate-count", "transitions-to-leader-count", "transitions-to-follower-count",
-        "broadcast-time", "response-time", "entries-flush-duration",
-    };
 
     public static void AddObservability(this WebApplicationBuilder builder, NodeSettings settings)
     {
@@ -47,15 +28,15 @@ public static class ObservabilityStartup
             builder.Services.AddHostedService<NodeGauges>();
             telemetry.WithMetrics(metrics =>
             {
-                metrics.AddMeter(NodeTelemetry.Name).AddMeter([.. DotNextMeters.Keys])
+                metrics.AddMeter(NodeTelemetry.Name).AddMeter([.. ConsensusMeters.Names])
                     .AddAspNetCoreInstrumentation().AddRuntimeInstrumentation();
                 // HttpClient's metrics cover every Raft RPC (thousands per second under load): with them, kv-put at 64 clients lost
                 // ~19 % instead of ~4 % (docs/benchmarks.md). Raft RPCs are in DotNext's response times, forwarding and
                 // participant calls in RaftMall's own instruments; metricsHttpClient turns them on where that is wanted.
                 if (settings.Cluster.MetricsHttpClient) metrics.AddHttpClientInstrumentation();
                 metrics
-                    .AddView(instrument => DotNextMeters.TryGetValue(instrument.Meter.Name, out var prefix)
-                        ? DotNextKept.Contains(instrument.Name) ? new MetricStreamConfiguration { Name = prefix + instrument.Name.Replace('-', '_') } : MetricStreamConfiguration.Drop
+                    .AddView(instrument => ConsensusMeters.IsConsensusMeter(instrument.Meter.Name)
+                        ? ConsensusMeters.ExportName(instrument.Meter.Name, instrument.Name) is { } name ? new MetricStreamConfiguration { Name = name } : MetricStreamConfiguration.Drop
                         : null)
                     .AddPrometheusExporter();
             });
