@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -156,7 +155,7 @@ public sealed class TracingTests : IDisposable
 
         public Listener()
         {
-            var port = FreePort();
+            var port = RaftMall.Harness.Processes.FreePorts(1)[0];
             Address = $"http://127.0.0.1:{port}/";
             _listener.Prefixes.Add(Address);
             _listener.Start();
@@ -201,13 +200,6 @@ public sealed class TracingTests : IDisposable
                 await context.Response.OutputStream.WriteAsync(body);
                 context.Response.Close();
             }
-        }
-
-        private static int FreePort()
-        {
-            using var socket = new TcpListener(IPAddress.Loopback, 0);
-            socket.Start();
-            return ((IPEndPoint)socket.LocalEndpoint).Port;
         }
     }
 }

@@ -84,7 +84,7 @@ public sealed class OtlpExportTests(ITestOutputHelper output)
     public async Task With_an_otlp_endpoint_nodes_push_metrics_and_the_spans_of_writes()
     {
         using var receiver = new System.Net.HttpListener();
-        var port = FreePort();
+        var port = RaftMall.Harness.Processes.FreePorts(1)[0];
         receiver.Prefixes.Add($"http://127.0.0.1:{port}/");
         receiver.Start();
         var bodies = new System.Collections.Concurrent.ConcurrentBag<(string Path, byte[] Body)>();
@@ -131,12 +131,5 @@ public sealed class OtlpExportTests(ITestOutputHelper output)
             var needle = System.Text.Encoding.UTF8.GetBytes(text);
             return bodies.Any(b => b.Path == path && b.Body.AsSpan().IndexOf(needle) >= 0);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 }

@@ -228,9 +228,10 @@ public static class ApiDocument
                 operation.Responses[key] = response;
             }
             response.Description = $"{ReasonPhrase(status)}: code {string.Join(", ", names)}";
+            var list = new JsonArray([.. names.Select(n => JsonValue.Create(n))]);
             response.Extensions ??= new Dictionary<string, IOpenApiExtension>();
-            response.Extensions[CodesExtension] = new JsonNodeExtension(new JsonArray([.. names.Select(n => JsonValue.Create(n))]));
-            extension[key] = new JsonArray([.. names.Select(n => JsonValue.Create(n))]);
+            response.Extensions[CodesExtension] = new JsonNodeExtension(list);
+            extension[key] = list.DeepClone();
         }
         operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
         operation.Extensions[CodesExtension] = new JsonNodeExtension(extension);

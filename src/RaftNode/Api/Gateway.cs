@@ -25,26 +25,20 @@ public sealed class Gateway(WriteBatcher batcher, IConsensus consensus, Replicat
         var started = time.GetTimestamp();
         var outcome = await batcher.ProposeAsync(command with { IdempotencyKey = key }).WaitAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (outcome is ProposeOutcome.Applied { Index: var index }) request.HttpContext.Response.Headers[Contract.RaftMallHeaders.AppliedIndex] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var code = outcome switch
+        var (answer, code) = outcome switch
         {
-            ProposeOutcome.Applied { Result: Rejected rejected } => rejected.CodeName,
-            ProposeOutcome.Applied => "ok",
-            ProposeOutcome.NotLeader => Contract.ProblemCodes.NotLeader,
-            _ => Contract.ProblemCodes.OutcomeUnknown,
+            ProposeOutcome.Applied { Result: Rejected rejected } => (Problems.Rejected(rejected), rejected.CodeName),
+            ProposeOutcome.Applied applied => (onSuccess(applied.Result), "ok"),
+            ProposeOutcome.NotLeader => (Problems.NotLeader(), Contract.ProblemCodes.NotLeader),
+            ProposeOutcome.Unknown unknown => (Problems.OutcomeUnknown(unknown.Reason), Contract.ProblemCodes.OutcomeUnknown),
+            _ => throw new InvalidOperationException("unknown outcome"),
         };
         var tag = new KeyValuePair<string, object?>("code", code);
         NodeTelemetry.Writes.Add(1, tag);
         NodeTelemetry.WriteDuration.Record(time.GetElapsedTime(started).TotalSeconds, tag);
         span?.SetTag("raftmall.code", code);
-        if (outcome is ProposeOutcome.Applied { Index: var applied }) span?.SetTag("raftmall.log.index", applied);
-        return outcome switch
-        {
-            ProposeOutcome.Applied { Result: Rejected rejected } => Problems.Rejected(rejected),
-            ProposeOutcome.Applied appliedOutcome => onSuccess(appliedOutcome.Result),
-            ProposeOutcome.NotLeader => Problems.NotLeader(),
-            ProposeOutcome.Unknown unknown => Problems.OutcomeUnknown(unknown.Reason),
-            _ => throw new InvalidOperationException("unknown outcome"),
-        };
+        if (outcome is ProposeOutcome.Applied { Index: var appliedIndex }) span?.SetTag("raftmall.log.index", appliedIndex);
+        return answer;
     }
 
     /// <summary>
