@@ -108,7 +108,9 @@ public sealed partial class RaftMallClient : IDisposable
                 response.Dispose();
                 ClientLog.Retrying(_logger, method, path, endpoint.Authority, lastCode, attempt + 1);
             }
-            catch (Exception e) when (!token.IsCancellationRequested && e is HttpRequestException or TaskCanceledException or IOException)
+            // A connection that breaks while it is set up can surface as a bare SocketException (ENOTCONN from the pool
+            // reading the remote end point; seen by `raftmall verify --seed 777`): a failed attempt like any other.
+            catch (Exception e) when (!token.IsCancellationRequested && e is HttpRequestException or TaskCanceledException or IOException or SocketException)
             {
                 response?.Dispose();
                 lastError = e;
