@@ -48,6 +48,26 @@ public sealed partial class ClusterLifetime(NodeSettings settings, ILogger<Clust
         }
         var leaderId = leader.IsRemote ? settings.NodeAt(leader.EndPoint)?.Id ?? leader.EndPoint.ToString() ?? "?" : settings.NodeId;
         LogLeader(leaderId, term, leader.IsRemote ? "follower" : "leader");
+        if (!leader.IsRemote && cluster is IRaftCluster won) _ = ForceSecondRoundAsync(won);
+    }
+
+    /// <summary>
+    /// A new leader's first AppendEntries is always rejected: DotNext appends the no-op of its term before it becomes
+    /// leader, so the followers' next index already counts an entry they do not have. The rejection carries the hint
+    /// that fixes it, but the next round would wait for the heartbeat period, and until it runs the new leader commits
+    /// nothing of its term (no writes, no reads, no coordinator). DotNext raises this event after the leader state
+    /// exists and before its first round; asking for a round now makes the second one follow the first at once.
+    /// </summary>
+    private static async Task ForceSecondRoundAsync(IRaftCluster cluster)
+    {
+        try
+        {
+            await cluster.ForceReplicationAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NotLeaderException or InvalidOperationException or OperationCanceledException)
+        {
+            // Leadership already lost: the next leader does the same.
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node {NodeId} joined the cluster at {Address}")]

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using RaftMall.TestSupport;
+
+namespace RaftMall.Node.Tests;
+
+/// <summary>What a node does the moment it wins an election.</summary>
+public class LeadershipTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_new_leader_commits_its_first_entry_without_waiting_for_the_next_heartbeat()
+    {
+        // A heartbeat period of 1.4 s: a leader that lets its first round fail (its followers reject the AppendEntries
+        // that does not yet carry its no-op) and waits for the next heartbeat commits ~1.4 s after it won.
+        const int heartbeatMs = 1_400;
+        await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string>
+        {
+            ["ElectionTimeoutLowerMs"] = "1500",
+            ["ElectionTimeoutUpperMs"] = "2200",
+            ["HeartbeatIntervalMs"] = heartbeatMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        await cluster.StartAllAsync();
+        var oldLeader = await cluster.WaitForLeaderAsync();
+        cluster.Kill(oldLeader);
+        var survivors = cluster.NodeIds.Where(id => id != oldLeader).ToList();
+
+        // Poll the survivors until one reports itself leader, then that one until its commit index moves.
+        var clock = Stopwatch.StartNew();
+        string? leader = null;
+        long commitWhenWon = 0;
+        var wonAt = TimeSpan.Zero;
+        while (leader is null && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            foreach (var id in survivors)
+            {
+                if (await cluster.StatusAsync(id) is { Role: "leader" } status)
+                {
+                    (leader, commitWhenWon, wonAt) = (id, status.CommitIndex, clock.Elapsed);
+                    break;
+                }
+            }
+        }
+        Assert.NotNull(leader);
+        var committedAt = TimeSpan.Zero;
+        while (clock.Elapsed - wonAt < TimeSpan.FromSeconds(10))
+        {
+            if (await cluster.StatusAsync(leader) is { } status && status.CommitIndex > commitWhenWon)
+            {
+                committedAt = clock.Elapsed;
+                break;
+            }
+        }
+        var firstCommit = committedAt - wonAt;
+        cluster.Log($"{leader} won at {wonAt.TotalMilliseconds:F0} ms (commit index {commitWhenWon}); first commit of its term {firstCommit.TotalMilliseconds:F0} ms later");
+        Assert.True(committedAt > TimeSpan.Zero, "the new leader committed nothing within 10 s");
+        Assert.True(firstCommit < TimeSpan.FromMilliseconds(heartbeatMs / 2),
+            $"the new leader's first commit came {firstCommit.TotalMilliseconds:F0} ms after it won: it waited for a heartbeat");
+    }
+}
