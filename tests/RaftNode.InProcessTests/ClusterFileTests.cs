@@ -44,9 +44,33 @@ public class ClusterFileTests
     }
 
     [Fact]
-    public void Raft_deadlines_are_off_unless_set()
+    public void Votes_have_a_deadline_and_appends_keep_the_library_timeout_unless_set()
     {
-        var file = ClusterFile.Parse($"raftVoteTimeoutMs: 150\n{Nodes}");
-        Assert.Equal((150, 0), (file.RaftVoteTimeoutMs, file.RaftAppendTimeoutMs));
+        var file = ClusterFile.Parse(Nodes);
+        Assert.Equal((50, 0), (file.RaftVoteTimeoutMs, file.RaftAppendTimeoutMs));
+        Assert.Null(file.ElectionTimeoutProblem());
+    }
+
+    [Theory]
+    [InlineData(150, 300, 0)] // the old default: upper = 2 x lower, a survivor's second pre-vote can meet the other's election
+    [InlineData(150, 290, 0)] // within the margin of a vote round
+    [InlineData(150, 240, 80)] // the vote deadline widens the window
+    [InlineData(1000, 2000, 50)]
+    public void Election_timeouts_that_can_split_a_vote_are_refused(int lower, int upper, int vote)
+    {
+        var error = Assert.Throws<ClusterFileException>(() =>
+            ClusterFile.Parse($"electionTimeoutLowerMs: {lower}\nelectionTimeoutUpperMs: {upper}\nraftVoteTimeoutMs: {vote}\n{Nodes}"));
+        Assert.Contains("split the vote", error.Message, StringComparison.Ordinal);
+        Assert.Contains("electionTimeoutUpperMs:", error.Message, StringComparison.Ordinal); // a value that works
+    }
+
+    [Theory]
+    [InlineData(150, 240, 50)]
+    [InlineData(150, 270, 0)]
+    [InlineData(1000, 1800, 150)]
+    public void Election_timeouts_that_cannot_split_a_vote_are_accepted(int lower, int upper, int vote)
+    {
+        var file = ClusterFile.Parse($"electionTimeoutLowerMs: {lower}\nelectionTimeoutUpperMs: {upper}\nraftVoteTimeoutMs: {vote}\n{Nodes}");
+        Assert.Equal((lower, upper), (file.ElectionTimeoutLowerMs, file.ElectionTimeoutUpperMs));
     }
 }

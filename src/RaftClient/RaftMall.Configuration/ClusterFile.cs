@@ -13,8 +13,14 @@ public sealed partial class ClusterFile
     /// <summary>Where nodes keep their logs and snapshots: &lt;dataDirectory&gt;/&lt;node id&gt;.</summary>
     public string DataDirectory { get; set; } = ".data";
 
+    /// <summary>
+    /// A follower that hears no leader for a random time between these two bounds starts an election. The upper bound
+    /// must stay clearly below twice the lower one (see <see cref="ElectionTimeoutProblem"/>).
+    /// </summary>
     public int ElectionTimeoutLowerMs { get; set; } = 150;
-    public int ElectionTimeoutUpperMs { get; set; } = 300;
+
+    /// <inheritdoc cref="ElectionTimeoutLowerMs"/>
+    public int ElectionTimeoutUpperMs { get; set; } = 240;
 
     /// <summary>How often the leader sends heartbeats; must be well under the lower election timeout.</summary>
     public int HeartbeatIntervalMs { get; set; } = 50;
@@ -52,7 +58,7 @@ public sealed partial class ClusterFile
     /// every message type. Without it a candidate waits on a black-holed or frozen peer until that timeout, because
     /// DotNext's pre-vote waits for every member (docs/dotnext.md, "Elections and timeouts").
     /// </summary>
-    public int RaftVoteTimeoutMs { get; set; }
+    public int RaftVoteTimeoutMs { get; set; } = 50;
 
     /// <summary>
     /// Deadline of one AppendEntries request to a peer, in ms; 0 leaves DotNext's 5 s. A leader cut off from its
@@ -173,14 +179,36 @@ public sealed partial class ClusterFile
         return file;
     }
 
+    /// <summary>
+    /// Why the election timeouts can split a vote, or null. In DotNext a member grants a (pre-)vote only once it has
+    /// not heard a leader for its own timeout, and a member whose pre-vote failed waits the same timeout again instead
+    /// of drawing a new one. So when a leader dies, the survivor with the shorter timeout t1 is refused, and the one
+    /// with the longer timeout t2 (at most the upper bound) wins at t2, unless the first one's second try, no earlier
+    /// than 2 × t1 (at least 2 × the lower bound) plus its failed pre-vote, lands while the second one's pre-vote and
+    /// vote are still running: both become candidates in one term and split the vote (a failover twice as long). With
+    /// the leader black-holed, pre-vote and vote each wait up to the vote deadline for it. They cannot overlap when
+    /// upper + max(vote deadline, lower / 10) ≤ 2 × lower; the lower / 10 is the margin of a vote round on a healthy
+    /// network. docs/dotnext.md, "Elections and timeouts", has the derivation.
+    /// </summary>
+    public string? ElectionTimeoutProblem()
+    {
+        if (ElectionTimeoutLowerMs < 10 || ElectionTimeoutUpperMs <= ElectionTimeoutLowerMs)
+            return "electionTimeoutLowerMs must be at least 10 and below electionTimeoutUpperMs";
+        var margin = Math.Max(RaftVoteTimeoutMs, ElectionTimeoutLowerMs / 10);
+        if (ElectionTimeoutUpperMs + margin > 2 * ElectionTimeoutLowerMs)
+        {
+            return $"electionTimeoutUpperMs ({ElectionTimeoutUpperMs}) + {margin} must not exceed 2 × electionTimeoutLowerMs ({2 * ElectionTimeoutLowerMs}): "
+                + $"two members could time out together and split the vote (the {margin} ms is the larger of raftVoteTimeoutMs and a tenth of the lower "
+                + $"timeout); e.g. electionTimeoutUpperMs: {2 * ElectionTimeoutLowerMs - margin} or less";
+        }
+        return null;
+    }
+
     public void Validate(string nameForErrors = "cluster.yml")
     {
         var problems = new List<string>();
         if (Nodes.Count == 0) problems.Add("it lists no nodes");
-        if (ElectionTimeoutLowerMs < 10 || ElectionTimeoutUpperMs <= ElectionTimeoutLowerMs)
-        {
-            problems.Add("electionTimeoutLowerMs must be at least 10 and below electionTimeoutUpperMs");
-        }
+        if (ElectionTimeoutProblem() is { } timeouts) problems.Add(timeouts);
         if (HeartbeatIntervalMs <= 0 || HeartbeatIntervalMs >= ElectionTimeoutLowerMs) problems.Add("heartbeatIntervalMs must be positive and below electionTimeoutLowerMs");
         if (RaftVoteTimeoutMs < 0 || RaftVoteTimeoutMs > 5_000) problems.Add("raftVoteTimeoutMs must be 0 (off) or up to 5000");
         if (RaftAppendTimeoutMs != 0 && (RaftAppendTimeoutMs <= HeartbeatIntervalMs || RaftAppendTimeoutMs > 5_000))

@@ -23,14 +23,17 @@ public sealed record VerifyOptions
     public int Nodes { get; init; } = 3;
     /// <summary>First port when the nodes listen on 127.0.0.1 (no namespaces).</summary>
     public int BasePort { get; init; } = 7301;
-    public int ElectionTimeoutLowerMs { get; init; } = 150;
-    public int ElectionTimeoutUpperMs { get; init; } = 300;
-    public int HeartbeatIntervalMs { get; init; } = 50;
+    public int ElectionTimeoutLowerMs { get; init; } = Defaults.ElectionTimeoutLowerMs;
+    public int ElectionTimeoutUpperMs { get; init; } = Defaults.ElectionTimeoutUpperMs;
+    public int HeartbeatIntervalMs { get; init; } = Defaults.HeartbeatIntervalMs;
 
     /// <summary>The cluster's raftVoteTimeoutMs and raftAppendTimeoutMs (0: DotNext's one RPC timeout for every message).</summary>
-    public int RaftVoteTimeoutMs { get; init; }
+    public int RaftVoteTimeoutMs { get; init; } = Defaults.RaftVoteTimeoutMs;
 
-    public int RaftAppendTimeoutMs { get; init; }
+    public int RaftAppendTimeoutMs { get; init; } = Defaults.RaftAppendTimeoutMs;
+
+    /// <summary>A cluster file's defaults, which verify's cluster starts from.</summary>
+    private static readonly RaftMall.Configuration.ClusterFile Defaults = new();
     /// <summary>Small, so snapshots and snapshot installs happen during the run.</summary>
     public int SnapshotIntervalEntries { get; init; } = 1_000;
     /// <summary>Time budget of the linearizability search over all keys.</summary>

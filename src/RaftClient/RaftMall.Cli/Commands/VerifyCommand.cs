@@ -15,8 +15,17 @@ public static class VerifyCommand
         var nemesis = new Option<string>("--nemesis") { Description = "Faults, comma-separated: kill,pause,partition,restart,crash-all or all", DefaultValueFactory = _ => "all", CompletionSources = { "all", "kill", "pause", "partition", "restart", "crash-all" } };
         var seed = new Option<int?>("--seed") { Description = "Seed of the fault schedule and workload (default: random; printed)" };
         var output = new Option<string?>("--out", "-o") { Description = "Directory for the history, report, node logs and data (default: a new one under /tmp)" };
-        var voteDeadline = new Option<int>("--raft-vote-timeout") { Description = "The cluster's raftVoteTimeoutMs: deadline of one (pre-)vote request in ms (0: DotNext's 5 s for every message)" };
-        var appendDeadline = new Option<int>("--raft-append-timeout") { Description = "The cluster's raftAppendTimeoutMs: deadline of one AppendEntries request in ms (0: DotNext's 5 s)" };
+        var defaults = new RaftMall.Configuration.ClusterFile();
+        var voteDeadline = new Option<int>("--raft-vote-timeout")
+        {
+            Description = "The cluster's raftVoteTimeoutMs: deadline of one (pre-)vote request in ms (0: DotNext's 5 s for every message)",
+            DefaultValueFactory = _ => defaults.RaftVoteTimeoutMs,
+        };
+        var appendDeadline = new Option<int>("--raft-append-timeout")
+        {
+            Description = "The cluster's raftAppendTimeoutMs: deadline of one AppendEntries request in ms (0: DotNext's 5 s)",
+            DefaultValueFactory = _ => defaults.RaftAppendTimeoutMs,
+        };
         var snapshotInterval = new Option<int>("--snapshot-interval")
         {
             Description = "Snapshot every this many entries (small, to exercise snapshots and installs)",
