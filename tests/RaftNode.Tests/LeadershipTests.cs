@@ -55,4 +55,31 @@ public class LeadershipTests(ITestOutputHelper output)
         Assert.True(firstCommit < TimeSpan.FromMilliseconds(heartbeatMs / 2),
             $"the new leader's first commit came {firstCommit.TotalMilliseconds:F0} ms after it won: it waited for a heartbeat");
     }
+
+    [Fact]
+    public async Task A_leader_that_hears_from_no_majority_steps_down_within_its_step_down_window()
+    {
+        // Followers frozen: the leader's requests hang on open connections. DotNext alone would step down only when a
+        // round times out (5 s); the quorum check resigns after leaderStepDownMs (here 480 ms: 2 x 240).
+        await using var cluster = new TestCluster(output: output);
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var followers = cluster.NodeIds.Where(id => id != leader).ToList();
+        var term = (await cluster.StatusAsync(leader))!.Term;
+        foreach (var id in followers) cluster.Pause(id);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            while (clock.Elapsed < TimeSpan.FromSeconds(4) && await cluster.StatusAsync(leader) is { Role: "leader" }) await Task.Delay(10);
+            var steppedDown = clock.Elapsed;
+            cluster.Log($"{leader} (term {term}) stopped calling itself leader {steppedDown.TotalMilliseconds:F0} ms after its followers froze");
+            Assert.True(steppedDown < TimeSpan.FromSeconds(4), $"{leader} still called itself leader 4 s after its followers froze");
+        }
+        finally
+        {
+            foreach (var id in followers) cluster.Resume(id);
+        }
+        Assert.Contains("members answered this leader within 480 ms: stepping down", await File.ReadAllTextAsync(cluster.LogPath(leader)), StringComparison.Ordinal);
+        Assert.NotNull(await cluster.WaitForLeaderAsync()); // and the cluster recovers once they thaw
+    }
 }

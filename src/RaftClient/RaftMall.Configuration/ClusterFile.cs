@@ -68,6 +68,18 @@ public sealed partial class ClusterFile
     public int RaftAppendTimeoutMs { get; set; }
 
     /// <summary>
+    /// A leader that has heard no answer from a majority of the members (itself included) for this long, in ms, steps
+    /// down (etcd's CheckQuorum). Without it, a leader cut off from the others believes it leads until one of its
+    /// rounds times out (DotNext's 5 s), and clients that reach it wait. 0 (the default) means twice the upper
+    /// election timeout: by then the others have elected a new leader.
+    /// </summary>
+    public int LeaderStepDownMs { get; set; }
+
+    /// <summary><see cref="LeaderStepDownMs"/> with its default applied.</summary>
+    [YamlIgnore]
+    public int EffectiveLeaderStepDownMs => LeaderStepDownMs > 0 ? LeaderStepDownMs : 2 * ElectionTimeoutUpperMs;
+
+    /// <summary>
     /// Export metrics: Prometheus text at /metrics (a reader key), and over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is
     /// set (docs/observability.md). On by default; off only to measure what they cost.
     /// </summary>
@@ -213,6 +225,8 @@ public sealed partial class ClusterFile
         if (RaftVoteTimeoutMs < 0 || RaftVoteTimeoutMs > 5_000) problems.Add("raftVoteTimeoutMs must be 0 (off) or up to 5000");
         if (RaftAppendTimeoutMs != 0 && (RaftAppendTimeoutMs <= HeartbeatIntervalMs || RaftAppendTimeoutMs > 5_000))
             problems.Add("raftAppendTimeoutMs must be 0 (off), or above heartbeatIntervalMs and up to 5000");
+        if (LeaderStepDownMs != 0 && (LeaderStepDownMs < ElectionTimeoutUpperMs || LeaderStepDownMs > 60_000))
+            problems.Add("leaderStepDownMs must be 0 (twice electionTimeoutUpperMs), or between electionTimeoutUpperMs and 60000");
         if (SnapshotIntervalEntries < 10) problems.Add("snapshotIntervalEntries must be at least 10");
         if (LogChunkSizeMiB is < 1 or > 1024) problems.Add("logChunkSizeMiB must be between 1 and 1024");
         if (LogMemory is not ("private" or "shared")) problems.Add($"logMemory must be private or shared, not '{LogMemory}'");

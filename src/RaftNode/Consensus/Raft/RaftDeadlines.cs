@@ -6,8 +6,9 @@ namespace RaftMall.Node.Consensus.Raft;
 /// that fails with an <see cref="HttpRequestException"/> and no response as "member unavailable". So a vote to a
 /// black-holed peer fails after the vote deadline instead of the 5 s RPC timeout, and a leader cut off from its
 /// followers sees its round fail after the append deadline. Snapshot installs and the rest keep DotNext's timeout.
+/// It also notes every answer in <see cref="PeerContacts"/> for <see cref="LeaderQuorumCheck"/>.
 /// </summary>
-public sealed class RaftDeadlines(TimeSpan vote, TimeSpan append) : DelegatingHandler
+public sealed class RaftDeadlines(TimeSpan vote, TimeSpan append, PeerContacts? contacts = null) : DelegatingHandler
 {
     public const string MessageTypeHeader = "X-Raft-Message-Type";
 
@@ -22,17 +23,23 @@ public sealed class RaftDeadlines(TimeSpan vote, TimeSpan append) : DelegatingHa
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var type = request.Headers.TryGetValues(MessageTypeHeader, out var values) ? values.FirstOrDefault() : null;
-        if (DeadlineOf(type) is not { } deadline) return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (DeadlineOf(type) is not { } deadline) return Noted(await base.SendAsync(request, cancellationToken).ConfigureAwait(false));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(deadline);
         try
         {
-            return await base.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            return Noted(await base.SendAsync(request, timeout.Token).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new HttpRequestException($"{type} to {request.RequestUri?.Authority} got no answer within {deadline.TotalMilliseconds:F0} ms",
                 new TimeoutException());
         }
+    }
+
+    private HttpResponseMessage Noted(HttpResponseMessage response)
+    {
+        if (response.IsSuccessStatusCode) contacts?.Answered(response.RequestMessage?.RequestUri);
+        return response;
     }
 }

@@ -44,8 +44,9 @@ public static partial class RaftStartup
             return handler;
         });
         // Per-type deadlines (votes, appends) outermost, so they also bound the signing and the connection.
-        raftClient.AddHttpMessageHandler(() => new RaftDeadlines(
-            TimeSpan.FromMilliseconds(cluster.RaftVoteTimeoutMs), TimeSpan.FromMilliseconds(cluster.RaftAppendTimeoutMs)));
+        services.AddSingleton<PeerContacts>();
+        raftClient.AddHttpMessageHandler(sp => new RaftDeadlines(
+            TimeSpan.FromMilliseconds(cluster.RaftVoteTimeoutMs), TimeSpan.FromMilliseconds(cluster.RaftAppendTimeoutMs), sp.GetRequiredService<PeerContacts>()));
         Security.SecurityStartup.Configure(builder, settings, raftClient);
         services.ConfigureCluster<ClusterLifetime>();
         services.UseInMemoryConfigurationStorage(members =>
@@ -67,6 +68,7 @@ public static partial class RaftStartup
         services.AddSingleton<IPersistentState>(sp => sp.GetRequiredService<DurableWriteAheadLog>());
         services.AddSingleton<DotNext.IO.Log.IAuditTrail<IRaftLogEntry>>(sp => sp.GetRequiredService<DurableWriteAheadLog>());
         builder.JoinCluster();
+        services.AddHostedService<LeaderQuorumCheck>();
         services.AddSingleton<RaftConsensus>();
         services.AddSingleton<IConsensus>(sp => sp.GetRequiredService<RaftConsensus>());
     }

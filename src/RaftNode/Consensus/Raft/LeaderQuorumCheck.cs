@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using DotNext.Net.Cluster.Consensus.Raft;
+
+namespace RaftMall.Node.Consensus.Raft;
+
+/// <summary>When each peer last answered a Raft request of this node (any message type, any successful status).</summary>
+public sealed class PeerContacts(TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, long> _lastAnswer = new(StringComparer.OrdinalIgnoreCase);
+
+    public void Answered(Uri? peer)
+    {
+        if (peer is not null) _lastAnswer[peer.Authority] = time.GetTimestamp();
+    }
+
+    /// <summary>Whether <paramref name="peer"/> answered within <paramref name="window"/> of now.</summary>
+    public bool AnsweredWithin(Uri peer, TimeSpan window) =>
+        _lastAnswer.TryGetValue(peer.Authority, out var at) && time.GetElapsedTime(at) <= window;
+}
+
+/// <summary>
+/// The leader's side of etcd's CheckQuorum: a leader that has heard from no majority for
+/// <see cref="Configuration.ClusterFile.EffectiveLeaderStepDownMs"/> resigns. DotNext's leader steps down only when a
+/// replication round fails, and a round to a black-holed or frozen peer fails only at DotNext's RPC timeout (5 s), so
+/// a leader cut off by a partition would keep accepting writes it cannot commit, and its clients would wait, long after
+/// the majority elected another. Unlike an AppendEntries deadline (<see cref="RaftDeadlines"/>), this cancels no
+/// request: one slow round does not cost the term, only a window with no answer from a majority does.
+/// </summary>
+public sealed partial class LeaderQuorumCheck(
+    IRaftCluster cluster, PeerContacts contacts, NodeSettings settings, TimeProvider time, ILogger<LeaderQuorumCheck> logger) : BackgroundService
+{
+    private readonly TimeSpan _window = TimeSpan.FromMilliseconds(settings.Cluster.EffectiveLeaderStepDownMs);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(settings.Cluster.HeartbeatIntervalMs), time);
+        long? leaderSince = null;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                if (cluster.Leader is not { IsRemote: false } self)
+                {
+                    leaderSince = null;
+                    continue;
+                }
+                leaderSince ??= time.GetTimestamp();
+                if (time.GetElapsedTime(leaderSince.Value) < _window) continue; // give a new leader's first rounds a window too
+                var members = cluster.Members.Count;
+                var answered = 1 + cluster.Members.Count(m => m.IsRemote && m.EndPoint is Microsoft.AspNetCore.Connections.UriEndPoint peer && contacts.AnsweredWithin(peer.Uri, _window));
+                if (answered > members / 2) continue;
+                LogResigning(answered, members, _window.TotalMilliseconds, cluster.Term);
+                leaderSince = null;
+                // The local member's resign reaches only this node's own state (never another leader's).
+                await self.ResignAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "only {Answered} of {Members} members answered this leader within {WindowMs} ms: stepping down from term {Term}")]
+    private partial void LogResigning(int answered, int members, double windowMs, long term);
+}
