@@ -58,7 +58,7 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
             var entry = await _client.GetAsync(key, consistency, node);
             (value, revision) = (entry.Value, entry.Revision);
         }
-        catch (RaftMallNotFoundException)
+        catch (RaftMallNotFoundException e) when (e.Code == "key_not_found")
         {
             (value, revision) = (null, 0);
         }
@@ -99,8 +99,10 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
             await _client.PutAsync(key, value, last.Revision);
             (outcome, succeeded) = (Outcome.Ok, true);
         }
-        catch (RaftMallConflictException)
+        catch (RaftMallConflictException e) when (e.Code == "revision_mismatch")
         {
+            // The state machine compared and refused (and remembers that under the Idempotency-Key): a completed cas
+            // that did not take effect. Any other refusal says nothing about the value and is a plain failure.
             (outcome, succeeded) = (Outcome.Ok, false);
         }
         catch (Exception e) when (OutcomeRules.IsAnswerOrTransportError(e))
@@ -192,20 +194,4 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
     private string NewValue() => $"{run}-p{process}-v{++_sequence}";
 
     private long Now() => clock.Elapsed.Ticks * 100;
-}
-
-/// <summary>
-/// How the checker counts a write that did not end in an acknowledgement. Failed only when the cluster certainly did
-/// not apply it: a refusal with a problem answer (4xx: validation, conflict, not found, unauthorized). Everything else
-/// is unknown, because the write may have been applied: a 5xx (the node may have appended it before failing), no
-/// answer within the retry budget, a dropped connection, a timeout, an answer that cannot be read. Counting such a
-/// write as failed would let the checker reject a history that is valid, or pass one that lost an acknowledged write.
-/// </summary>
-public static class OutcomeRules
-{
-    public static bool IsAnswerOrTransportError(Exception e) =>
-        e is RaftMallException or System.Text.Json.JsonException or HttpRequestException or IOException or TaskCanceledException;
-
-    public static Outcome OfFailedWrite(Exception e) =>
-        e is RaftMallException { Status: >= 400 and < 500 } and not RaftMallUnavailableException ? Outcome.Fail : Outcome.Unknown;
 }
