@@ -45,12 +45,16 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
 
     public void Dispose() => _client.Dispose();
 
-    /// <summary>Reads a key linearizably (or from a random node's local state when the run is deliberately unsafe).</summary>
+    /// <summary>
+    /// Reads a key from a random node (or <paramref name="node"/>), linearizably, or from the node's local state when
+    /// the run is deliberately unsafe. Not through the leader hint: a follower serves a linearizable read itself after
+    /// its read barrier, and a follower cut off with the old leader is where a wrong barrier reads stale state.
+    /// </summary>
     public async Task ReadAsync(string key, Uri? node = null)
     {
         var invoke = clock.Elapsed.Ticks * 100;
         var consistency = options.UnsafeLocalReads ? ReadConsistency.Local : ReadConsistency.Linearizable;
-        node ??= options.UnsafeLocalReads ? endpoints[_random.Next(endpoints.Count)] : null;
+        node ??= endpoints[_random.Next(endpoints.Count)];
         string? value;
         long revision;
         try
