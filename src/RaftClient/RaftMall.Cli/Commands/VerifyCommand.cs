@@ -26,6 +26,10 @@ public static class VerifyCommand
         {
             Description = "Deliberately unsafe: read with consistency=local from random nodes, to show that the checker catches stale reads",
         };
+        var followerReads = new Option<bool>("--unsafe-follower-reads")
+        {
+            Description = "Deliberately unsafe: start the nodes with RaftMall__UnsafeFollowerReads=true (a follower's linearizable read takes the leader's commit index without a quorum round), to show that the checker catches stale follower reads (--nodes 5 --nemesis partition)",
+        };
         var nodeCount = new Option<int>("--nodes") { Description = "Nodes in the cluster, 3 to 9; with 5 or more, half the partitions cut the leader off with one follower", DefaultValueFactory = _ => 3 };
         var verify = new Command("verify", """
             Start a fresh cluster of its own, run a mixed workload (kv reads, unique writes, cas; token, place, pay, cancel,
@@ -36,7 +40,7 @@ public static class VerifyCommand
             Exit code 0 only when the verdict is valid. Partitions use network namespaces and need root.
             """)
         {
-            duration, clients, nodeCount, nemesis, seed, output, snapshotInterval, unsafeReads, voteDeadline, appendDeadline,
+            duration, clients, nodeCount, nemesis, seed, output, snapshotInterval, unsafeReads, followerReads, voteDeadline, appendDeadline,
         };
         verify.SetRun(async (ctx, token) =>
         {
@@ -53,6 +57,7 @@ public static class VerifyCommand
                 NodeDll = Programs.NodeDll(),
                 Nodes = nodes,
                 UnsafeLocalReads = ctx.Parse.GetValue(unsafeReads),
+                UnsafeFollowerReads = ctx.Parse.GetValue(followerReads),
                 SnapshotIntervalEntries = Math.Max(10, ctx.Parse.GetValue(snapshotInterval)),
                 RaftVoteTimeoutMs = ctx.Parse.GetValue(voteDeadline),
                 RaftAppendTimeoutMs = ctx.Parse.GetValue(appendDeadline),
