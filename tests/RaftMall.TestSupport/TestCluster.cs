@@ -120,6 +120,12 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>kill -9: no flush, no goodbye.</summary>
     public void Kill(string nodeId) => _nodes.Kill(nodeId);
 
+    /// <summary>SIGSTOP: the process keeps its sockets open and answers nothing, like a frozen or black-holed machine.</summary>
+    public void Pause(string nodeId) => _nodes.Pause(nodeId);
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume(string nodeId) => _nodes.Resume(nodeId);
+
     public async Task<ClusterStatus?> StatusAsync(string nodeId)
     {
         try

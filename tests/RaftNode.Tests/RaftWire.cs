@@ -31,6 +31,10 @@ public static class RaftWire
         Message(target, "AppendEntries", sender, term, ("X-Raft-Preceding-Record-Index", 0), ("X-Raft-Preceding-Record-Term", 0),
             ("X-Raft-Commit-Index", 0), ("X-Raft-Entries-Count", 0));
 
+    /// <summary>What a follower's read barrier sends the leader: its own commit index; the leader answers with its own.</summary>
+    public static HttpRequestMessage Synchronize(Uri target, string sender, long commitIndex) =>
+        Message(target, "Synchronize", sender, null, ("X-Raft-Commit-Index", commitIndex));
+
     public static HttpRequestMessage Resign(Uri target, string sender) => Message(target, "Resign", sender, null);
 
     public static HttpRequestMessage Metadata(Uri target, string sender) => Message(target, "Metadata", sender, null);

@@ -88,6 +88,23 @@ public static partial class RaftStartup
         });
     }
 
-    /// <summary>DotNext's Raft endpoint (after peer authentication, which must see Raft requests first).</summary>
-    public static void UseRaftProtocol(this WebApplication app) => app.UseConsensusProtocolHandler();
+    /// <summary>
+    /// DotNext's Raft endpoint (after peer authentication, which must see Raft requests first), with
+    /// <see cref="ReadIndexRound"/> in front so that followers' reads are confirmed by a quorum.
+    /// <c>RaftMall:UnsafeFollowerReads=true</c> leaves it out: followers then read what the leader believes is
+    /// committed, which is stale when that leader has been cut off. It exists only so that a test can show
+    /// <c>raftmall verify</c> catching such reads.
+    /// </summary>
+    public static void UseRaftProtocol(this WebApplication app)
+    {
+        if (app.Configuration.GetValue<bool>(UnsafeFollowerReadsKey)) LogUnsafeFollowerReads(app.Logger);
+        else app.UseMiddleware<ReadIndexRound>();
+        app.UseConsensusProtocolHandler();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "UNSAFE (RaftMall:UnsafeFollowerReads=true): a follower's linearizable read is not confirmed by a quorum and can be stale")]
+    private static partial void LogUnsafeFollowerReads(ILogger logger);
+
+    /// <summary>Configuration key that turns <see cref="ReadIndexRound"/> off (tests only).</summary>
+    public const string UnsafeFollowerReadsKey = "RaftMall:UnsafeFollowerReads";
 }
