@@ -69,11 +69,11 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
         catch (Exception e) when (OutcomeRules.IsAnswerOrTransportError(e))
         {
             // A read that got no value changed nothing either way: it is left out of the checks.
-            history.Record(new Operation { Process = process, Kind = Kinds.Read, Key = key, InvokeNs = invoke, CompleteNs = Now(), Outcome = Outcome.Fail });
+            history.Record(new Operation { Process = process, Kind = Kinds.Read, Key = key, Detail = node.Authority, InvokeNs = invoke, CompleteNs = Now(), Outcome = Outcome.Fail });
             return;
         }
         _lastRead[key] = (value, revision);
-        history.Record(new Operation { Process = process, Kind = Kinds.Read, Key = key, Value = value, InvokeNs = invoke, CompleteNs = Now(), Outcome = Outcome.Ok });
+        history.Record(new Operation { Process = process, Kind = Kinds.Read, Key = key, Value = value, Detail = node.Authority, InvokeNs = invoke, CompleteNs = Now(), Outcome = Outcome.Ok });
     }
 
     private async Task WriteAsync(string key)
