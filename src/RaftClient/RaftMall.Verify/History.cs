@@ -17,6 +17,7 @@ public enum Outcome
 /// For kv operations <see cref="Key"/> is set; <see cref="Value"/> is the written value (write, cas) or the value read
 /// (read; null when the key did not exist); <see cref="Expected"/> is the value a cas expects (null: key must not exist);
 /// <see cref="Succeeded"/> is whether a completed cas took effect.
+/// <see cref="Detail"/> says more: the node that served a read, the user and lines of a place.
 /// </summary>
 public sealed record Operation
 {

@@ -9,7 +9,7 @@ public sealed record FaultEvent(double AtSeconds, string AtUtc, string What);
 
 /// <summary>
 /// Injects one fault at a time on a schedule derived from the seed: kill -9 (then restart), SIGSTOP (then SIGCONT),
-/// partitions (then heal), graceful restarts, and full-cluster crashes restarted in the adversarial order (former
+/// partitions (one node, or with five nodes or more also the leader with one follower; then heal), graceful restarts, and full-cluster crashes restarted in the adversarial order (former
 /// followers first, the old leader only after they elected a leader and committed a write).
 /// </summary>
 public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Network? network, IReadOnlyList<string> nodes, Probe probe, Stopwatch clock)
@@ -69,8 +69,9 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
                 Note($"SIGCONT {target}");
                 break;
             case Verify.Nemeses.Partition:
-                network!.Partition([target]);
-                Note($"partition: {target}{role} | {string.Join(",", nodes.Where(n => n != target))}");
+                var side = PartitionSide(target, leader);
+                network!.Partition(side);
+                Note($"partition: {string.Join(",", side.Select(n => n == leader ? n + " (leader)" : n))} | {string.Join(",", nodes.Where(n => !side.Contains(n)))}");
                 await Task.Delay(hold);
                 network.Heal();
                 Note("partition healed");
@@ -84,6 +85,20 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
                 await CrashAllAsync(leader);
                 break;
         }
+    }
+
+    /// <summary>
+    /// The side cut off from the rest: the target alone, or with five nodes or more, every other time, the leader with
+    /// one follower. That pair is the case a follower's read barrier must get right: the old leader keeps the follower
+    /// and its own commit index for a while, the majority elects a new leader and commits, and a barrier that asks the
+    /// old leader instead of a quorum reads stale state on the follower.
+    /// </summary>
+    private List<string> PartitionSide(string target, string? leader)
+    {
+        // Only larger clusters draw here, so a seed keeps its fault schedule on three nodes.
+        if (nodes.Count < 5 || leader is null || _random.Next(2) == 0) return [target];
+        var followers = nodes.Where(n => n != leader).ToList();
+        return [leader, followers[_random.Next(followers.Count)]];
     }
 
     private async Task CrashAllAsync(string? leader)

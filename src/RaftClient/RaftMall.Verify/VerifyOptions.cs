@@ -43,4 +43,14 @@ public sealed record VerifyOptions
     /// stale reads; never use it to judge the system.
     /// </summary>
     public bool UnsafeLocalReads { get; init; }
+
+    /// <summary>
+    /// Deliberately unsafe: every node starts with <see cref="UnsafeFollowerReadsVariable"/>=true, so a follower's
+    /// linearizable read takes the leader's commit index without a quorum round (stale when the old leader is cut off
+    /// with that follower). Exists to show that the checker catches stale follower reads; never use it to judge the system.
+    /// </summary>
+    public bool UnsafeFollowerReads { get; init; }
+
+    /// <summary>The node setting behind <see cref="UnsafeFollowerReads"/> (RaftMall:UnsafeFollowerReads), as an environment variable.</summary>
+    public const string UnsafeFollowerReadsVariable = "RaftMall__UnsafeFollowerReads";
 }

@@ -43,7 +43,13 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
             var addresses = nodeIds.Select((id, i) => (id, Uri: new Uri(network is null ? $"http://127.0.0.1:{options.BasePort + i}" : $"http://{Network.Address(i)}:{options.BasePort}")))
                 .ToDictionary(x => x.id, x => x.Uri);
             var (cluster, adminKey) = WriteClusterFile(addresses);
-            var processes = new NodeProcesses(cluster, options.NodeDll) { NewSession = false, NamespaceOf = id => network is null ? null : Network.Namespace(id) };
+            var processes = new NodeProcesses(cluster, options.NodeDll)
+            {
+                NewSession = false,
+                NamespaceOf = id => network is null ? null : Network.Namespace(id),
+                // Every start, restarts by the nemesis included: a node restarted safe would hide the stale reads.
+                Environment = options.UnsafeFollowerReads ? new Dictionary<string, string> { [VerifyOptions.UnsafeFollowerReadsVariable] = "true" } : new Dictionary<string, string>(),
+            };
             try
             {
                 foreach (var id in nodeIds) processes.Start(id);

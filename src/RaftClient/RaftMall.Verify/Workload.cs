@@ -45,12 +45,16 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
 
     public void Dispose() => _client.Dispose();
 
-    /// <summary>Reads a key linearizably (or from a random node's local state when the run is deliberately unsafe).</summary>
+    /// <summary>
+    /// Reads a key from a random node (or <paramref name="node"/>), linearizably, or from the node's local state when
+    /// the run is deliberately unsafe. Not through the leader hint: a follower serves a linearizable read itself after
+    /// its read barrier, and a follower cut off with the old leader is where a wrong barrier reads stale state.
+    /// </summary>
     public async Task ReadAsync(string key, Uri? node = null)
     {
         var invoke = clock.Elapsed.Ticks * 100;
         var consistency = options.UnsafeLocalReads ? ReadConsistency.Local : ReadConsistency.Linearizable;
-        node ??= options.UnsafeLocalReads ? endpoints[_random.Next(endpoints.Count)] : null;
+        node ??= endpoints[_random.Next(endpoints.Count)];
         string? value;
         long revision;
         try
@@ -58,18 +62,18 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
             var entry = await _client.GetAsync(key, consistency, node);
             (value, revision) = (entry.Value, entry.Revision);
         }
-        catch (RaftMallNotFoundException)
+        catch (RaftMallNotFoundException e) when (e.Code == "key_not_found")
         {
             (value, revision) = (null, 0);
         }
         catch (Exception e) when (OutcomeRules.IsAnswerOrTransportError(e))
         {
             // A read that got no value changed nothing either way: it is left out of the checks.
-            history.Record(new Operation { Process = process, Kind = Kinds.Read, Key = key, InvokeNs = invoke, CompleteNs = Now(), Outcome = Outcome.Fail });
+            history.Record(new Operation { Process = process, Kind = Kinds.Read, Key = key, Detail = node.Authority, InvokeNs = invoke, CompleteNs = Now(), Outcome = Outcome.Fail });
             return;
         }
         _lastRead[key] = (value, revision);
-        history.Record(new Operation { Process = process, Kind = Kinds.Read, Key = key, Value = value, InvokeNs = invoke, CompleteNs = Now(), Outcome = Outcome.Ok });
+        history.Record(new Operation { Process = process, Kind = Kinds.Read, Key = key, Value = value, Detail = node.Authority, InvokeNs = invoke, CompleteNs = Now(), Outcome = Outcome.Ok });
     }
 
     private async Task WriteAsync(string key)
@@ -99,8 +103,10 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
             await _client.PutAsync(key, value, last.Revision);
             (outcome, succeeded) = (Outcome.Ok, true);
         }
-        catch (RaftMallConflictException)
+        catch (RaftMallConflictException e) when (e.Code == "revision_mismatch")
         {
+            // The state machine compared and refused (and remembers that under the Idempotency-Key): a completed cas
+            // that did not take effect. Any other refusal says nothing about the value and is a plain failure.
             (outcome, succeeded) = (Outcome.Ok, false);
         }
         catch (Exception e) when (OutcomeRules.IsAnswerOrTransportError(e))
@@ -192,20 +198,4 @@ public sealed class Workload(int process, VerifyOptions options, IReadOnlyList<U
     private string NewValue() => $"{run}-p{process}-v{++_sequence}";
 
     private long Now() => clock.Elapsed.Ticks * 100;
-}
-
-/// <summary>
-/// How the checker counts a write that did not end in an acknowledgement. Failed only when the cluster certainly did
-/// not apply it: a refusal with a problem answer (4xx: validation, conflict, not found, unauthorized). Everything else
-/// is unknown, because the write may have been applied: a 5xx (the node may have appended it before failing), no
-/// answer within the retry budget, a dropped connection, a timeout, an answer that cannot be read. Counting such a
-/// write as failed would let the checker reject a history that is valid, or pass one that lost an acknowledged write.
-/// </summary>
-public static class OutcomeRules
-{
-    public static bool IsAnswerOrTransportError(Exception e) =>
-        e is RaftMallException or System.Text.Json.JsonException or HttpRequestException or IOException or TaskCanceledException;
-
-    public static Outcome OfFailedWrite(Exception e) =>
-        e is RaftMallException { Status: >= 400 and < 500 } and not RaftMallUnavailableException ? Outcome.Fail : Outcome.Unknown;
 }

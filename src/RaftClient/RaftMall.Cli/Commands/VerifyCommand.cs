@@ -35,18 +35,27 @@ public static class VerifyCommand
         {
             Description = "Deliberately unsafe: read with consistency=local from random nodes, to show that the checker catches stale reads",
         };
+        var followerReads = new Option<bool>("--unsafe-follower-reads")
+        {
+            Description = "Deliberately unsafe: start the nodes with RaftMall__UnsafeFollowerReads=true (a follower's linearizable read takes the leader's commit index without a quorum round), to show that the checker catches stale follower reads (--nodes 5 --nemesis partition)",
+        };
+        var nodeCount = new Option<int>("--nodes") { Description = "Nodes in the cluster, 3 to 9; with 5 or more, half the partitions cut the leader off with one follower", DefaultValueFactory = _ => 3 };
         var verify = new Command("verify", """
             Start a fresh cluster of its own, run a mixed workload (kv reads, unique writes, cas; token, place, pay, cancel,
             expiry) while injecting faults, heal, let it settle, and check: linearizability per key (Wing-Gong/Lowe) and the
             shop invariants (acknowledged orders, stock conservation, tokens, idempotency, identical replicas).
+            Reads go to random nodes. A write counts as failed only after a refusal that certainly applied nothing (a 4xx
+            problem, 503 not_leader); a timeout, a lost connection or any other 5xx leaves it unknown.
             Exit code 0 only when the verdict is valid. Partitions use network namespaces and need root.
             """)
         {
-            duration, clients, nemesis, seed, output, snapshotInterval, unsafeReads, voteDeadline, appendDeadline,
+            duration, clients, nodeCount, nemesis, seed, output, snapshotInterval, unsafeReads, followerReads, voteDeadline, appendDeadline,
         };
         verify.SetRun(async (ctx, token) =>
         {
             var nemeses = ParseNemeses(ctx.Parse.GetValue(nemesis)!);
+            var nodes = ctx.Parse.GetValue(nodeCount);
+            if (nodes is < 3 or > 9) throw new CliException(ExitCodes.Usage, $"--nodes is between 3 and 9, not {nodes}");
             var options = new VerifyOptions
             {
                 Duration = ParseDuration(ctx.Parse.GetValue(duration)!),
@@ -55,7 +64,9 @@ public static class VerifyCommand
                 Seed = ctx.Parse.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000),
                 OutDirectory = Path.GetFullPath(ctx.Parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), $"raftmall-verify-{DateTime.UtcNow:yyyyMMdd-HHmmss}")),
                 NodeDll = Programs.NodeDll(),
+                Nodes = nodes,
                 UnsafeLocalReads = ctx.Parse.GetValue(unsafeReads),
+                UnsafeFollowerReads = ctx.Parse.GetValue(followerReads),
                 SnapshotIntervalEntries = Math.Max(10, ctx.Parse.GetValue(snapshotInterval)),
                 RaftVoteTimeoutMs = ctx.Parse.GetValue(voteDeadline),
                 RaftAppendTimeoutMs = ctx.Parse.GetValue(appendDeadline),
