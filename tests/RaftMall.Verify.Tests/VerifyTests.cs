@@ -1,3 +1,4 @@
+using RaftMall.Harness;
 using RaftMall.Verify;
 
 namespace RaftMall.Verify.Tests;
