@@ -91,7 +91,8 @@ public static class FailoverBenchCommand
         var what = fault switch { FailoverFault.Pause => "paused", FailoverFault.Partition => "isolated", _ => "killed" };
         var line = $"  trial {trial.Number,2}: {trial.KilledAtUtc:HH:mm:ss.fff} UTC {what} {trial.KilledMember}, first write after {trial.FailoverMs,7:0.0} ms, new leader {trial.NewLeader}, term {trial.TermBefore} → {trial.TermAfter}";
         if (fault == FailoverFault.Kill) return line;
-        var rejoined = trial.RejoinedAsFollower == true ? "rejoined as follower" : "[red]did not rejoin as follower within 30 s[/]";
+        var rejoined = trial.RejoinedAsFollower == true ? "rejoined as follower"
+            : trial.NewLeader == trial.KilledMember ? "[red]it leads again[/]" : "[red]did not rejoin as follower within 30 s[/]";
         if (fault == FailoverFault.Pause && trial.ResumedAfterMs < trial.FailoverMs)
         {
             return $"{line}; [red]no write through the others while it was frozen[/]: SIGCONT after {trial.ResumedAfterMs:0} ms, {rejoined}";
