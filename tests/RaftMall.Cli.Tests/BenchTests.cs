@@ -58,6 +58,55 @@ public class BenchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Failover_trial_with_a_paused_leader_reports_its_failover_and_loses_no_acknowledged_write()
+    {
+        await using var files = new TestCluster(output: output);
+        var run = await CliProcess.RunAsync(files.ConfigPath, "bench", "failover", "--fault", "pause", "--trials", "1", "--clients", "4", "--rate", "200", "--json");
+        output.WriteLine(run.All); // the trial line and the table go to stderr with --json
+        Assert.True(run.ExitCode == 0, run.All);
+        using var json = JsonDocument.Parse(run.Output);
+        var report = json.RootElement[0];
+        Assert.Equal("pause", report.GetProperty("fault").GetString());
+        var trial = Assert.Single(report.GetProperty("trials").EnumerateArray());
+        Assert.InRange(trial.GetProperty("failoverMs").GetDouble(), 1, 30_000);
+        // The frozen leader is resumed in every trial (once a new leader is confirmed, or after 10 s without one).
+        Assert.True(trial.GetProperty("resumedAfterMs").GetDouble() > 0, run.All);
+        Assert.True(report.GetProperty("acknowledgedWrites").GetInt64() > 0);
+        Assert.Equal(0, report.GetProperty("lostWrites").GetInt64());
+    }
+
+    [NamespacesFact]
+    public async Task Failover_trial_with_an_isolated_leader_reports_failover_and_step_down_and_loses_no_acknowledged_write()
+    {
+        await using var files = new TestCluster(output: output);
+        var run = await CliProcess.RunAsync(files.ConfigPath, "bench", "failover", "--fault", "partition", "--trials", "1", "--clients", "4", "--rate", "200", "--json");
+        output.WriteLine(run.All); // the trial line and the table go to stderr with --json
+        Assert.True(run.ExitCode == 0, run.All);
+        using var json = JsonDocument.Parse(run.Output);
+        var report = json.RootElement[0];
+        Assert.Equal("partition", report.GetProperty("fault").GetString());
+        var trial = Assert.Single(report.GetProperty("trials").EnumerateArray());
+        Assert.NotEqual(trial.GetProperty("killedMember").GetString(), trial.GetProperty("newLeader").GetString());
+        Assert.InRange(trial.GetProperty("failoverMs").GetDouble(), 1, 30_000);
+        // The isolated leader still answers this machine, so its step-down is seen (DotNext: after its 5 s RPC timeout).
+        Assert.InRange(trial.GetProperty("stepDownMs").GetDouble(), 1, 30_000);
+        Assert.True(trial.GetProperty("rejoinedAsFollower").GetBoolean(), run.All);
+        Assert.Equal(0, report.GetProperty("lostWrites").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("--fault", "reboot", "unknown fault 'reboot'")]
+    [InlineData("--targets", "etcd", "not supported for the etcd target")]
+    public async Task Bad_failover_faults_are_refused_with_a_clear_message(string option, string value, string message)
+    {
+        await using var files = new TestCluster(output: output);
+        string[] fault = option == "--fault" ? [] : ["--fault", "partition"];
+        var run = await CliProcess.RunAsync(files.ConfigPath, ["bench", "failover", option, value, .. fault]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Recovery_restarts_a_follower_of_a_filled_scratch_cluster_and_reports_when_it_caught_up()
     {
         await using var files = new TestCluster(output: output);

@@ -2,19 +2,6 @@ using RaftMall.Verify;
 
 namespace RaftMall.Verify.Tests;
 
-/// <summary>Runs only where network namespaces can be made (root, ip, iptables); says why otherwise.</summary>
-public sealed class NamespacesFactAttribute : FactAttribute
-{
-    public NamespacesFactAttribute()
-    {
-        // CI sets RAFTMALL_REQUIRE_NETNS=1: there a missing capability fails the test instead of skipping it.
-        if (Network.Unavailable() is { } reason && Environment.GetEnvironmentVariable("RAFTMALL_REQUIRE_NETNS") != "1")
-        {
-            Skip = $"partitions need network namespaces: {reason}";
-        }
-    }
-}
-
 /// <summary>raftmall verify end to end: a healthy cluster under faults is valid; a deliberately unsafe one is caught.</summary>
 public class VerifyTests(ITestOutputHelper output)
 {

@@ -5,8 +5,8 @@ using RaftMall.Harness;
 namespace RaftMall.Bench;
 
 /// <summary>
-/// A 3-member cluster that a benchmark starts for itself on free 127.0.0.1 ports in a scratch directory, can kill -9
-/// and restart member by member, and removes (processes and data) when disposed.
+/// A 3-member cluster that a benchmark starts for itself on free 127.0.0.1 ports in a scratch directory (or in network
+/// namespaces, to partition it), can kill -9, pause and restart member by member, and removes (processes and data) when disposed.
 /// </summary>
 public abstract class BenchCluster(string directory) : IAsyncDisposable
 {
@@ -25,7 +25,24 @@ public abstract class BenchCluster(string directory) : IAsyncDisposable
     /// <summary>The index of the member that leads now, or null during an election.</summary>
     public abstract Task<int?> LeaderAsync(CancellationToken token);
 
+    /// <summary>Whether one member says it leads, and its term; null when it does not answer within <paramref name="timeout"/>.</summary>
+    public abstract Task<MemberStatus?> MemberStatusAsync(int member, TimeSpan timeout, CancellationToken token);
+
     public abstract void Kill(int member);
+
+    /// <summary>SIGSTOP; returns once every thread of the process has stopped.</summary>
+    public abstract void Pause(int member);
+
+    /// <summary>SIGCONT.</summary>
+    public abstract void Unpause(int member);
+
+    /// <summary>Cuts the traffic between <paramref name="member"/> and the others, both ways; this machine still reaches every member.</summary>
+    public virtual void Isolate(int member) => throw new BenchException($"{Name}: its members do not run in network namespaces, so they cannot be partitioned", usage: true);
+
+    /// <summary>Ends every partition.</summary>
+    public virtual void Heal()
+    {
+    }
 
     public abstract Task RestartAsync(int member, CancellationToken token);
 
@@ -41,7 +58,27 @@ public abstract class BenchCluster(string directory) : IAsyncDisposable
         throw new BenchException($"{Name}: the members did not agree on a leader within {timeout.TotalSeconds:0} s; logs in {directory}");
     }
 
+    /// <summary>
+    /// Waits until every member agrees on one leader: true when <paramref name="member"/> follows it, false when it is
+    /// that leader or there is no agreement within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<bool> WaitFollowingAsync(int member, TimeSpan timeout, CancellationToken token)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (await AllAgreeAsync(token) && await LeaderAsync(token) is { } leader) return leader != member;
+            await Task.Delay(50, token);
+        }
+        return false;
+    }
+
     protected abstract Task<bool> AllAgreeAsync(CancellationToken token);
+
+    protected static void WaitStopped(int? pid, string what)
+    {
+        if (pid is { } running && !Processes.WaitForStopped(running, TimeSpan.FromSeconds(5))) throw new BenchException($"{what} did not stop within 5 s of SIGSTOP");
+    }
 
     public abstract ValueTask DisposeAsync();
 
@@ -63,21 +100,29 @@ public sealed class ScratchRaftMallCluster : BenchCluster
     private readonly ClusterFile _cluster;
     private readonly NodeProcesses _nodes;
     private readonly string _adminKey;
+    private readonly Network? _network;
 
-    private ScratchRaftMallCluster(string directory, ClusterFile cluster, string nodeDll) : base(directory)
+    private ScratchRaftMallCluster(string directory, ClusterFile cluster, string nodeDll, Network? network) : base(directory)
     {
         _cluster = cluster;
-        _nodes = new NodeProcesses(cluster, nodeDll);
+        _network = network;
+        _nodes = new NodeProcesses(cluster, nodeDll) { NamespaceOf = id => network is null ? null : Network.Namespace(id) };
         _adminKey = ClusterCredentials.EnsureFor(cluster).KeyFor(ClientRole.Admin)!;
     }
 
-    /// <summary>A cluster with the settings of <paramref name="settingsFrom"/>, run from <paramref name="nodeDll"/> (RaftNode.dll).</summary>
-    public static ScratchRaftMallCluster Create(ClusterFile settingsFrom, string nodeDll)
+    /// <summary>
+    /// A cluster with the settings of <paramref name="settingsFrom"/>, run from <paramref name="nodeDll"/> (RaftNode.dll);
+    /// with <paramref name="namespaces"/> every node runs in a network namespace of its own (10.213.0.x, as verify's),
+    /// so that it can be partitioned (root, ip and iptables: see <see cref="Network.Unavailable"/>).
+    /// </summary>
+    public static ScratchRaftMallCluster Create(ClusterFile settingsFrom, string nodeDll, bool namespaces = false)
     {
         var directory = ScratchDirectory("raftmall");
         var cluster = settingsFrom.Copy();
+        var ids = Enumerable.Range(1, Members).Select(i => $"n{i}").ToList();
         var ports = Processes.FreePorts(Members);
-        cluster.Nodes = [.. Enumerable.Range(0, Members).Select(i => new ClusterNode { Id = $"n{i + 1}", Address = $"http://127.0.0.1:{ports[i]}" })];
+        // In namespaces each node has an address of its own, so one port serves them all.
+        cluster.Nodes = [.. ids.Select((id, i) => new ClusterNode { Id = id, Address = namespaces ? $"http://{Network.Address(i)}:{ports[0]}" : $"http://127.0.0.1:{ports[i]}" })];
         cluster.DataDirectory = "data";
         cluster.DurableFollowerAppends = true;
         cluster.RateLimitPerSecond = 10_000_000;
@@ -87,7 +132,7 @@ public sealed class ScratchRaftMallCluster : BenchCluster
         cluster.ApiKeys = [];
         cluster.TlsCertificateFile = cluster.TlsKeyFile = cluster.TlsCaFile = "";
         cluster.Save(Path.Combine(directory, "cluster.yml"));
-        return new ScratchRaftMallCluster(directory, cluster, nodeDll);
+        return new ScratchRaftMallCluster(directory, cluster, nodeDll, namespaces ? Network.Create(ids) : null);
     }
 
     public override string Name => "raftmall";
@@ -124,7 +169,27 @@ public sealed class ScratchRaftMallCluster : BenchCluster
     public Task<ClusterStatus?> StatusAsync(Uri node, CancellationToken token, TimeSpan? timeout = null) =>
         RaftMallClient.TryGetClusterStatusAsync(node, _adminKey, timeout ?? TimeSpan.FromSeconds(1), _cluster.CaFilePath, token);
 
+    public override async Task<MemberStatus?> MemberStatusAsync(int member, TimeSpan timeout, CancellationToken token) =>
+        await StatusAsync(_cluster.Nodes[member].Uri, token, timeout) is { } status ? new MemberStatus(status.Role == "leader", status.Term) : null;
+
     public override void Kill(int member) => _nodes.Kill(_cluster.Nodes[member].Id);
+
+    public override void Pause(int member)
+    {
+        var id = _cluster.Nodes[member].Id;
+        _nodes.Pause(id);
+        WaitStopped(_nodes.RunningPid(id), $"node {id}");
+    }
+
+    public override void Unpause(int member) => _nodes.Resume(_cluster.Nodes[member].Id);
+
+    public override void Isolate(int member)
+    {
+        if (_network is null) base.Isolate(member);
+        else _network.Partition([_cluster.Nodes[member].Id]);
+    }
+
+    public override void Heal() => _network?.Heal();
 
     public override async Task RestartAsync(int member, CancellationToken token)
     {
@@ -141,7 +206,11 @@ public sealed class ScratchRaftMallCluster : BenchCluster
     public override ValueTask DisposeAsync()
     {
         foreach (var node in _cluster.Nodes) _nodes.Stop(node.Id, TimeSpan.FromSeconds(5));
+        _network?.Dispose();
         if (Environment.GetEnvironmentVariable("RAFTMALL_BENCH_KEEP") is null) System.IO.Directory.Delete(Directory, recursive: true);
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>What one member says of itself: whether it leads, and its term.</summary>
+public sealed record MemberStatus(bool Leader, long Term);

@@ -61,10 +61,41 @@ public sealed class EtcdCluster : BenchCluster
         return null;
     }
 
+    public override async Task<MemberStatus?> MemberStatusAsync(int member, TimeSpan timeout, CancellationToken token)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+        deadline.CancelAfter(timeout);
+        JsonNode? status;
+        try
+        {
+            status = await StatusAsync(member, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            return null; // no answer within the timeout (e.g. the member is paused)
+        }
+        if (status?["header"]?["member_id"]?.GetValue<string>() is not { } self || status["raftTerm"]?.GetValue<string>() is not { } term) return null;
+        return new MemberStatus(self == status["leader"]?.GetValue<string>(), long.Parse(term, CultureInfo.InvariantCulture));
+    }
+
     public override void Kill(int member)
     {
-        if (_processes[member] is { } p && Processes.IsSame(p.Pid, p.StartTime)) Processes.Kill(p.Pid);
+        if (Running(member) is { } pid) Processes.Kill(pid);
     }
+
+    public override void Pause(int member)
+    {
+        if (Running(member) is not { } pid) return;
+        Processes.Signal(pid, ProcessSignal.Stop);
+        WaitStopped(pid, $"etcd member {member + 1}");
+    }
+
+    public override void Unpause(int member)
+    {
+        if (Running(member) is { } pid) Processes.Signal(pid, ProcessSignal.Continue);
+    }
+
+    private int? Running(int member) => _processes[member] is { } p && Processes.IsSame(p.Pid, p.StartTime) ? p.Pid : null;
 
     public override async Task RestartAsync(int member, CancellationToken token)
     {

@@ -123,6 +123,38 @@ public static partial class Processes
         return true;
     }
 
+    /// <summary>
+    /// Waits until every thread of the process is stopped (state T, after SIGSTOP): the signal is only queued when
+    /// kill() returns, and a thread still running could answer a request meanwhile. False after <paramref name="timeout"/>.
+    /// </summary>
+    public static bool WaitForStopped(int pid, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!AllThreadsStopped(pid))
+        {
+            if (clock.Elapsed > timeout || !IsAlive(pid)) return false;
+            Thread.Sleep(1);
+        }
+        return true;
+    }
+
+    private static bool AllThreadsStopped(int pid)
+    {
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                if (stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0] is not ("T" or "t")) return false;
+            }
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // a thread that just ended, or the process is gone
+        }
+    }
+
     /// <summary>SIGTERM (a graceful stop), then SIGKILL when it has not exited within <paramref name="grace"/>.</summary>
     public static void Stop(int pid, TimeSpan grace)
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace RaftMall.Verify;
+namespace RaftMall.Harness;
 
 /// <summary>
 /// One network namespace per node on a bridge (10.213.0.0/24), so partitions cut node-to-node traffic both ways with
