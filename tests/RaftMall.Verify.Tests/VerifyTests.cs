@@ -35,22 +35,9 @@ public class VerifyTests(ITestOutputHelper output)
     }
 
     // Five nodes, so that half the partitions cut the leader off with one follower while the other three elect and
-    // commit; reads go to random nodes, the follower on the old leader's side included. Vote requests get 150 ms (not
-    // DotNext's 5 s), so the majority elects within a partition (1.5-3.5 s) instead of after it heals.
+    // commit; reads go to random nodes, the follower on the old leader's side included.
     private static readonly string[] FiveNodePartitions =
-        ["verify", "--nodes", "5", "--nemesis", "partition", "--duration", "30s", "--seed", "26", "--raft-vote-timeout", "150"];
-
-    [NamespacesFact]
-    public async Task Verify_catches_stale_follower_reads_when_followers_skip_the_quorum_round()
-    {
-        await using var files = new TestCluster(output: output);
-        var result = await CliProcess.RunAsync(files.ConfigPath, [.. FiveNodePartitions, "--unsafe-follower-reads", "--out", Path.Combine(files.Root, "verify")]);
-        output.WriteLine(result.All);
-        AssertLeaderWasCutOffWithAFollower(files.Root);
-        Assert.Equal(4, result.ExitCode);
-        Assert.Contains("verdict: invalid", result.Output, StringComparison.Ordinal);
-        Assert.Matches(@"checked, [1-9][0-9]* not linearizable", result.Output);
-    }
+        ["verify", "--nodes", "5", "--nemesis", "partition", "--duration", "30s", "--seed", "26"];
 
     [NamespacesFact]
     public async Task Follower_reads_stay_linearizable_when_the_leader_is_cut_off_with_one_follower()
