@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RaftMall.Contract;
 using RaftMall.TestSupport;
 
 namespace RaftMall.Node.Tests;
@@ -70,10 +71,13 @@ public class LeadershipTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         try
         {
-            while (clock.Elapsed < TimeSpan.FromSeconds(4) && await cluster.StatusAsync(leader) is { Role: "leader" }) await Task.Delay(10);
+            ClusterStatus? status;
+            while ((status = await cluster.StatusAsync(leader)) is { Role: "leader" } && clock.Elapsed < TimeSpan.FromSeconds(4)) await Task.Delay(10);
             var steppedDown = clock.Elapsed;
-            cluster.Log($"{leader} (term {term}) stopped calling itself leader {steppedDown.TotalMilliseconds:F0} ms after its followers froze");
+            cluster.Log($"{leader} (term {term}) stopped calling itself leader {steppedDown.TotalMilliseconds:F0} ms after its followers froze: {status?.Role ?? "no answer"}");
             Assert.True(steppedDown < TimeSpan.FromSeconds(4), $"{leader} still called itself leader 4 s after its followers froze");
+            Assert.True(cluster.IsRunning(leader), $"{leader} exited when it stepped down");
+            Assert.NotNull(status); // it answers, as a follower or candidate
         }
         finally
         {

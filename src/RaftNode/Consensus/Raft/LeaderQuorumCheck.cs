@@ -51,8 +51,7 @@ public sealed partial class LeaderQuorumCheck(
                 if (answered > members / 2) continue;
                 LogResigning(answered, members, _window.TotalMilliseconds, cluster.Term);
                 leaderSince = null;
-                // The local member's resign reaches only this node's own state (never another leader's).
-                await self.ResignAsync(stoppingToken).ConfigureAwait(false);
+                await ResignAsync(self, stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -60,6 +59,26 @@ public sealed partial class LeaderQuorumCheck(
             // stopping
         }
     }
+
+    /// <summary>
+    /// Resigns through the local member, whose resign reaches only this node's own state (never another leader's). The
+    /// request goes to this node over HTTP, and DotNext cancels pending requests while it changes state, so the answer
+    /// can be lost although the resign happened: whatever it throws is logged, never fatal to the node.
+    /// </summary>
+    private async Task ResignAsync(DotNext.Net.Cluster.IClusterMember self, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await self.ResignAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogResignUnanswered(e, cluster.Leader is { IsRemote: false });
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "the resign request was not answered; still leader: {StillLeader}")]
+    private partial void LogResignUnanswered(Exception error, bool stillLeader);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "only {Answered} of {Members} members answered this leader within {WindowMs} ms: stepping down from term {Term}")]
     private partial void LogResigning(int answered, int members, double windowMs, long term);
