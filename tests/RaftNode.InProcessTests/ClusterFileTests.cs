@@ -47,7 +47,8 @@ public class ClusterFileTests
     public void Votes_have_a_deadline_and_appends_keep_the_library_timeout_unless_set()
     {
         var file = ClusterFile.Parse(Nodes);
-        Assert.Equal((50, 0), (file.RaftVoteTimeoutMs, file.RaftAppendTimeoutMs));
+        Assert.Equal((100, 150, 0), (file.RaftVoteTimeoutMs, file.RaftHeartbeatTimeoutMs, file.RaftAppendTimeoutMs));
+        Assert.Equal(500, file.EffectiveLeaderStepDownMs);
         Assert.Null(file.ElectionTimeoutProblem());
     }
 
@@ -55,6 +56,7 @@ public class ClusterFileTests
     [InlineData(150, 300, 0)] // the old default: upper = 2 x lower, a survivor's second pre-vote can meet the other's election
     [InlineData(150, 290, 0)] // within the margin of a vote round
     [InlineData(150, 240, 80)] // the vote deadline widens the window
+    [InlineData(200, 310, 100)]
     [InlineData(1000, 2000, 50)]
     public void Election_timeouts_that_can_split_a_vote_are_refused(int lower, int upper, int vote)
     {
@@ -67,6 +69,7 @@ public class ClusterFileTests
     [Theory]
     [InlineData(150, 240, 50)]
     [InlineData(150, 270, 0)]
+    [InlineData(200, 250, 100)]
     [InlineData(1000, 1800, 150)]
     public void Election_timeouts_that_cannot_split_a_vote_are_accepted(int lower, int upper, int vote)
     {

@@ -16,14 +16,28 @@ public class RaftDeadlinesTests
         }
     }
 
-    private static HttpMessageInvoker Client(int voteMs, int appendMs) =>
-        new(new RaftDeadlines(TimeSpan.FromMilliseconds(voteMs), TimeSpan.FromMilliseconds(appendMs)) { InnerHandler = new SilentPeer() });
+    private static HttpMessageInvoker Client(int voteMs, int appendMs, int heartbeatMs = 0) =>
+        new(new RaftDeadlines(TimeSpan.FromMilliseconds(voteMs), TimeSpan.FromMilliseconds(heartbeatMs), TimeSpan.FromMilliseconds(appendMs)) { InnerHandler = new SilentPeer() });
 
-    private static HttpRequestMessage Raft(string type)
+    private static HttpRequestMessage Raft(string type, int? entries = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "http://10.0.0.9:7101/cluster-consensus/raft");
         request.Headers.Add(RaftDeadlines.MessageTypeHeader, type);
+        if (entries is { } count) request.Headers.Add(RaftDeadlines.EntriesCountHeader, count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return request;
+    }
+
+    [Fact]
+    public async Task A_heartbeat_to_a_silent_peer_fails_at_the_heartbeat_deadline_and_an_append_with_entries_does_not()
+    {
+        using var client = Client(voteMs: 100, appendMs: 0, heartbeatMs: 150);
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(Raft("AppendEntries", entries: 0), CancellationToken.None));
+        Assert.IsType<TimeoutException>(error.InnerException);
+        Assert.InRange(clock.ElapsedMilliseconds, 140, 3_000);
+        // Entries (and their flush on the follower) are never cut short by the heartbeat deadline.
+        using var caller = new CancellationTokenSource(TimeSpan.FromMilliseconds(400));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SendAsync(Raft("AppendEntries", entries: 3), caller.Token));
     }
 
     [Theory]

@@ -61,7 +61,7 @@ public class LeadershipTests(ITestOutputHelper output)
     public async Task A_leader_that_hears_from_no_majority_steps_down_within_its_step_down_window()
     {
         // Followers frozen: the leader's requests hang on open connections. DotNext alone would step down only when a
-        // round times out (5 s); the quorum check resigns after leaderStepDownMs (here 480 ms: 2 x 240).
+        // round times out (5 s); the quorum check resigns after leaderStepDownMs (here 500 ms: 2 x 250).
         await using var cluster = new TestCluster(output: output);
         await cluster.StartAllAsync();
         var leader = await cluster.WaitForLeaderAsync();
@@ -83,7 +83,51 @@ public class LeadershipTests(ITestOutputHelper output)
         {
             foreach (var id in followers) cluster.Resume(id);
         }
-        Assert.Contains("members answered this leader within 480 ms: stepping down", await File.ReadAllTextAsync(cluster.LogPath(leader)), StringComparison.Ordinal);
+        Assert.Contains("members answered this leader within 500 ms: stepping down", await File.ReadAllTextAsync(cluster.LogPath(leader)), StringComparison.Ordinal);
         Assert.NotNull(await cluster.WaitForLeaderAsync()); // and the cluster recovers once they thaw
+    }
+
+    [Fact]
+    public async Task A_frozen_leader_is_replaced_by_a_leader_that_commits()
+    {
+        // SIGSTOP keeps the old leader's connections open and unanswered. A new leader's first round is decided only
+        // when every member answered or was found unavailable, so without a heartbeat deadline no new leader commits
+        // until DotNext's 5 s RPC timeout, and the quorum check resigns each one before that.
+        await using var cluster = new TestCluster(output: output);
+        await cluster.StartAllAsync();
+        var frozen = await cluster.WaitForLeaderAsync();
+        var survivors = cluster.NodeIds.Where(id => id != frozen).ToList();
+        cluster.Pause(frozen);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            string? committedBy = null;
+            while (committedBy is null && clock.Elapsed < TimeSpan.FromSeconds(4))
+            {
+                foreach (var id in survivors)
+                {
+                    if (await cluster.StatusAsync(id) is { Role: "leader", CommitIndex: var commit } status && commit > 0
+                        && await CommittedInItsTermAsync(cluster, id, status.Term))
+                    {
+                        committedBy = id;
+                    }
+                }
+                await Task.Delay(10);
+            }
+            cluster.Log($"leader {frozen} frozen; {committedBy ?? "no survivor"} committed in its own term after {clock.Elapsed.TotalMilliseconds:F0} ms");
+            Assert.NotNull(committedBy);
+        }
+        finally
+        {
+            cluster.Resume(frozen);
+        }
+    }
+
+    /// <summary>A leader is ready (it committed an entry of its term) when it serves a linearizable read.</summary>
+    private static async Task<bool> CommittedInItsTermAsync(TestCluster cluster, string leader, long term)
+    {
+        using var response = await cluster.SendAsync(HttpMethod.Get, leader, "/api/kv/probe");
+        return response.StatusCode is System.Net.HttpStatusCode.OK or System.Net.HttpStatusCode.NotFound
+            && await cluster.StatusAsync(leader) is { Role: "leader" } status && status.Term == term;
     }
 }

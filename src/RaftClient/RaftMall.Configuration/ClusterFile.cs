@@ -17,10 +17,10 @@ public sealed partial class ClusterFile
     /// A follower that hears no leader for a random time between these two bounds starts an election. The upper bound
     /// must stay clearly below twice the lower one (see <see cref="ElectionTimeoutProblem"/>).
     /// </summary>
-    public int ElectionTimeoutLowerMs { get; set; } = 150;
+    public int ElectionTimeoutLowerMs { get; set; } = 200;
 
     /// <inheritdoc cref="ElectionTimeoutLowerMs"/>
-    public int ElectionTimeoutUpperMs { get; set; } = 240;
+    public int ElectionTimeoutUpperMs { get; set; } = 250;
 
     /// <summary>How often the leader sends heartbeats; must be well under the lower election timeout.</summary>
     public int HeartbeatIntervalMs { get; set; } = 50;
@@ -58,7 +58,15 @@ public sealed partial class ClusterFile
     /// every message type. Without it a candidate waits on a black-holed or frozen peer until that timeout, because
     /// DotNext's pre-vote waits for every member (docs/dotnext.md, "Elections and timeouts").
     /// </summary>
-    public int RaftVoteTimeoutMs { get; set; } = 50;
+    public int RaftVoteTimeoutMs { get; set; } = 100;
+
+    /// <summary>
+    /// Deadline of one empty AppendEntries (a heartbeat) to a peer, in ms; 0 leaves DotNext's 5 s. A new leader's
+    /// first round is empty, and DotNext decides it only once every member answered or was found unavailable: without
+    /// this deadline one frozen or black-holed member keeps every new leader from committing (docs/dotnext.md,
+    /// "Elections and timeouts"). Requests that carry entries are not affected.
+    /// </summary>
+    public int RaftHeartbeatTimeoutMs { get; set; } = 150;
 
     /// <summary>
     /// Deadline of one AppendEntries request to a peer, in ms; 0 leaves DotNext's 5 s. A leader cut off from its
@@ -225,6 +233,8 @@ public sealed partial class ClusterFile
         if (RaftVoteTimeoutMs < 0 || RaftVoteTimeoutMs > 5_000) problems.Add("raftVoteTimeoutMs must be 0 (off) or up to 5000");
         if (RaftAppendTimeoutMs != 0 && (RaftAppendTimeoutMs <= HeartbeatIntervalMs || RaftAppendTimeoutMs > 5_000))
             problems.Add("raftAppendTimeoutMs must be 0 (off), or above heartbeatIntervalMs and up to 5000");
+        if (RaftHeartbeatTimeoutMs < 0 || RaftHeartbeatTimeoutMs >= EffectiveLeaderStepDownMs)
+            problems.Add("raftHeartbeatTimeoutMs must be 0 (off), or below the leader step-down window (leaderStepDownMs; by default twice electionTimeoutUpperMs)");
         if (LeaderStepDownMs != 0 && (LeaderStepDownMs < ElectionTimeoutUpperMs || LeaderStepDownMs > 60_000))
             problems.Add("leaderStepDownMs must be 0 (twice electionTimeoutUpperMs), or between electionTimeoutUpperMs and 60000");
         if (SnapshotIntervalEntries < 10) problems.Add("snapshotIntervalEntries must be at least 10");

@@ -4,18 +4,30 @@ namespace RaftMall.Node.Consensus.Raft;
 /// Gives each Raft message type its own deadline on the "raftClient" handler chain. DotNext 6.12 applies one RPC
 /// timeout to every type; it names the type in the <c>X-Raft-Message-Type</c> request header, and it takes a request
 /// that fails with an <see cref="HttpRequestException"/> and no response as "member unavailable". So a vote to a
-/// black-holed peer fails after the vote deadline instead of the 5 s RPC timeout, and a leader cut off from its
-/// followers sees its round fail after the append deadline. Snapshot installs and the rest keep DotNext's timeout.
+/// black-holed peer fails after the vote deadline instead of the 5 s RPC timeout.
+/// <para>
+/// Empty AppendEntries (heartbeats; <c>X-Raft-Entries-Count: 0</c>) get the heartbeat deadline. A new leader's first
+/// round is always empty, and the live followers reject it (its next index already counts the no-op), which DotNext
+/// counts as "answered, not replicated"; such a round is decided only when the remaining members answer or are found
+/// unavailable, and rounds run one at a time. So one frozen or black-holed member kept a new leader from committing
+/// anything until DotNext's RPC timeout, and the quorum check resigned it before that: no leader ever committed
+/// while a member was frozen. A deadline on heartbeats alone never cancels a request that carries entries (or their
+/// flush) under load. Appends with entries get the append deadline, off unless set (<c>raftAppendTimeoutMs</c>).
+/// </para>
 /// It also notes every answer in <see cref="PeerContacts"/> for <see cref="LeaderQuorumCheck"/>.
 /// </summary>
-public sealed class RaftDeadlines(TimeSpan vote, TimeSpan append, PeerContacts? contacts = null) : DelegatingHandler
+public sealed class RaftDeadlines(TimeSpan vote, TimeSpan heartbeat, TimeSpan append, PeerContacts? contacts = null) : DelegatingHandler
 {
     public const string MessageTypeHeader = "X-Raft-Message-Type";
 
-    /// <summary>The deadline of a message type, or null to leave it to DotNext.</summary>
-    public TimeSpan? DeadlineOf(string? messageType) => messageType switch
+    /// <summary>DotNext's header with the number of entries an AppendEntries carries.</summary>
+    public const string EntriesCountHeader = "X-Raft-Entries-Count";
+
+    /// <summary>The deadline of a message type (an AppendEntries with <paramref name="entries"/>), or null to leave it to DotNext.</summary>
+    public TimeSpan? DeadlineOf(string? messageType, long? entries = null) => messageType switch
     {
         "PreVote" or "RequestVote" when vote > TimeSpan.Zero => vote,
+        "AppendEntries" when entries == 0 && heartbeat > TimeSpan.Zero => heartbeat,
         "AppendEntries" when append > TimeSpan.Zero => append,
         _ => null,
     };
@@ -23,7 +35,9 @@ public sealed class RaftDeadlines(TimeSpan vote, TimeSpan append, PeerContacts? 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var type = request.Headers.TryGetValues(MessageTypeHeader, out var values) ? values.FirstOrDefault() : null;
-        if (DeadlineOf(type) is not { } deadline) return Noted(await base.SendAsync(request, cancellationToken).ConfigureAwait(false));
+        long? entries = request.Headers.TryGetValues(EntriesCountHeader, out var counts)
+            && long.TryParse(counts.FirstOrDefault(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) ? count : null;
+        if (DeadlineOf(type, entries) is not { } deadline) return Noted(await base.SendAsync(request, cancellationToken).ConfigureAwait(false));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(deadline);
         try

@@ -46,7 +46,8 @@ public static partial class RaftStartup
         // Per-type deadlines (votes, appends) outermost, so they also bound the signing and the connection.
         services.AddSingleton<PeerContacts>();
         raftClient.AddHttpMessageHandler(sp => new RaftDeadlines(
-            TimeSpan.FromMilliseconds(cluster.RaftVoteTimeoutMs), TimeSpan.FromMilliseconds(cluster.RaftAppendTimeoutMs), sp.GetRequiredService<PeerContacts>()));
+            TimeSpan.FromMilliseconds(cluster.RaftVoteTimeoutMs), TimeSpan.FromMilliseconds(cluster.RaftHeartbeatTimeoutMs),
+            TimeSpan.FromMilliseconds(cluster.RaftAppendTimeoutMs), sp.GetRequiredService<PeerContacts>()));
         Security.SecurityStartup.Configure(builder, settings, raftClient);
         services.ConfigureCluster<ClusterLifetime>();
         services.UseInMemoryConfigurationStorage(members =>
