@@ -22,7 +22,7 @@ public sealed class FakeHttp : IHttpClientFactory
         {
             var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
             lock (owner.Requests) owner.Requests.Add((request, body));
-            return await owner.Handler(request, body);
+            return await owner.Handler(request, body).WaitAsync(cancellationToken); // as a real connection, the caller can give up
         }
     }
 }

@@ -89,6 +89,27 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    public async Task A_leader_that_is_replaced_while_it_holds_a_forwarded_write_makes_its_outcome_unknown_at_once()
+    {
+        // A frozen or cut-off leader accepts the connection and never answers: the follower gives up when it learns
+        // of the next election instead of holding the client until the client's own timeout.
+        _node.Consensus.LeaderIs(_node.Member("n2"));
+        _http.Handler = (_, _) => new TaskCompletionSource<HttpResponseMessage>().Task; // never answers
+        var context = Write("/api/orders", """{"userId":"u"}""");
+
+        var forwarding = Forwarding().InvokeAsync(context);
+        await _node.RunUntilAsync(() => _http.Requests.Count >= 1, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(1), "the forward");
+        Assert.False(forwarding.IsCompleted);
+        _node.Consensus.LeaderIs(null); // an election started
+        await forwarding.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Single(_http.Requests); // not sent elsewhere: it may still commit on the old leader
+        Assert.Equal(503, context.Response.StatusCode);
+        Assert.Equal(ProblemCodes.OutcomeUnknown, Code(context));
+        Assert.Contains("the leader changed", Node.ResponseBody(context), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_a_leader_a_write_waits_the_leader_wait_and_then_answers_no_leader_with_nothing_applied()
     {
         _node.Consensus.LeaderIs(null);

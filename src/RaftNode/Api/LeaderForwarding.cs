@@ -56,7 +56,7 @@ public sealed partial class LeaderForwarding(RequestDelegate next, IConsensus co
             if (leader is not null)
             {
                 body ??= await ReadBodyAsync(request);
-                var forwarded = await TryForwardAsync(context, leader.Uri, body);
+                var forwarded = await TryForwardAsync(context, leader.Uri, body, changed);
                 if (forwarded) return;
             }
             if (time.GetUtcNow() >= deadline)
@@ -75,8 +75,13 @@ public sealed partial class LeaderForwarding(RequestDelegate next, IConsensus co
         }
     }
 
-    /// <summary>Sends the request to the leader; false when it certainly did not arrive (connection refused), so it may be retried.</summary>
-    private async Task<bool> TryForwardAsync(HttpContext context, Uri leader, byte[] body)
+    /// <summary>
+    /// Sends the request to the leader; false when it certainly did not arrive (connection refused), so it may be
+    /// retried. If another leader becomes known while the answer is awaited (<paramref name="leaderChanged"/>), the old
+    /// one is frozen or cut off: waiting for it would hold the client until its own timeout, so the write is answered
+    /// as unknown at once (it may still commit) and the client retries it under its Idempotency-Key.
+    /// </summary>
+    private async Task<bool> TryForwardAsync(HttpContext context, Uri leader, byte[] body, Task leaderChanged)
     {
         var request = context.Request;
         using var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(leader, request.Path + request.QueryString));
@@ -90,9 +95,19 @@ public sealed partial class LeaderForwarding(RequestDelegate next, IConsensus co
         message.Headers.TryAddWithoutValidation(Contract.RaftMallHeaders.ForwardedBy, settings.NodeId);
 
         HttpResponseMessage response;
+        using var replaced = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        _ = leaderChanged.ContinueWith(static (_, state) => ((CancellationTokenSource)state!).Cancel(), replaced,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         try
         {
-            response = await clients.CreateClient(ClientName).SendAsync(message, context.RequestAborted);
+            response = await clients.CreateClient(ClientName).SendAsync(message, replaced.Token);
+        }
+        catch (OperationCanceledException) when (leaderChanged.IsCompleted && !context.RequestAborted.IsCancellationRequested)
+        {
+            var now = consensus.Leader?.Id ?? "nobody (an election)";
+            await Problems.OutcomeUnknown($"the leader changed to {now} while {leader.Authority} held the forwarded write; it may still commit").ExecuteAsync(context);
+            NodeTelemetry.ForwardedWrites.Add(1, new KeyValuePair<string, object?>("outcome", "leader_changed"));
+            return true;
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
         {
