@@ -44,11 +44,7 @@ public class BenchTests(ITestOutputHelper output)
     [Fact]
     public async Task Failover_trial_finds_a_new_leader_and_loses_no_acknowledged_write()
     {
-        await using var files = new TestCluster(output: output); // its cluster file supplies the timings; bench starts its own nodes
-        var run = await CliProcess.RunAsync(files.ConfigPath, "bench", "failover", "--trials", "1", "--clients", "4", "--rate", "200", "--json");
-        Assert.True(run.ExitCode == 0, run.All);
-        using var json = JsonDocument.Parse(run.Output);
-        var report = json.RootElement[0];
+        var report = await FailoverReportAsync();
         var trial = report.GetProperty("trials")[0];
         Assert.NotEqual(trial.GetProperty("killedMember").GetString(), trial.GetProperty("newLeader").GetString());
         Assert.True(trial.GetProperty("termAfter").GetInt64() > trial.GetProperty("termBefore").GetInt64());
@@ -60,17 +56,12 @@ public class BenchTests(ITestOutputHelper output)
     [Fact]
     public async Task Failover_trial_with_a_paused_leader_reports_its_failover_and_loses_no_acknowledged_write()
     {
-        await using var files = new TestCluster(output: output);
-        var run = await CliProcess.RunAsync(files.ConfigPath, "bench", "failover", "--fault", "pause", "--trials", "1", "--clients", "4", "--rate", "200", "--json");
-        output.WriteLine(run.All); // the trial line and the table go to stderr with --json
-        Assert.True(run.ExitCode == 0, run.All);
-        using var json = JsonDocument.Parse(run.Output);
-        var report = json.RootElement[0];
+        var report = await FailoverReportAsync("pause");
         Assert.Equal("pause", report.GetProperty("fault").GetString());
         var trial = Assert.Single(report.GetProperty("trials").EnumerateArray());
         Assert.InRange(trial.GetProperty("failoverMs").GetDouble(), 1, 30_000);
         // The frozen leader is resumed in every trial (once a new leader is confirmed, or after 10 s without one).
-        Assert.True(trial.GetProperty("resumedAfterMs").GetDouble() > 0, run.All);
+        Assert.True(trial.GetProperty("resumedAfterMs").GetDouble() > 0);
         Assert.True(report.GetProperty("acknowledgedWrites").GetInt64() > 0);
         Assert.Equal(0, report.GetProperty("lostWrites").GetInt64());
     }
@@ -78,19 +69,14 @@ public class BenchTests(ITestOutputHelper output)
     [NamespacesFact]
     public async Task Failover_trial_with_an_isolated_leader_reports_failover_and_step_down_and_loses_no_acknowledged_write()
     {
-        await using var files = new TestCluster(output: output);
-        var run = await CliProcess.RunAsync(files.ConfigPath, "bench", "failover", "--fault", "partition", "--trials", "1", "--clients", "4", "--rate", "200", "--json");
-        output.WriteLine(run.All); // the trial line and the table go to stderr with --json
-        Assert.True(run.ExitCode == 0, run.All);
-        using var json = JsonDocument.Parse(run.Output);
-        var report = json.RootElement[0];
+        var report = await FailoverReportAsync("partition");
         Assert.Equal("partition", report.GetProperty("fault").GetString());
         var trial = Assert.Single(report.GetProperty("trials").EnumerateArray());
         Assert.NotEqual(trial.GetProperty("killedMember").GetString(), trial.GetProperty("newLeader").GetString());
         Assert.InRange(trial.GetProperty("failoverMs").GetDouble(), 1, 30_000);
         // The isolated leader still answers this machine, so its step-down is seen (DotNext: after its 5 s RPC timeout).
         Assert.InRange(trial.GetProperty("stepDownMs").GetDouble(), 1, 30_000);
-        Assert.True(trial.GetProperty("rejoinedAsFollower").GetBoolean(), run.All);
+        Assert.True(trial.GetProperty("rejoinedAsFollower").GetBoolean());
         Assert.Equal(0, report.GetProperty("lostWrites").GetInt64());
     }
 
@@ -156,5 +142,20 @@ public class BenchTests(ITestOutputHelper output)
         var run = await CliProcess.RunAsync(files.ConfigPath, "bench", "--target", "etcd", "-w", "orders");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("etcd has no orders workload", run.All, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// One `bench failover` trial (of <paramref name="fault"/>, or the default kill) at a light load; its cluster file
+    /// only supplies the timings, bench starts its own nodes. The run's output is in the test's output.
+    /// </summary>
+    private async Task<JsonElement> FailoverReportAsync(string? fault = null)
+    {
+        await using var files = new TestCluster(output: output);
+        string[] faultArguments = fault is null ? [] : ["--fault", fault];
+        var run = await CliProcess.RunAsync(files.ConfigPath, ["bench", "failover", .. faultArguments, "--trials", "1", "--clients", "4", "--rate", "200", "--json"]);
+        output.WriteLine(run.All); // the trial line and the table go to stderr with --json
+        Assert.True(run.ExitCode == 0, run.All);
+        using var json = JsonDocument.Parse(run.Output);
+        return json.RootElement[0].Clone();
     }
 }

@@ -96,11 +96,13 @@ public sealed partial class LeaderForwarding(RequestDelegate next, IConsensus co
 
         HttpResponseMessage response;
         using var replaced = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        _ = leaderChanged.ContinueWith(static (_, state) => ((CancellationTokenSource)state!).Cancel(), replaced,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var sending = clients.CreateClient(ClientName).SendAsync(message, replaced.Token);
         try
         {
-            response = await clients.CreateClient(ClientName).SendAsync(message, replaced.Token);
+            // WhenAny takes its continuation off the leader-change task again when the answer comes first, so the
+            // writes forwarded during one long leadership do not pile up on that task.
+            if (await Task.WhenAny(sending, leaderChanged) != sending) await replaced.CancelAsync();
+            response = await sending;
         }
         catch (OperationCanceledException) when (leaderChanged.IsCompleted && !context.RequestAborted.IsCancellationRequested)
         {
