@@ -89,6 +89,19 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    public async Task A_connection_that_breaks_while_it_is_set_up_makes_the_outcome_unknown_not_a_500()
+    {
+        _node.Consensus.LeaderIs(_node.Member("n2"));
+        _http.Handler = (_, _) => Task.FromException<HttpResponseMessage>(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.NotConnected));
+        var context = Write("/api/orders", """{"userId":"u"}""");
+
+        await Forwarding().InvokeAsync(context);
+
+        Assert.Equal(503, context.Response.StatusCode);
+        Assert.Equal(ProblemCodes.OutcomeUnknown, Code(context));
+    }
+
+    [Fact]
     public async Task A_leader_that_is_replaced_while_it_holds_a_forwarded_write_makes_its_outcome_unknown_at_once()
     {
         // A frozen or cut-off leader accepts the connection and never answers: the follower gives up when it learns

@@ -117,7 +117,8 @@ public sealed partial class LeaderForwarding(RequestDelegate next, IConsensus co
             NodeTelemetry.ForwardedWrites.Add(1, new KeyValuePair<string, object?>("outcome", "refused"));
             return false; // never sent: wait for the next leader and try again
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
+        // A connection that breaks while it is set up can surface as a bare SocketException (ENOTCONN), not wrapped.
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or SocketException && !context.RequestAborted.IsCancellationRequested)
         {
             await Problems.OutcomeUnknown($"the leader at {leader} did not answer the forwarded write ({e.Message})").ExecuteAsync(context);
             NodeTelemetry.ForwardedWrites.Add(1, new KeyValuePair<string, object?>("outcome", Contract.ProblemCodes.OutcomeUnknown));
