@@ -139,6 +139,19 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Polls a node's status until <paramref name="condition"/> holds; throws naming <paramref name="what"/> and the last status.</summary>
+    public async Task<ClusterStatus> WaitForStatusAsync(string nodeId, Func<ClusterStatus, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        ClusterStatus? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            if ((last = await StatusAsync(nodeId)) is { } status && condition(status)) return status;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{nodeId}: {what} did not happen; last status: {(last is null ? "none" : JsonSerializer.Serialize(last, Json))}");
+    }
+
     /// <summary>Waits until every running node agrees on one leader; returns its id.</summary>
     public async Task<string> WaitForLeaderAsync(TimeSpan? timeout = null, string? not = null) =>
         await Leadership.WaitForOneLeaderAsync((id, _) => StatusAsync(id), () => NodeIds.Where(IsRunning), timeout ?? TimeSpan.FromSeconds(20), not)

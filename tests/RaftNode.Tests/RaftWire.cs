@@ -31,6 +31,36 @@ public static class RaftWire
         Message(target, "AppendEntries", sender, term, ("X-Raft-Preceding-Record-Index", 0), ("X-Raft-Preceding-Record-Term", 0),
             ("X-Raft-Commit-Index", 0), ("X-Raft-Entries-Count", 0));
 
+    /// <summary>
+    /// An AppendEntries carrying entries, encoded as DotNext's multipart writer does: one part per entry, its term and
+    /// configuration flag in part headers, its payload as the part's body.
+    /// </summary>
+    public static HttpRequestMessage AppendEntries(Uri target, string sender, long term, long prevLogIndex, long prevLogTerm, long commitIndex,
+        IReadOnlyList<(long Term, byte[] Payload)> entries)
+    {
+        var request = Message(target, "AppendEntries", sender, term, ("X-Raft-Preceding-Record-Index", prevLogIndex),
+            ("X-Raft-Preceding-Record-Term", prevLogTerm), ("X-Raft-Commit-Index", commitIndex), ("X-Raft-Entries-Count", entries.Count));
+        var body = new MultipartContent("mixed");
+        foreach (var (entryTerm, payload) in entries)
+        {
+            var part = new ByteArrayContent(payload);
+            part.Headers.TryAddWithoutValidation("X-Raft-Record-Term", entryTerm.ToString(CultureInfo.InvariantCulture));
+            part.Headers.TryAddWithoutValidation("X-Raft-Configuration", "false");
+            body.Add(part);
+        }
+        request.Content = body;
+        return request;
+    }
+
+    /// <summary>An InstallSnapshot with an empty cluster configuration followed by the snapshot's bytes.</summary>
+    public static HttpRequestMessage InstallSnapshot(Uri target, string sender, long term, long snapshotIndex, long snapshotTerm, byte[] snapshot)
+    {
+        var request = Message(target, "InstallSnapshot", sender, term, ("X-Raft-Snapshot-Index", snapshotIndex), ("X-Raft-Snapshot-Term", snapshotTerm),
+            ("X-Raft-Config-Length", 0), ("X-Raft-Config-Version", 0));
+        request.Content = new ByteArrayContent(snapshot);
+        return request;
+    }
+
     /// <summary>What a follower's read barrier sends the leader: its own commit index; the leader answers with its own.</summary>
     public static HttpRequestMessage Synchronize(Uri target, string sender, long commitIndex) =>
         Message(target, "Synchronize", sender, null, ("X-Raft-Commit-Index", commitIndex));

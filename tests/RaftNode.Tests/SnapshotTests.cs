@@ -23,7 +23,7 @@ public class SnapshotTests(ITestOutputHelper output)
         Assert.True(leaderStatus.SnapshotIndex > 400, $"the leader's snapshot is at {leaderStatus.SnapshotIndex}");
 
         cluster.Start(followers[0]);
-        await WaitUntilCaughtUpAsync(cluster, followers[0], leaderStatus.CommitIndex);
+        await cluster.WaitForStatusAsync(followers[0], s => s.AppliedIndex >= leaderStatus.CommitIndex && s.LeaderId is not null, "catching up");
         var lagging = (await cluster.StatusAsync(followers[0]))!;
         Assert.True(lagging.Stats.SnapshotsRestored >= 1, "the lagging node received the leader's snapshot");
         await Checks.AllAcknowledgedOrdersEverywhereAsync(cluster, acked);
@@ -31,7 +31,7 @@ public class SnapshotTests(ITestOutputHelper output)
 
         cluster.Kill(followers[1]);
         cluster.Start(followers[1]);
-        await WaitUntilCaughtUpAsync(cluster, followers[1], leaderStatus.CommitIndex);
+        await cluster.WaitForStatusAsync(followers[1], s => s.AppliedIndex >= leaderStatus.CommitIndex && s.LeaderId is not null, "catching up");
         var restarted = (await cluster.StatusAsync(followers[1]))!;
         Assert.Equal(1, restarted.Stats.SnapshotsRestored); // its own newest snapshot at startup, then the tail from its log
         Assert.True(restarted.SnapshotIndex > 0);
@@ -52,7 +52,8 @@ public class SnapshotTests(ITestOutputHelper output)
         var follower = cluster.NodeIds.First(id => id != leader);
         (await cluster.SendAsync(HttpMethod.Put, leader, "/api/stock/plum", new { available = 100_000 })).Dispose();
         var acked = await PlaceOrdersAsync(cluster, leader, "plum", writerCount: 4, ordersEach: 40);
-        await WaitUntilCaughtUpAsync(cluster, follower, (await cluster.StatusAsync(leader))!.CommitIndex);
+        var leaderCommit = (await cluster.StatusAsync(leader))!.CommitIndex;
+        await cluster.WaitForStatusAsync(follower, s => s.AppliedIndex >= leaderCommit && s.LeaderId is not null, "catching up");
 
         cluster.Kill(follower);
         acked.AddRange(await PlaceOrdersAsync(cluster, leader, "plum", writerCount: 4, ordersEach: 20));
@@ -64,7 +65,7 @@ public class SnapshotTests(ITestOutputHelper output)
         await File.WriteAllBytesAsync(torn, (await File.ReadAllBytesAsync(own.FullName))[..7_509]);
 
         cluster.Start(follower);
-        await WaitUntilCaughtUpAsync(cluster, follower, leaderStatus.CommitIndex);
+        await cluster.WaitForStatusAsync(follower, s => s.AppliedIndex >= leaderStatus.CommitIndex && s.LeaderId is not null, "catching up");
         Assert.False(File.Exists(torn));
         var setAside = Directory.GetFiles(Path.Combine(cluster.Cluster.NodeDataDirectory(follower), "torn-snapshots"));
         Assert.Single(setAside);
@@ -108,16 +109,5 @@ public class SnapshotTests(ITestOutputHelper output)
             for (var i = 0; i < ordersEach; i++) await w.PlaceOrderAsync(sku, clock, TimeSpan.FromSeconds(10));
         }));
         return [.. writers.SelectMany(w => w.AckedOrders).Select(a => a.OrderId)];
-    }
-
-    private static async Task WaitUntilCaughtUpAsync(TestCluster cluster, string node, long commitIndex)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await cluster.StatusAsync(node) is { } s && s.AppliedIndex >= commitIndex && s.LeaderId is not null) return;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"{node} did not catch up to {commitIndex}");
     }
 }

@@ -43,10 +43,29 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
         await FlushIfDurableAsync(token).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The term of the entry at <paramref name="index"/> as this log knows it: an index the newest snapshot covers
+    /// answers with the snapshot's term (DotNext keeps no per-entry terms below it), index 0 with 0.
+    /// </summary>
+    public ValueTask<long> TermAtAsync(long index, CancellationToken token) =>
+        index <= 0 ? ValueTask.FromResult(0L) : ReadAsync(TermOfLastEntry.Instance, index, index, token);
+
     private async ValueTask FlushIfDurableAsync(CancellationToken token)
     {
         if (!durableFollowerAppends) return;
         await FlushAsync(token).ConfigureAwait(false);
         Interlocked.Increment(ref _followerFlushes);
+    }
+
+    /// <summary>Reads the term of the last entry of a range (a snapshot counts with its own term).</summary>
+    private sealed class TermOfLastEntry : ILogEntryConsumer<IRaftLogEntry, long>
+    {
+        public static readonly TermOfLastEntry Instance = new();
+
+        public bool LogEntryMetadataOnly => true;
+
+        public ValueTask<long> ReadAsync<TEntry, TList>(TList entries, long? snapshotIndex, CancellationToken token)
+            where TEntry : IRaftLogEntry
+            where TList : IReadOnlyList<TEntry> => ValueTask.FromResult(entries.Count > 0 ? entries[^1].Term : -1L);
     }
 }

@@ -99,21 +99,11 @@ public sealed partial class RaftConsensus : IConsensus, IReadBarrier
     async ValueTask<long> IReadBarrier.TermOfLastCommittedAsync(CancellationToken token)
     {
         var committed = _log.LastCommittedEntryIndex;
-        return committed > 0 ? await _log.ReadAsync(TermOfLastEntry.Instance, committed, committed, token).ConfigureAwait(false) : -1L;
+        return committed > 0 ? await _log.TermAtAsync(committed, token).ConfigureAwait(false) : -1L;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "write outcome unknown: {Reason}")]
     private partial void LogOutcomeUnknown(string reason);
-
-    /// <summary>Reads the term of the last entry of a range (a snapshot counts with its own term).</summary>
-    private sealed class TermOfLastEntry : ILogEntryConsumer<IRaftLogEntry, long>
-    {
-        public static readonly TermOfLastEntry Instance = new();
-
-        public ValueTask<long> ReadAsync<TEntry, TList>(TList entries, long? snapshotIndex, CancellationToken token)
-            where TEntry : IRaftLogEntry
-            where TList : IReadOnlyList<TEntry> => ValueTask.FromResult(entries.Count > 0 ? entries[^1].Term : -1L);
-    }
 }

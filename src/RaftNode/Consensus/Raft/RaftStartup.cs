@@ -97,13 +97,23 @@ public static partial class RaftStartup
     /// <c>RaftMall:UnsafeFollowerReads=true</c> leaves it out: followers then read what the leader believes is
     /// committed, which is stale when that leader has been cut off. It exists only so that a test can show
     /// <c>raftmall verify</c> catching such reads.
+    /// <see cref="CommittedPrefixMatch"/> lets a follower whose snapshot is ahead of the leader's view catch up;
+    /// <c>RaftMall:UnpatchedCatchUp=true</c> leaves it out, only to show a test failing without it.
     /// </summary>
     public static void UseRaftProtocol(this WebApplication app)
     {
         if (app.Configuration.GetValue<bool>(UnsafeFollowerReadsKey)) LogUnsafeFollowerReads(app.Logger);
         else app.UseMiddleware<ReadIndexRound>();
+        if (app.Configuration.GetValue<bool>(UnpatchedCatchUpKey)) LogUnpatchedCatchUp(app.Logger);
+        else app.UseMiddleware<CommittedPrefixMatch>();
         app.UseConsensusProtocolHandler();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "RaftMall:UnpatchedCatchUp=true: a follower whose snapshot is ahead of the leader's view of it can stall (DotNext's own check)")]
+    private static partial void LogUnpatchedCatchUp(ILogger logger);
+
+    /// <summary>Configuration key that turns <see cref="CommittedPrefixMatch"/> off (tests only).</summary>
+    public const string UnpatchedCatchUpKey = "RaftMall:UnpatchedCatchUp";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "UNSAFE (RaftMall:UnsafeFollowerReads=true): a follower's linearizable read is not confirmed by a quorum and can be stale")]
     private static partial void LogUnsafeFollowerReads(ILogger logger);
