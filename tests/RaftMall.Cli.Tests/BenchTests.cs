@@ -28,6 +28,17 @@ public class BenchTests(ITestOutputHelper output)
             var after = (await cluster.StatusAsync(leader))!;
             // Every measured request was one committed entry (warm-up requests come on top).
             Assert.True(after.CommitIndex - before.CommitIndex >= requests, $"commit {before.CommitIndex} -> {after.CommitIndex}, requests {requests}");
+
+            // The breakdown from the nodes' own histograms: the stages fit inside the gateway's time, which fits inside
+            // the client's, and the follower flushed before answering (the durability fix stays on the append path).
+            var path = root.GetProperty("writePath").EnumerateArray().ToDictionary(e => e.GetProperty("stage").GetString()!, e => e.GetProperty("meanMs").GetDouble());
+            output.WriteLine(string.Join("; ", path.Select(p => $"{p.Key} {p.Value}")));
+            var gateway = path["node: gateway, take to answer"];
+            var stages = path["commit (append, flush, round, commit)"] + path["apply (state machine)"] + path["handoff (apply done to proposer resumed)"];
+            Assert.True(path["commit (append, flush, round, commit)"] > 0 && path["follower flush before its answer"] > 0, put.Output);
+            Assert.True(stages <= gateway * 1.05, $"stages {stages} ms, gateway {gateway} ms");
+            Assert.True(gateway <= latency.GetProperty("mean").GetDouble() * 1.05, $"gateway {gateway} ms, client mean {latency.GetProperty("mean").GetDouble()} ms");
+            Assert.Equal(1.0, path["writes per entry"]);
         }
 
         var orders = await CliProcess.RunAsync(cluster.ConfigPath, "bench", "-w", "orders", "-n", "2", "-d", "1s", "--warmup", "0s", "--json");

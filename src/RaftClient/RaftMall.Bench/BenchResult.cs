@@ -24,6 +24,9 @@ public sealed record BenchResult(
     long? TermAfter,
     string Endpoint)
 {
+    /// <summary>Where a write's time went on the nodes (RaftMall writes only; null otherwise).</summary>
+    public IReadOnlyList<WritePathStage>? WritePath { get; init; }
+
     public long ErrorCount => Errors.Values.Sum();
 
     /// <summary>Elections during the run (term moves), or null when a term could not be read.</summary>
@@ -53,6 +56,7 @@ public sealed record BenchResult(
         foreach (var (kind, count) in Errors) AnsiConsole.MarkupLine($"  [red]{count:N0}[/] × {Markup.Escape(kind)}");
         var servers = ServerCores is { } s ? $", servers {s:0.00}" : "";
         AnsiConsole.MarkupLine($"  CPU (cores of {MachineCores}): load generator {GeneratorCores:0.00}{servers}; requests went to {Markup.Escape(Endpoint)}");
+        if (WritePath is { } path) Bench.WritePath.Render(path);
         if (Elections is { } elections) AnsiConsole.MarkupLine(elections == 0 ? "  no election during the run" : $"  [yellow]{elections} election(s) during the run[/] (term {TermBefore} → {TermAfter})");
     }
 

@@ -38,6 +38,9 @@ public abstract class BenchTarget(string name)
     /// <summary>Wall clock of server processes this tool can see (for the CPU table), by pid.</summary>
     public virtual IReadOnlyList<int> ServerPids() => [];
 
+    /// <summary>The leader's (endpoints[0]) and a follower's metrics for <see cref="WritePath"/>; null when the target has none.</summary>
+    public virtual Task<WritePathSample?> SampleWritePathAsync(HttpClient http, Uri[] endpoints, CancellationToken token) => Task.FromResult<WritePathSample?>(null);
+
     protected static HttpRequestMessage Json(HttpMethod method, Uri uri, string body) =>
         new(method, uri) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) { Headers = { ContentType = JsonType } } };
 

@@ -54,6 +54,7 @@ public sealed class LoadGenerator(BenchTarget target, BenchSettings settings)
         Interlocked.Exchange(ref _completed, 0);
         Interlocked.Exchange(ref _failed, 0);
         Volatile.Write(ref measuring, 1);
+        var pathBefore = await target.SampleWritePathAsync(http, endpoints, token);
         var cpu = CpuSample.Take(target.ServerPids());
         var clock = Stopwatch.StartNew();
         var lastCompleted = 0L;
@@ -70,13 +71,17 @@ public sealed class LoadGenerator(BenchTarget target, BenchSettings settings)
         Volatile.Write(ref measuring, 0);
         var elapsed = clock.Elapsed;
         var cpuUsed = cpu.Since();
+        var pathAfter = pathBefore is null ? null : await target.SampleWritePathAsync(http, endpoints, token);
         await stop.CancelAsync();
         await Task.WhenAll(workers);
         var termAfter = await target.TermAsync(http, token);
 
         var merged = new LongHistogram(HighestLatencyUs, 3);
         foreach (var histogram in histograms) merged.Add(histogram);
-        return BenchResult.From(target.Name, settings, merged, Interlocked.Read(ref _completed), elapsed, new SortedDictionary<string, long>(_errors, StringComparer.Ordinal), cpuUsed, termBefore, termAfter, endpoints[0]);
+        var result = BenchResult.From(target.Name, settings, merged, Interlocked.Read(ref _completed), elapsed, new SortedDictionary<string, long>(_errors, StringComparer.Ordinal), cpuUsed, termBefore, termAfter, endpoints[0]);
+        return pathBefore is not null && pathAfter is not null && settings.Workload != BenchWorkload.KvGet
+            ? result with { WritePath = WritePath.Between(pathBefore, pathAfter, result.LatencyMs.Mean) }
+            : result;
     }
 
     private async Task ClientLoopAsync(HttpClient http, Uri endpoint, string value, LongHistogram histogram, int client, Func<bool> measuring, CancellationToken stop)

@@ -87,6 +87,28 @@ public sealed class RaftMallTarget(ClusterFile cluster, string? apiKey) : BenchT
         return [.. cluster.Nodes.Select(n => NodeFiles.RunningPid(cluster, n.Id)).OfType<int>()];
     }
 
+    public override async Task<WritePathSample?> SampleWritePathAsync(HttpClient http, Uri[] endpoints, CancellationToken token)
+    {
+        var leader = await ScrapeAsync(http, endpoints[0], token);
+        if (leader is null) return null;
+        return new WritePathSample(leader, endpoints.Length > 1 ? await ScrapeAsync(http, endpoints[1], token) : null);
+    }
+
+    /// <summary>A node's /metrics page, or null when metrics are off there (cluster.yml metrics: false) or it does not answer.</summary>
+    private async Task<MetricsPage?> ScrapeAsync(HttpClient http, Uri node, CancellationToken token)
+    {
+        try
+        {
+            using var request = Authorized(new HttpRequestMessage(HttpMethod.Get, new Uri(node, "/metrics")));
+            using var response = await http.SendAsync(request, token);
+            return response.IsSuccessStatusCode ? MetricsPage.Parse(await response.Content.ReadAsStringAsync(token)) : null;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Sends a setup write (a PUT: repeating it changes nothing), retried for up to <see cref="SetupRetryLimit"/> while
     /// the cluster answers 503 or 429 (an election, a write whose outcome is unknown, a full queue).

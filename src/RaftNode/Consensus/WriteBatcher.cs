@@ -30,7 +30,7 @@ public sealed partial class WriteBatcher(Proposer proposer, NodeSettings setting
     public Task<ProposeOutcome> ProposeAsync(MallCommand command)
     {
         if (_maxCommandsPerEntry == 1) return ProposeAloneAsync(command); // group commit off
-        var pending = new Pending(command, new TaskCompletionSource<ProposeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), Activity.Current?.Context ?? default);
+        var pending = new Pending(command, new TaskCompletionSource<ProposeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), Activity.Current?.Context ?? default, Stopwatch.GetTimestamp());
         if (!_queue.Writer.TryWrite(pending)) pending.Done.TrySetResult(new ProposeOutcome.NotLeader()); // stopping: nothing appended
         return pending.Done.Task;
     }
@@ -76,6 +76,7 @@ public sealed partial class WriteBatcher(Proposer proposer, NodeSettings setting
                 links: [.. batch.Where(p => p.Span != default).Select(p => new ActivityLink(p.Span))])
             : null;
         span?.SetTag("raftmall.writes", batch.Count);
+        foreach (var p in batch) NodeTelemetry.RecordStage("queue", Stopwatch.GetElapsedTime(p.Enqueued));
         NodeTelemetry.Entries.Add(1);
         NodeTelemetry.WritesPerEntry.Record(batch.Count);
         try
@@ -111,7 +112,7 @@ public sealed partial class WriteBatcher(Proposer proposer, NodeSettings setting
         }
     }
 
-    private readonly record struct Pending(MallCommand Command, TaskCompletionSource<ProposeOutcome> Done, ActivityContext Span);
+    private readonly record struct Pending(MallCommand Command, TaskCompletionSource<ProposeOutcome> Done, ActivityContext Span, long Enqueued);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "a batch of {Count} writes is over the entry size limit; proposing it in two halves")]
     private partial void LogSplit(int count);

@@ -25,6 +25,22 @@ public static class NodeTelemetry
     public static readonly Histogram<double> WriteDuration = Meter.CreateHistogram("raftmall.write.duration", "s", "Time from taking a client write to answering it",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 2, 5, 10] });
 
+    /// <summary>
+    /// One stage of a write on the leader, by <c>stage</c>: <c>queue</c> (waiting for an entry of group commit),
+    /// <c>commit</c> (the entry handed to DotNext until its apply starts: append, leader flush, the followers' round,
+    /// commit), <c>apply</c> (the state machine), <c>handoff</c> (apply done until the proposer resumes). With DotNext's
+    /// flush and AppendEntries times they break a write down (docs/benchmarks.md, "Where one write's time goes").
+    /// </summary>
+    public static readonly Histogram<double> WriteStageDuration = Meter.CreateHistogram("raftmall.write.stage.duration", "s", "Time a write spends in one stage on the leader",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1] });
+
+    /// <summary>A follower's flush of the entries it appended, before it acknowledges them (durable follower appends).</summary>
+    public static readonly Histogram<double> FollowerFlushDuration = Meter.CreateHistogram("raftmall.raft.follower_flush.duration", "s", "Time a follower spends flushing appended entries before it acknowledges them",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128] });
+
+    public static void RecordStage(string stage, TimeSpan elapsed) =>
+        WriteStageDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("stage", stage));
+
     /// <summary>Log entries this node proposed as leader (an entry of group commit holds many writes).</summary>
     public static readonly Counter<long> Entries = Meter.CreateCounter<long>("raftmall.log.entries", "{entry}", "Log entries proposed by this node as leader");
 

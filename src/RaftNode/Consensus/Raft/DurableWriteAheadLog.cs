@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using RaftMall.Node.Observability;
 
 namespace RaftMall.Node.Consensus.Raft;
 
@@ -53,7 +55,9 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
     private async ValueTask FlushIfDurableAsync(CancellationToken token)
     {
         if (!durableFollowerAppends) return;
+        var started = Stopwatch.GetTimestamp();
         await FlushAsync(token).ConfigureAwait(false);
+        NodeTelemetry.FollowerFlushDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         Interlocked.Increment(ref _followerFlushes);
     }
 

@@ -45,6 +45,7 @@ public sealed partial class MallStateHost : SimpleStateMachine
             return ValueTask.FromResult(false);
         }
 
+        var started = Stopwatch.GetTimestamp();
         long proposalId;
         MallCommand command;
         try
@@ -74,6 +75,8 @@ public sealed partial class MallStateHost : SimpleStateMachine
         {
             proposal.Result = result;
             proposal.AppliedIndex = entry.Index;
+            proposal.ApplyStarted = started;
+            proposal.ApplyFinished = Stopwatch.GetTimestamp();
         }
 
         // Count commands, not entries: with group commit one entry can hold hundreds of writes, and the log a restart

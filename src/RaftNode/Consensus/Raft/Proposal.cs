@@ -24,6 +24,11 @@ public sealed class Proposal(MallCommand command)
     /// <summary>The log index the entry was applied at (0 until applied).</summary>
     public long AppliedIndex { get; set; }
 
+    /// <summary>Stopwatch timestamps of the apply of this entry on this node (0 until applied): the write's stages.</summary>
+    public long ApplyStarted { get; set; }
+
+    public long ApplyFinished { get; set; }
+
     public byte[] Encode()
     {
         var writer = new ByteWriter(64);

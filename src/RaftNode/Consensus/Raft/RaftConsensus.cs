@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
+using RaftMall.Node.Observability;
 using RaftMall.StateMachine;
 
 namespace RaftMall.Node.Consensus.Raft;
@@ -58,9 +60,11 @@ public sealed partial class RaftConsensus : IConsensus, IReadBarrier
         var proposal = new Proposal(command);
         using var timeout = new CancellationTokenSource(_writeTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, timeout.Token);
+        var payload = proposal.Encode();
+        var proposed = Stopwatch.GetTimestamp();
         try
         {
-            await _cluster.ReplicateAsync(proposal.Encode(), proposal, linked.Token).ConfigureAwait(false);
+            await _cluster.ReplicateAsync(payload, proposal, linked.Token).ConfigureAwait(false);
         }
         catch (NotLeaderException e) when (e.InnerException is null)
         {
@@ -76,6 +80,7 @@ public sealed partial class RaftConsensus : IConsensus, IReadBarrier
             LogOutcomeUnknown("timed out waiting for commit");
             return new ProposeOutcome.Unknown($"the write did not commit within {_writeTimeout.TotalMilliseconds:F0} ms; it may still commit");
         }
+        RecordStages(proposal, proposed);
         return proposal.Result is { } result
             ? new ProposeOutcome.Applied(result, proposal.AppliedIndex)
             : new ProposeOutcome.Unknown("the entry was applied but its result did not reach this request");
@@ -100,6 +105,14 @@ public sealed partial class RaftConsensus : IConsensus, IReadBarrier
     {
         var committed = _log.LastCommittedEntryIndex;
         return committed > 0 ? await _log.TermAtAsync(committed, token).ConfigureAwait(false) : -1L;
+    }
+
+    private static void RecordStages(Proposal proposal, long proposed)
+    {
+        if (proposal.ApplyStarted == 0) return; // applied with another context (a retried entry): no stages to tell
+        NodeTelemetry.RecordStage("commit", Stopwatch.GetElapsedTime(proposed, proposal.ApplyStarted));
+        NodeTelemetry.RecordStage("apply", Stopwatch.GetElapsedTime(proposal.ApplyStarted, proposal.ApplyFinished));
+        NodeTelemetry.RecordStage("handoff", Stopwatch.GetElapsedTime(proposal.ApplyFinished));
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
