@@ -15,6 +15,12 @@ public class CliTests(ITestOutputHelper output)
             var up = await CliProcess.RunAsync(config, "cluster", "up");
             Assert.True(up.ExitCode == 0, up.All);
             Assert.Contains("leader:", up.Output, StringComparison.Ordinal);
+            // The nodes run from a copy of the build output, so rebuilding the checkout cannot swap assemblies under them.
+            foreach (var id in files.NodeIds)
+            {
+                var pid = RaftMall.Harness.NodeFiles.RunningPid(files.Cluster, id) ?? throw new InvalidOperationException($"{id} is not running");
+                Assert.Contains(Path.Combine(files.Cluster.DataRoot(), ".program", "RaftNode.dll"), RaftMall.Harness.Processes.CommandLine(pid), StringComparison.Ordinal);
+            }
 
             var status = await CliProcess.RunAsync(config, "cluster", "status", "--json");
             Assert.Equal(0, status.ExitCode);

@@ -106,7 +106,7 @@ public sealed class ScratchRaftMallCluster : BenchCluster
     {
         _cluster = cluster;
         _network = network;
-        _nodes = new NodeProcesses(cluster, nodeDll) { NamespaceOf = id => network is null ? null : Network.Namespace(id) };
+        _nodes = new NodeProcesses(cluster, nodeDll) { NamespaceOf = id => network is null ? null : Network.Namespace(id), RunFromCopy = true };
         _adminKey = ClusterCredentials.EnsureFor(cluster).KeyFor(ClientRole.Admin)!;
     }
 

@@ -19,6 +19,7 @@ public sealed class LocalCluster(ClusterFile cluster)
     private NodeProcesses Nodes => _nodes ??= new NodeProcesses(cluster, Programs.NodeDll())
     {
         ExtraArguments = Demo ? ["--RaftMall:Demo:Enabled=true"] : [],
+        RunFromCopy = true,
     };
 
     public string LogPath(string nodeId) => NodeFiles.LogPath(cluster, nodeId);

@@ -139,13 +139,12 @@ public sealed partial class ClusterFile
         ?? throw new ClusterFileException($"node '{id}' is not in {Describe()}; its nodes are: {string.Join(", ", Nodes.Select(n => n.Id))}");
 
     /// <summary>The data directory of one node, absolute.</summary>
-    public string NodeDataDirectory(string id)
-    {
-        var root = Path.IsPathRooted(DataDirectory) || SourcePath.Length == 0
-            ? DataDirectory
-            : Path.Combine(Path.GetDirectoryName(SourcePath)!, DataDirectory);
-        return Path.GetFullPath(Path.Combine(root, id));
-    }
+    public string NodeDataDirectory(string id) => Path.Combine(DataRoot(), id);
+
+    /// <summary>The directory that holds every node's data directory (dataDirectory, relative to the cluster file).</summary>
+    public string DataRoot() => Path.GetFullPath(Path.IsPathRooted(DataDirectory) || SourcePath.Length == 0
+        ? DataDirectory
+        : Path.Combine(Path.GetDirectoryName(SourcePath)!, DataDirectory));
 
     public static ClusterFile Load(string path)
     {

@@ -10,6 +10,7 @@ namespace RaftMall.Harness;
 public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
 {
     private readonly HashSet<string> _paused = [];
+    private string? _programCopy;
 
     /// <summary>Arguments every start adds after <c>--node</c> and <c>--config</c> (e.g. the demo switch).</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
@@ -22,6 +23,14 @@ public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
     /// caller's process group (false: a run that owns its nodes, as verify and the tests).
     /// </summary>
     public bool NewSession { get; init; } = true;
+
+    /// <summary>
+    /// Run the nodes from a copy of the node's build output in &lt;dataDirectory&gt;/.program (true for the tool's
+    /// clusters: `cluster up`, verify, bench), so that rebuilding the checkout does not swap assemblies under running
+    /// nodes. The copy is refreshed when no node of the cluster runs, and reused while one does, so a node restarted
+    /// next to running ones runs the same build as they do.
+    /// </summary>
+    public bool RunFromCopy { get; init; }
 
     /// <summary>The network namespace a node runs in (null: the host's).</summary>
     public Func<string, string?> NamespaceOf { get; init; } = _ => null;
@@ -41,7 +50,8 @@ public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
         if (!File.Exists(nodeDll)) throw new HarnessException($"the node is not built ({nodeDll}); run `dotnet build src/RaftNode -c Release` first", notBuilt: true);
         if (RunningPid(nodeId) is { } running) return running;
         if (cluster.SourcePath.Length == 0) throw new HarnessException("the cluster file has no path: save it first (ClusterFile.Save)");
-        var arguments = new List<string> { "dotnet", nodeDll, "--node", nodeId, "--config", cluster.SourcePath };
+        var program = RunFromCopy ? _programCopy ??= NodeFiles.CopyProgram(cluster, nodeDll, refresh: !cluster.Nodes.Any(n => IsRunning(n.Id))) : nodeDll;
+        var arguments = new List<string> { "dotnet", program, "--node", nodeId, "--config", cluster.SourcePath };
         arguments.AddRange(ExtraArguments);
         if (NamespaceOf(nodeId) is { } ns) arguments.InsertRange(0, ["ip", "netns", "exec", ns]);
         var variables = new Dictionary<string, string>(Environment);
@@ -106,6 +116,32 @@ public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
 /// <summary>Where a node's log and pid file are: &lt;dataDirectory&gt;/&lt;node&gt;/node.log and node.pid.</summary>
 public static class NodeFiles
 {
+    /// <summary>Where <see cref="NodeProcesses.RunFromCopy"/> keeps the node's program for this cluster.</summary>
+    public static string ProgramDirectory(ClusterFile cluster) => Path.Combine(cluster.DataRoot(), ".program");
+
+    /// <summary>
+    /// The node's program (<paramref name="nodeDll"/> and everything beside it) copied into
+    /// <see cref="ProgramDirectory"/>; an existing copy is kept unless <paramref name="refresh"/>. Returns the copied dll.
+    /// </summary>
+    public static string CopyProgram(ClusterFile cluster, string nodeDll, bool refresh)
+    {
+        var target = ProgramDirectory(cluster);
+        var copied = Path.Combine(target, Path.GetFileName(nodeDll));
+        if (!refresh && File.Exists(copied)) return copied;
+        var staging = target + ".new";
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        var source = Path.GetDirectoryName(Path.GetFullPath(nodeDll))!;
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(staging, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        Directory.Move(staging, target);
+        return copied;
+    }
+
     public static string LogPath(ClusterFile cluster, string nodeId) => Path.Combine(cluster.NodeDataDirectory(nodeId), "node.log");
 
     public static string PidPath(ClusterFile cluster, string nodeId) => Path.Combine(cluster.NodeDataDirectory(nodeId), "node.pid");

@@ -46,6 +46,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
             var processes = new NodeProcesses(cluster, options.NodeDll)
             {
                 NewSession = false,
+                RunFromCopy = true,
                 NamespaceOf = id => network is null ? null : Network.Namespace(id),
                 // Every start, restarts by the nemesis included: a node restarted safe would hide the stale reads.
                 Environment = options.UnsafeFollowerReads ? new Dictionary<string, string> { [VerifyOptions.UnsafeFollowerReadsVariable] = "true" } : new Dictionary<string, string>(),
