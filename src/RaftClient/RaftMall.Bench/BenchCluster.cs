@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using RaftMall.Client;
 using RaftMall.Harness;
 
@@ -45,6 +46,12 @@ public abstract class BenchCluster(string directory) : IAsyncDisposable
     }
 
     public abstract Task RestartAsync(int member, CancellationToken token);
+
+    /// <summary>
+    /// When the surviving members noticed the leader gone and when the new leader took over, as the members' own logs
+    /// say (null where a target's logs do not tell): the stages of a failover before the first write.
+    /// </summary>
+    public virtual FailoverStages? StagesSince(DateTime faultUtc, int newLeader, long term) => null;
 
     /// <summary>Waits until every member answers and agrees on one leader.</summary>
     public async Task WaitHealthyAsync(TimeSpan timeout, CancellationToken token)
@@ -149,6 +156,27 @@ public sealed class ScratchRaftMallCluster : BenchCluster
 
     public override BenchTarget Target => new RaftMallTarget(_cluster, _adminKey);
 
+    /// <summary>
+    /// From the nodes' logs (UTC timestamps): the first "no leader ... election in progress" after the fault on any
+    /// node (a follower's election timer fired), and the new leader's "leader is X in term T; this node is leader".
+    /// </summary>
+    public override FailoverStages? StagesSince(DateTime faultUtc, int newLeader, long term)
+    {
+        DateTime? detected = null;
+        DateTime? elected = null;
+        var leaderId = _cluster.Nodes[newLeader].Id;
+        foreach (var node in _cluster.Nodes)
+        {
+            foreach (var (at, message) in NodeLog.LinesSince(_nodes.LogPath(node.Id), faultUtc))
+            {
+                if (message.Contains("no leader (term", StringComparison.Ordinal) && (detected is null || at < detected)) detected = at;
+                if (node.Id == leaderId && message.Contains($"leader is {leaderId} in term {term.ToString(CultureInfo.InvariantCulture)}; this node is leader", StringComparison.Ordinal)) elected ??= at;
+            }
+        }
+        return new FailoverStages(Ms(detected), Ms(elected));
+        double? Ms(DateTime? at) => at is { } t ? Math.Round((t - faultUtc).TotalMilliseconds, 1) : null;
+    }
+
     public override async Task StartAsync(CancellationToken token)
     {
         foreach (var node in _cluster.Nodes) _nodes.Start(node.Id);
@@ -214,3 +242,24 @@ public sealed class ScratchRaftMallCluster : BenchCluster
 
 /// <summary>What one member says of itself: whether it leads, and its term.</summary>
 public sealed record MemberStatus(bool Leader, long Term);
+
+/// <summary>Milliseconds from a fault until a survivor noticed the leader gone, and until the new leader took over.</summary>
+public sealed record FailoverStages(double? DetectedMs, double? ElectedMs);
+
+/// <summary>A node's log lines as (UTC time, text), read from its console format ("HH:mm:ss.fff level: ...", UTC).</summary>
+public static class NodeLog
+{
+    public static IEnumerable<(DateTime At, string Message)> LinesSince(string path, DateTime sinceUtc)
+    {
+        if (!File.Exists(path)) yield break;
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length < 13 || !TimeOnly.TryParseExact(line.AsSpan(0, 12), "HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)) continue;
+            // The log has times of day only: the day is the fault's, or the next one when the time is far before it.
+            var at = DateTime.SpecifyKind(sinceUtc.Date + time.ToTimeSpan(), DateTimeKind.Utc);
+            if (at < sinceUtc - TimeSpan.FromHours(12)) at = at.AddDays(1);
+            if (at >= sinceUtc) yield return (at, line[13..]);
+        }
+    }
+}

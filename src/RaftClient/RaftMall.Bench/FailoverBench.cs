@@ -48,12 +48,32 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
     /// and there is no step-down to measure.
     /// </summary>
     public sealed record Trial(int Number, string KilledMember, DateTime KilledAtUtc, double FailoverMs, long TermBefore, long TermAfter, string NewLeader,
-        double? StepDownMs = null, bool? RejoinedAsFollower = null, double? ResumedAfterMs = null);
+        double? StepDownMs = null, bool? RejoinedAsFollower = null, double? ResumedAfterMs = null)
+    {
+        /// <summary>Milliseconds from the fault until a survivor's election timer fired (its log), RaftMall only.</summary>
+        public double? DetectedMs { get; init; }
+
+        /// <summary>Milliseconds from the fault until the new leader took over (its log), RaftMall only.</summary>
+        public double? ElectedMs { get; init; }
+    }
 
     /// <summary>The run's figures; the step-down ones are null after kills and cover only the trials where the old leader stepped down.</summary>
     public sealed record Report(string Cluster, int Clients, double WritesPerSecond, IReadOnlyList<Trial> Trials, double P50Ms, double P99Ms, double MaxMs,
         long AcknowledgedWrites, long LostWrites, IReadOnlyDictionary<string, long> Errors,
-        string Fault = "kill", double? StepDownP50Ms = null, double? StepDownP99Ms = null, double? StepDownMaxMs = null);
+        string Fault = "kill", double? StepDownP50Ms = null, double? StepDownP99Ms = null, double? StepDownMaxMs = null)
+    {
+        /// <summary>Median of <see cref="Trial.DetectedMs"/> (null when no trial has one).</summary>
+        public double? DetectedP50Ms => Median(Trials.Select(t => t.DetectedMs));
+
+        /// <summary>Median of <see cref="Trial.ElectedMs"/>.</summary>
+        public double? ElectedP50Ms => Median(Trials.Select(t => t.ElectedMs));
+
+        private static double? Median(IEnumerable<double?> values)
+        {
+            var sorted = values.OfType<double>().Order().ToList();
+            return sorted.Count == 0 ? null : Percentile(sorted, 0.50);
+        }
+    }
 
     private readonly ConcurrentQueue<long> _acknowledged = new();
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
@@ -120,7 +140,12 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
                     cluster.Heal();
                     rejoined = await cluster.WaitFollowingAsync(leader, StepDownLimit, token);
                 }
-                var trial = new Trial(number, Member(leader), killedAtUtc, Math.Round(failoverMs, 1), termBefore, termAfter, Member(newLeader), stepDownMs, rejoined, resumedAfterMs);
+                var stages = cluster.StagesSince(killedAtUtc, newLeader, termAfter);
+                var trial = new Trial(number, Member(leader), killedAtUtc, Math.Round(failoverMs, 1), termBefore, termAfter, Member(newLeader), stepDownMs, rejoined, resumedAfterMs)
+                {
+                    DetectedMs = stages?.DetectedMs,
+                    ElectedMs = stages?.ElectedMs,
+                };
                 results.Add(trial);
                 onTrial(trial);
                 if (fault == FailoverFault.Kill) await cluster.RestartAsync(leader, token);
