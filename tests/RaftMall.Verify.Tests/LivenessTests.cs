@@ -35,5 +35,15 @@ public class LivenessTests
     }
 
     [Fact]
+    public void Probe_windows_run_from_the_start_between_unordered_acknowledgements_to_the_end()
+    {
+        var gaps = Liveness.LongestGaps([1.2, 0.5, 0.6, 3.0], start: 0.0, end: 3.5, [Fault(0.7, "kill -9 n1 (leader)")], count: 3);
+
+        Assert.Equal([(1.2, 3.0), (0.6, 1.2), (0.0, 0.5)], gaps.Select(g => (g.FromSeconds, g.ToSeconds)));
+        Assert.Equal(["0.700 s kill -9 n1 (leader)"], gaps[0].Faults);
+        Assert.Empty(gaps[2].Faults);
+    }
+
+    [Fact]
     public void No_history_has_no_windows() => Assert.Empty(Liveness.LongestWriteGaps([], []));
 }

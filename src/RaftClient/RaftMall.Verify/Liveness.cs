@@ -19,16 +19,21 @@ public static class Liveness
     {
         var operations = history.ToList();
         if (operations.Count == 0) return [];
-        var start = operations.Min(o => o.InvokeNs) / 1e9;
-        var acks = operations.Where(o => o.Outcome == Outcome.Ok && WriteKinds.Contains(o.Kind)).Select(o => o.CompleteNs / 1e9).Order().ToList();
+        var acks = operations.Where(o => o.Outcome == Outcome.Ok && WriteKinds.Contains(o.Kind)).Select(o => o.CompleteNs / 1e9);
+        // The end is the last operation's: a cluster that stopped acknowledging before the load ended has a last window.
+        return LongestGaps(acks, operations.Min(o => o.InvokeNs) / 1e9, operations.Max(o => o.CompleteNs) / 1e9, timeline, count);
+    }
+
+    /// <summary>The <paramref name="count"/> longest windows between consecutive <paramref name="acks"/> (seconds) within [start, end].</summary>
+    public static IReadOnlyList<WriteGap> LongestGaps(IEnumerable<double> acks, double start, double end, IReadOnlyList<FaultEvent> timeline, int count = 5)
+    {
         var gaps = new List<(double From, double To)>();
         var previous = start;
-        foreach (var ack in acks)
+        foreach (var ack in acks.Order())
         {
             if (ack > previous) gaps.Add((previous, ack));
             previous = Math.Max(previous, ack);
         }
-        var end = operations.Max(o => o.CompleteNs) / 1e9; // a cluster that stopped acknowledging before the load ended
         if (end > previous) gaps.Add((previous, end));
         return [.. gaps.OrderByDescending(g => g.To - g.From).Take(count)
             .Select(g => new WriteGap(Math.Round(g.From, 3), Math.Round(g.To, 3), Math.Round((g.To - g.From) * 1000, 1), InEffect(timeline, g.From, g.To)))];

@@ -18,7 +18,11 @@ public sealed record VerifyReport(
     Verdict Verdict, int Seed, double DurationSeconds, IReadOnlyList<string> Nemeses, string? SkippedNemesis, int Operations,
     IReadOnlyDictionary<string, int> OperationsByOutcome, int Faults, IReadOnlyList<FaultEvent> Timeline,
     int KeysChecked, IReadOnlyList<string> NonLinearizableKeys, IReadOnlyList<string> UnknownKeys, IReadOnlyList<Operation> SmallestFailingHistory,
-    IReadOnlyList<string> ShopViolations, string OutDirectory, IReadOnlyList<WriteGap> LongestWriteGaps);
+    IReadOnlyList<string> ShopViolations, string OutDirectory, IReadOnlyList<WriteGap> LongestWriteGaps)
+{
+    /// <summary>The longest windows in which no node took the availability probe's write (<see cref="AvailabilityProbe"/>).</summary>
+    public IReadOnlyList<WriteGap> LongestProbeGaps { get; init; } = [];
+}
 
 /// <summary>
 /// A verify run: its own cluster (in network namespaces when partitions are wanted and possible), the workload from
@@ -88,9 +92,14 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
         stop.CancelAfter(options.Duration);
         var workloads = Enumerable.Range(0, options.Clients).Select(p => new Workload(p, options, endpoints, adminKey, history, clock, run)).ToList();
+        using var availability = new AvailabilityProbe(endpoints, adminKey, clock);
+        var probeStart = clock.Elapsed.TotalSeconds;
+        var probing = availability.RunAsync(stop.Token);
         var chaos = nemesis.RunAsync(stop.Token);
         await Task.WhenAll(workloads.Select(w => w.RunAsync(stop.Token)));
         await chaos;
+        await probing;
+        var probeEnd = clock.Elapsed.TotalSeconds;
         workloads.ForEach(w => w.Dispose());
 
         nemesis.HealAll();
@@ -140,7 +149,10 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
             verdict, options.Seed, Math.Round(clock.Elapsed.TotalSeconds, 1), nemesis.Enabled, skipped, operations.Count,
             operations.GroupBy(o => $"{o.Kind}:{o.Outcome.ToString().ToLowerInvariant()}").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             nemesis.Faults, nemesis.Timeline, linearizability.Count, [.. bad.Select(r => r.Key)], [.. unknown.Select(r => r.Key)], smallest, shop, options.OutDirectory,
-            Liveness.LongestWriteGaps(operations.Where(o => o.Process < 1_000), nemesis.Timeline)); // the workload's clients, not the final reader
+            Liveness.LongestWriteGaps(operations.Where(o => o.Process < 1_000), nemesis.Timeline)) // the workload's clients, not the final reader
+        {
+            LongestProbeGaps = Liveness.LongestGaps(availability.Acknowledged, probeStart, probeEnd, nemesis.Timeline),
+        };
         await File.WriteAllTextAsync(Path.Combine(options.OutDirectory, "report.json"), JsonSerializer.Serialize(report, VerifyJsonContext.Default.VerifyReport), token);
         return report;
     }

@@ -96,15 +96,22 @@ public static class VerifyCommand
         return verify;
     }
 
+    private static void RenderGaps(IReadOnlyList<WriteGap> gaps)
+    {
+        foreach (var gap in gaps)
+        {
+            AnsiConsole.MarkupLine($"  {gap.Milliseconds,8:F0} ms  [grey]{gap.FromSeconds:F3}–{gap.ToSeconds:F3} s[/]  {Markup.Escape(string.Join("; ", gap.Faults.DefaultIfEmpty("no fault")))}");
+        }
+    }
+
     private static void Render(VerifyReport report)
     {
         AnsiConsole.MarkupLine("\n[bold]fault timeline[/]");
         foreach (var e in report.Timeline) AnsiConsole.MarkupLine($"  [grey]{e.AtSeconds,7:F3} s  {e.AtUtc}[/] {Markup.Escape(e.What)}");
-        AnsiConsole.MarkupLine("\n[bold]longest windows without an acknowledged write[/] (and the faults in effect)");
-        foreach (var gap in report.LongestWriteGaps)
-        {
-            AnsiConsole.MarkupLine($"  {gap.Milliseconds,8:F0} ms  [grey]{gap.FromSeconds:F3}–{gap.ToSeconds:F3} s[/]  {Markup.Escape(string.Join("; ", gap.Faults.DefaultIfEmpty("no fault")))}");
-        }
+        AnsiConsole.MarkupLine("\n[bold]longest windows without an acknowledged write[/] of the workload's clients (1 s per attempt, retries), and the faults in effect");
+        RenderGaps(report.LongestWriteGaps);
+        AnsiConsole.MarkupLine($"\n[bold]longest windows in which no node took a write[/] (probe: every node every {AvailabilityProbe.Interval.TotalMilliseconds:F0} ms, {AvailabilityProbe.AttemptTimeout.TotalMilliseconds:F0} ms each, no retries)");
+        RenderGaps(report.LongestProbeGaps);
         var counts = new Table().Border(TableBorder.Rounded).AddColumns("operation:outcome", "count");
         foreach (var (kind, count) in report.OperationsByOutcome) counts.AddRow(kind, count.ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(counts);
