@@ -60,9 +60,9 @@ public class BenchTests(ITestOutputHelper output)
         Assert.NotEqual(trial.GetProperty("killedMember").GetString(), trial.GetProperty("newLeader").GetString());
         Assert.True(trial.GetProperty("termAfter").GetInt64() > trial.GetProperty("termBefore").GetInt64());
         Assert.InRange(trial.GetProperty("failoverMs").GetDouble(), 1, 30_000);
-        // The stages from the nodes' logs: a survivor's election timer fired, then the new leader took over, then the write.
-        var (detected, elected) = (trial.GetProperty("detectedMs").GetDouble(), trial.GetProperty("electedMs").GetDouble());
-        Assert.True(0 < detected && detected <= elected && elected <= trial.GetProperty("failoverMs").GetDouble(), trial.ToString());
+        // The stages from the nodes' logs: a survivor's election timer fired, the new leader took over, committed, then the write.
+        var (detected, elected, committed) = (trial.GetProperty("detectedMs").GetDouble(), trial.GetProperty("electedMs").GetDouble(), trial.GetProperty("committedMs").GetDouble());
+        Assert.True(0 < detected && detected <= elected && elected <= committed && committed <= trial.GetProperty("failoverMs").GetDouble(), trial.ToString());
         Assert.True(report.GetProperty("acknowledgedWrites").GetInt64() > 0);
         Assert.Equal(0, report.GetProperty("lostWrites").GetInt64());
     }

@@ -158,12 +158,14 @@ public sealed class ScratchRaftMallCluster : BenchCluster
 
     /// <summary>
     /// From the nodes' logs (UTC timestamps): the first "no leader ... election in progress" after the fault on any
-    /// node (a follower's election timer fired), and the new leader's "leader is X in term T; this node is leader".
+    /// node (a follower's election timer fired), the new leader's "leader is X in term T; this node is leader", and its
+    /// "committed the first entry of term T".
     /// </summary>
     public override FailoverStages? StagesSince(DateTime faultUtc, int newLeader, long term)
     {
         DateTime? detected = null;
         DateTime? elected = null;
+        DateTime? committed = null;
         var leaderId = _cluster.Nodes[newLeader].Id;
         foreach (var node in _cluster.Nodes)
         {
@@ -171,9 +173,10 @@ public sealed class ScratchRaftMallCluster : BenchCluster
             {
                 if (message.Contains("no leader (term", StringComparison.Ordinal) && (detected is null || at < detected)) detected = at;
                 if (node.Id == leaderId && message.Contains($"leader is {leaderId} in term {term.ToString(CultureInfo.InvariantCulture)}; this node is leader", StringComparison.Ordinal)) elected ??= at;
+                if (node.Id == leaderId && message.Contains($"this leader committed the first entry of term {term.ToString(CultureInfo.InvariantCulture)} ", StringComparison.Ordinal)) committed ??= at;
             }
         }
-        return new FailoverStages(Ms(detected), Ms(elected));
+        return new FailoverStages(Ms(detected), Ms(elected), Ms(committed));
         double? Ms(DateTime? at) => at is { } t ? Math.Round((t - faultUtc).TotalMilliseconds, 1) : null;
     }
 
@@ -243,8 +246,11 @@ public sealed class ScratchRaftMallCluster : BenchCluster
 /// <summary>What one member says of itself: whether it leads, and its term.</summary>
 public sealed record MemberStatus(bool Leader, long Term);
 
-/// <summary>Milliseconds from a fault until a survivor noticed the leader gone, and until the new leader took over.</summary>
-public sealed record FailoverStages(double? DetectedMs, double? ElectedMs);
+/// <summary>
+/// Milliseconds from a fault until a survivor noticed the leader gone, until the new leader took over, and until it
+/// committed the first entry of its term (from then on it takes writes).
+/// </summary>
+public sealed record FailoverStages(double? DetectedMs, double? ElectedMs, double? CommittedMs);
 
 /// <summary>A node's log lines as (UTC time, text), read from its console format ("HH:mm:ss.fff level: ...", UTC).</summary>
 public static class NodeLog

@@ -55,6 +55,9 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
 
         /// <summary>Milliseconds from the fault until the new leader took over (its log), RaftMall only.</summary>
         public double? ElectedMs { get; init; }
+
+        /// <summary>Milliseconds from the fault until the new leader committed the first entry of its term (its log).</summary>
+        public double? CommittedMs { get; init; }
     }
 
     /// <summary>The run's figures; the step-down ones are null after kills and cover only the trials where the old leader stepped down.</summary>
@@ -67,6 +70,9 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
 
         /// <summary>Median of <see cref="Trial.ElectedMs"/>.</summary>
         public double? ElectedP50Ms => Median(Trials.Select(t => t.ElectedMs));
+
+        /// <summary>Median of <see cref="Trial.CommittedMs"/>.</summary>
+        public double? CommittedP50Ms => Median(Trials.Select(t => t.CommittedMs));
 
         private static double? Median(IEnumerable<double?> values)
         {
@@ -145,6 +151,7 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
                 {
                     DetectedMs = stages?.DetectedMs,
                     ElectedMs = stages?.ElectedMs,
+                    CommittedMs = stages?.CommittedMs,
                 };
                 results.Add(trial);
                 onTrial(trial);

@@ -90,9 +90,11 @@ public static class FailoverBenchCommand
     {
         var what = fault switch { FailoverFault.Pause => "paused", FailoverFault.Partition => "isolated", _ => "killed" };
         var line = $"  trial {trial.Number,2}: {trial.KilledAtUtc:HH:mm:ss.fff} UTC {what} {trial.KilledMember}, first write after {trial.FailoverMs,7:0.0} ms, new leader {trial.NewLeader}, term {trial.TermBefore} → {trial.TermAfter}";
-        if (trial.DetectedMs is { } detected) line += $" (election timer fired at {detected:0} ms";
-        if (trial.ElectedMs is { } elected) line += trial.DetectedMs is null ? $" (leader at {elected:0} ms)" : $", leader at {elected:0} ms)";
-        else if (trial.DetectedMs is not null) line += ")";
+        var stages = new List<string>();
+        if (trial.DetectedMs is { } detected) stages.Add($"election timer fired at {detected:0} ms");
+        if (trial.ElectedMs is { } elected) stages.Add($"leader at {elected:0} ms");
+        if (trial.CommittedMs is { } committed) stages.Add($"its first commit at {committed:0} ms");
+        if (stages.Count > 0) line += $" ({string.Join(", ", stages)})";
         if (fault == FailoverFault.Kill) return line;
         var rejoined = trial.RejoinedAsFollower == true ? "rejoined as follower"
             : trial.NewLeader == trial.KilledMember ? "[red]it leads again[/]" : "[red]did not rejoin as follower within 30 s[/]";
@@ -130,15 +132,15 @@ public static class FailoverBenchCommand
             table.AddColumns("down p50", "down p99", "down max");
             table.Caption($"down: ms until the old leader stopped claiming leadership, from {(fault == "pause" ? "SIGCONT" : "the partition")}");
         }
-        // From the nodes' logs (RaftMall): a survivor's election timer fired, the new leader took over.
-        table.AddColumns("timer p50", "leader p50");
+        // From the nodes' logs (RaftMall): a survivor's election timer fired, the new leader took over, it committed.
+        table.AddColumns("timer p50", "leader p50", "commit p50");
         table.AddColumns("acknowledged writes", "lost");
         static string Ms(double? ms) => ms?.ToString("0", CultureInfo.InvariantCulture) ?? "-";
         foreach (var r in reports)
         {
             var cells = new List<string> { Markup.Escape(r.Cluster), r.Trials.Count.ToString(CultureInfo.InvariantCulture), Ms(r.P50Ms), Ms(r.P99Ms), Ms(r.MaxMs) };
             if (fault != "kill") cells.AddRange([Ms(r.StepDownP50Ms), Ms(r.StepDownP99Ms), Ms(r.StepDownMaxMs)]);
-            cells.AddRange([Ms(r.DetectedP50Ms), Ms(r.ElectedP50Ms)]);
+            cells.AddRange([Ms(r.DetectedP50Ms), Ms(r.ElectedP50Ms), Ms(r.CommittedP50Ms)]);
             cells.Add(r.AcknowledgedWrites.ToString("N0", CultureInfo.InvariantCulture));
             cells.Add(r.LostWrites == 0 ? "[green]0[/]" : $"[red]{r.LostWrites}[/]");
             table.AddRow([.. cells]);

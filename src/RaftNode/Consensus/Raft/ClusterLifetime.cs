@@ -48,7 +48,7 @@ public sealed partial class ClusterLifetime(NodeSettings settings, ILogger<Clust
         }
         var leaderId = leader.IsRemote ? settings.NodeAt(leader.EndPoint)?.Id ?? leader.EndPoint.ToString() ?? "?" : settings.NodeId;
         LogLeader(leaderId, term, leader.IsRemote ? "follower" : "leader");
-        if (!leader.IsRemote && cluster is IRaftCluster won) _ = ForceSecondRoundAsync(won);
+        if (!leader.IsRemote && cluster is IRaftCluster won) _ = ForceSecondRoundAsync(won, term);
     }
 
     /// <summary>
@@ -57,12 +57,19 @@ public sealed partial class ClusterLifetime(NodeSettings settings, ILogger<Clust
     /// that fixes it, but the next round would wait for the heartbeat period, and until it runs the new leader commits
     /// nothing of its term (no writes, no reads, no coordinator). DotNext raises this event after the leader state
     /// exists and before its first round; asking for a round now makes the second one follow the first at once.
+    /// It logs when the no-op of its term is committed: from then on the new leader takes writes (the failover bench reads
+    /// the line to split a failover into its stages).
     /// </summary>
-    private static async Task ForceSecondRoundAsync(IRaftCluster cluster)
+    private async Task ForceSecondRoundAsync(IRaftCluster cluster, long term)
     {
+        var noOp = cluster.AuditTrail.LastEntryIndex;
         try
         {
-            await cluster.ForceReplicationAsync(CancellationToken.None).ConfigureAwait(false);
+            for (var round = 0; round < 3 && cluster.AuditTrail.LastCommittedEntryIndex < noOp; round++)
+            {
+                await cluster.ForceReplicationAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            if (cluster.AuditTrail.LastCommittedEntryIndex >= noOp && cluster.Term == term) LogFirstCommit(term, noOp);
         }
         catch (Exception e) when (e is NotLeaderException or InvalidOperationException or OperationCanceledException)
         {
@@ -81,6 +88,9 @@ public sealed partial class ClusterLifetime(NodeSettings settings, ILogger<Clust
 
     [LoggerMessage(Level = LogLevel.Information, Message = "member {MemberId} answers again")]
     private partial void LogMemberAvailable(string memberId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "this leader committed the first entry of term {Term} (index {Index}): it takes writes")]
+    private partial void LogFirstCommit(long term, long index);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "leader is {LeaderId} in term {Term}; this node is {Role}")]
     private partial void LogLeader(string leaderId, long term, string role);
