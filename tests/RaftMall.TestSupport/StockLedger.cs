@@ -30,6 +30,14 @@ public sealed class StockLedger : IDedupStore<StockLedger.Transaction>
 
     public ValueTask<Transaction> BeginAsync(CancellationToken token) => ValueTask.FromResult(new Transaction(this));
 
+    /// <summary>The stock service's handler of a <c>{"sku","quantity"}</c> message: deducts the quantity through the transaction.</summary>
+    public static ValueTask Apply(Transaction transaction, RaftMall.Contract.MallEvent message, CancellationToken token)
+    {
+        var payload = message.Payload!.Value;
+        transaction.Deduct(payload.GetProperty("sku").GetString()!, payload.GetProperty("quantity").GetInt64());
+        return ValueTask.CompletedTask;
+    }
+
     public sealed class Transaction(StockLedger ledger) : IDedupTransaction
     {
         private readonly Dictionary<string, long> _deducted = new(StringComparer.Ordinal);

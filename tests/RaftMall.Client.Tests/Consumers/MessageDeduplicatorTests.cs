@@ -16,9 +16,9 @@ public class MessageDeduplicatorTests
     public async Task A_message_applies_once_and_a_redelivery_is_a_duplicate_that_changes_nothing()
     {
         var message = Deduct(7, "apple", 2);
-        Assert.Equal(DeliveryVerdict.Applied, await _dedup.HandleAsync(message, Apply, default));
-        Assert.Equal(DeliveryVerdict.Duplicate, await _dedup.HandleAsync(message, Apply, default));
-        Assert.Equal(DeliveryVerdict.Duplicate, await _dedup.HandleAsync(message with { At = DateTimeOffset.UnixEpoch }, Apply, default));
+        Assert.Equal(DeliveryVerdict.Applied, await _dedup.HandleAsync(message, StockLedger.Apply, default));
+        Assert.Equal(DeliveryVerdict.Duplicate, await _dedup.HandleAsync(message, StockLedger.Apply, default));
+        Assert.Equal(DeliveryVerdict.Duplicate, await _dedup.HandleAsync(message with { At = DateTimeOffset.UnixEpoch }, StockLedger.Apply, default));
         Assert.Equal(2, _ledger.Deducted("apple"));
         Assert.Equal(["evt-7"], _ledger.Applied());
     }
@@ -33,10 +33,10 @@ public class MessageDeduplicatorTests
             throw new InvalidOperationException("the handler failed half way");
         }, default));
         _ledger.FailNextCommit = true;
-        await Assert.ThrowsAsync<IOException>(() => _dedup.HandleAsync(message, Apply, default));
+        await Assert.ThrowsAsync<IOException>(() => _dedup.HandleAsync(message, StockLedger.Apply, default));
         Assert.Equal(0, _ledger.Deducted("pear"));
 
-        Assert.Equal(DeliveryVerdict.Applied, await _dedup.HandleAsync(message, Apply, default));
+        Assert.Equal(DeliveryVerdict.Applied, await _dedup.HandleAsync(message, StockLedger.Apply, default));
         Assert.Equal(3, _ledger.Deducted("pear"));
     }
 
@@ -47,18 +47,12 @@ public class MessageDeduplicatorTests
         var verdicts = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Task.Run(() => _dedup.HandleAsync(message, async (t, m, ct) =>
         {
             await Task.Delay(5, ct); // widen the window between the check and the commit
-            await Apply(t, m, ct);
+            await StockLedger.Apply(t, m, ct);
         }, default))));
         Assert.Equal(1, verdicts.Count(v => v == DeliveryVerdict.Applied));
         Assert.Equal(1, _ledger.Deducted("plum"));
     }
 
-    private static ValueTask Apply(StockLedger.Transaction transaction, MallEvent message, CancellationToken token)
-    {
-        var payload = message.Payload!.Value;
-        transaction.Deduct(payload.GetProperty("sku").GetString()!, payload.GetProperty("quantity").GetInt64());
-        return ValueTask.CompletedTask;
-    }
 
     private static MallEvent Deduct(long sequence, string sku, int quantity) =>
         new($"evt-{sequence}", sequence, "message", DateTimeOffset.UtcNow, null, null, null, null, null)
