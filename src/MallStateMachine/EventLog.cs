@@ -53,6 +53,7 @@ internal sealed class EventLog
     /// <summary>Events with sequence greater than <paramref name="after"/>, oldest first, at most <paramref name="limit"/>.</summary>
     public List<MallEvent> Read(long after, int limit)
     {
+        if (after >= NextSequence - 1) return []; // nothing newer (and no overflow of after + 1 below)
         var result = new List<MallEvent>(Math.Min(limit, _count));
         var first = Math.Max(after + 1, FirstRetainedSequence);
         for (var seq = first; seq < NextSequence && result.Count < limit; seq++)

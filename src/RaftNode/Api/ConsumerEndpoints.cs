@@ -37,7 +37,7 @@ public static class ConsumerEndpoints
             if (EventEndpoints.CheckPage(after ?? 0, limit, waitSeconds) is { } invalidPage) return invalidPage;
             if (await gateway.ReadBarrierAsync(request) is { } problem) return problem;
             var (from, first) = gateway.State.Read(s => (after ?? s.GetConsumer(name)?.Sequence ?? 0, s.FirstRetainedEventSequence));
-            if (from + 1 < first)
+            if (from < first - 1)
             {
                 return Problems.Of(StatusCodes.Status410Gone, Contract.ProblemCodes.EventsTrimmed,
                     $"consumer {name} reads after {from}, but events {from + 1}..{first - 1} are no longer kept (the outbox keeps the newest " +
