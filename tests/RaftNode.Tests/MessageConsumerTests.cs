@@ -80,6 +80,14 @@ public class MessageConsumerTests(ITestOutputHelper output)
         Assert.Equal(late.Id, JsonDocument.Parse(Assert.Single(lines)).RootElement.GetProperty("id").GetString());
         var again = await CliProcess.RunAsync(cluster.ConfigPath, "events", "tail", "--consumer", Consumer, "--no-follow", "--json");
         Assert.True(again.ExitCode == 0 && again.Output.Trim().Length == 0, again.All);
+        var shown = await CliProcess.RunAsync(cluster.ConfigPath, "events", "consumer", Consumer, "--json");
+        Assert.True(shown.ExitCode == 0, shown.All);
+        Assert.Equal(late.Sequence, JsonDocument.Parse(shown.Output).RootElement.GetProperty("sequence").GetInt64());
+        var cliPublished = await CliProcess.RunAsync(cluster.ConfigPath, "events", "publish", "stock", """{"sku":"apple","quantity":1}""", "--key", "cli", "--json");
+        Assert.True(cliPublished.ExitCode == 0, cliPublished.All);
+        Assert.Equal(late.Sequence + 1, JsonDocument.Parse(cliPublished.Output).RootElement.GetProperty("sequence").GetInt64());
+        var notJson = await CliProcess.RunAsync(cluster.ConfigPath, "events", "publish", "stock", "{not json");
+        Assert.True(notJson.ExitCode == 2, notJson.All);
     }
 
     /// <summary>Places <paramref name="count"/> orders of 2 apples, each with its deduct-stock message, under one idempotency key each.</summary>
