@@ -99,11 +99,12 @@ app.UseMiddleware<LeaderForwarding>();
 app.MapOpenApi();
 app.MapObservability(settings);
 if (settings.Cluster.OpenApiUi) ApiDocument.MapInteractivePage(app);
-app.MapStock().MapOrders().MapKv().MapEvents().MapMessages().MapConsumers().MapClusterStatus().MapTransactions();
+app.MapStock().MapOrders().MapKv().MapEvents().MapClusterStatus().MapTransactions();
 app.MapDashboard(settings);
 if (demo.Enabled) app.MapDemo(); // without the switch these endpoints do not exist
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+app.MapMessages().MapConsumers();
 
 await app.RunAsync();
 return 0;

@@ -41,7 +41,7 @@ public static class ConsumerEndpoints
             {
                 return Problems.Of(StatusCodes.Status410Gone, Contract.ProblemCodes.EventsTrimmed,
                     $"consumer {name} reads after {from}, but events {from + 1}..{first - 1} are no longer kept (the outbox keeps the newest " +
-                    $"{MallLimits.DefaultRetainedEvents:N0} by default); an admin moves it past them knowingly: PUT /api/consumers/{name}/position {{\"sequence\": {first - 1}}}");
+                    $"{MallLimits.DefaultRetainedEvents.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}); an admin moves it past them knowingly: PUT /api/consumers/{name}/position {{\"sequence\": {first - 1}}}");
             }
             return Results.Ok(await EventEndpoints.WaitForPageAsync(request, gateway, time, from, limit ?? 100, waitSeconds ?? 0));
         })
