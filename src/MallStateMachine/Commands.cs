@@ -77,3 +77,28 @@ public sealed record RetryTransaction(string Gid) : MallCommand;
 
 /// <summary>A TCC barrier operation for (transaction, branch): idempotent, empty rollback, anti-hanging.</summary>
 public sealed record TccBarrier(string Gid, string BranchId, BarrierOperation Operation) : MallCommand;
+
+/// <summary>
+/// Publishes an application message (the local message table's row): committed as a <c>message</c> event with a
+/// gap-free sequence, readable by pull consumers. <see cref="Payload"/> is JSON text.
+/// </summary>
+public sealed record PublishMessage(string Topic, string? Key, string Payload) : MallCommand;
+
+/// <summary>
+/// Places an order and, only when it is placed, publishes its message in the same entry: both or neither. The message
+/// event carries the new order's id, which the client cannot know beforehand.
+/// </summary>
+public sealed record PlaceOrderWithMessage(string UserId, string? Token, OrderItem[] Items, long TtlMs, string Topic, string? Key, string Payload) : MallCommand
+{
+    /// <summary>The order part, as a plain <see cref="PlaceOrder"/>.</summary>
+    public PlaceOrder ToPlaceOrder() => new(UserId, Token, Items, TtlMs);
+}
+
+/// <summary>A pull consumer acknowledges every event up to <see cref="Sequence"/>; its position only moves forward.</summary>
+public sealed record AckConsumer(string Consumer, long Sequence) : MallCommand;
+
+/// <summary>An operator sets a consumer's position anywhere up to the newest event: to replay, or to skip events lost past the outbox's retention knowingly.</summary>
+public sealed record MoveConsumer(string Consumer, long Sequence) : MallCommand;
+
+/// <summary>An operator forgets a consumer and its position.</summary>
+public sealed record DeleteConsumer(string Consumer) : MallCommand;

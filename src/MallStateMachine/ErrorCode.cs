@@ -29,6 +29,8 @@ public enum ErrorCode : byte
     AlreadyCancelled = 24,
     PhaseMismatch = 25,
     TransactionFinished = 26,
+    ConsumerNotFound = 27,
+    TooManyConsumers = 28,
 }
 
 /// <summary>Wire names and HTTP-independent classification of <see cref="ErrorCode"/>.</summary>
@@ -62,6 +64,8 @@ public static class ErrorCodes
         ErrorCode.AlreadyCancelled => "already_cancelled",
         ErrorCode.PhaseMismatch => "phase_mismatch",
         ErrorCode.TransactionFinished => "transaction_finished",
+        ErrorCode.ConsumerNotFound => "consumer_not_found",
+        ErrorCode.TooManyConsumers => "too_many_consumers",
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, "unknown error code"),
     };
 }

@@ -1,6 +1,10 @@
 namespace RaftMall.StateMachine;
 
-/// <summary>The outbox: a bounded ring of the most recent events with a gap-free sequence.</summary>
+/// <summary>
+/// The outbox: a bounded ring of the most recent events with a gap-free sequence. When it is full the oldest event is
+/// overwritten; a reader (or consumer position) below <see cref="FirstRetainedSequence"/> - 1 has missed events, which
+/// the node reports as <c>events_trimmed</c> instead of skipping them.
+/// </summary>
 internal sealed class EventLog
 {
     private const int InitialCapacity = 256;
@@ -25,9 +29,9 @@ internal sealed class EventLog
     /// <summary>Sequence of the oldest event still retained (NextSequence when none is).</summary>
     public long FirstRetainedSequence => NextSequence - _count;
 
-    public void Append(long atMs, EventKind kind, long orderId, string? subject, string? sku = null, long quantity = 0, string? detail = null)
+    public MallEvent Append(long atMs, EventKind kind, long orderId, string? subject, string? sku = null, long quantity = 0, string? detail = null, string? payload = null)
     {
-        var e = new MallEvent(NextSequence, atMs, kind, orderId, subject, sku, quantity, detail);
+        var e = new MallEvent(NextSequence, atMs, kind, orderId, subject, sku, quantity, detail, payload);
         NextSequence++;
         if (_count == _ring.Length && _ring.Length < RetainedEvents)
         {
@@ -43,11 +47,13 @@ internal sealed class EventLog
             _ring[(_start + _count) % _ring.Length] = e;
             _count++;
         }
+        return e;
     }
 
     /// <summary>Events with sequence greater than <paramref name="after"/>, oldest first, at most <paramref name="limit"/>.</summary>
     public List<MallEvent> Read(long after, int limit)
     {
+        if (after >= NextSequence - 1) return []; // nothing newer (and no overflow of after + 1 below)
         var result = new List<MallEvent>(Math.Min(limit, _count));
         var first = Math.Max(after + 1, FirstRetainedSequence);
         for (var seq = first; seq < NextSequence && result.Count < limit; seq++)
@@ -72,7 +78,7 @@ internal sealed class EventLog
         foreach (var e in events)
         {
             if (e.Sequence != NextSequence) throw new InvariantViolationException("event sequence has a gap");
-            Append(e.AtMs, e.Kind, e.OrderId, e.Subject, e.Sku, e.Quantity, e.Detail);
+            Append(e.AtMs, e.Kind, e.OrderId, e.Subject, e.Sku, e.Quantity, e.Detail, e.Payload);
         }
     }
 

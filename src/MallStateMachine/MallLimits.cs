@@ -57,6 +57,15 @@ public static class MallLimits
     /// <summary>Default number of outbox events kept; older ones are trimmed.</summary>
     public const int DefaultRetainedEvents = 100_000;
 
+    /// <summary>
+    /// Longest message payload (JSON text), in characters. Every retained event may be a message, so the outbox's
+    /// worst case is about <see cref="DefaultRetainedEvents"/> x this (~400 MiB of UTF-16 at the defaults).
+    /// </summary>
+    public const int MaxMessagePayloadLength = 2 * 1024;
+
+    /// <summary>Most pull consumers with a committed position; an ack that would add one more is refused (too_many_consumers).</summary>
+    public const int MaxConsumers = 1_000;
+
     /// <summary>Largest encoded command the codec accepts.</summary>
     public const int MaxEncodedCommandBytes = 1024 * 1024;
 }

@@ -91,5 +91,10 @@ public sealed partial class MallStateMachine
         Require(open == _openByDeadline.Count, "the deadline index holds only open transactions");
         Require(_idempotency.Count == _idempotencyByAge.Count, "idempotency index and age queue agree");
         Require(_events.Count <= _events.RetainedEvents, "the outbox stays within its bound");
+        Require(_consumers.Count <= MallLimits.MaxConsumers, "consumers stay within their bound");
+        foreach (var consumer in _consumers.Values)
+        {
+            Require(consumer.Sequence >= 0 && consumer.Sequence <= LastEventSequence, "a consumer's position is an emitted event");
+        }
     }
 }

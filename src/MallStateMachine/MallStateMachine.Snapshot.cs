@@ -9,9 +9,11 @@ namespace RaftMall.StateMachine;
 // so two replicas with the same history write byte-identical snapshots.
 public sealed partial class MallStateMachine
 {
-    public const byte SnapshotVersion = 4; // 2: transaction branches with kinds, attempts, errors, stuck flags; 3: finish times; 4: XxHash3 checksum
+    // 2: transaction branches with kinds, attempts, errors, stuck flags; 3: finish times; 4: XxHash3 checksum;
+    // 5: message events with their payload, and the consumer positions (a section after the events).
+    public const byte SnapshotVersion = 5;
 
-    /// <summary>The oldest version <see cref="Restore"/> reads: version 3 differs only in its checksum.</summary>
+    /// <summary>The oldest version <see cref="Restore"/> reads: version 3 differs from 4 only in its checksum, 4 from 5 in having no messages and no consumers.</summary>
     public const byte OldestReadableSnapshotVersion = 3;
     private static ReadOnlySpan<byte> SnapshotMagic => "RMSN"u8;
 
@@ -98,15 +100,14 @@ public sealed partial class MallStateMachine
 
         w.WriteVarInt(_events.NextSequence);
         w.WriteVarUInt((ulong)_events.Count);
-        foreach (var e in _events.All())
+        foreach (var e in _events.All()) ResultCodec.WriteEventBody(w, e, withPayload: true);
+
+        w.WriteVarUInt((ulong)_consumers.Count);
+        foreach (var consumer in ListConsumers())
         {
-            w.WriteVarInt(e.AtMs);
-            w.WriteByte((byte)e.Kind);
-            w.WriteVarInt(e.OrderId);
-            w.WriteNullableString(e.Subject);
-            w.WriteNullableString(e.Sku);
-            w.WriteVarInt(e.Quantity);
-            w.WriteNullableString(e.Detail);
+            w.WriteString(consumer.Name);
+            w.WriteVarInt(consumer.Sequence);
+            w.WriteVarInt(consumer.UpdatedAtMs);
         }
 
         w.WriteUInt64(Checksum(SnapshotVersion, w.WrittenSpan));
@@ -153,7 +154,7 @@ public sealed partial class MallStateMachine
         try
         {
             var r = new SpanReader(body[(SnapshotMagic.Length + 1)..]);
-            state.ReadSnapshotBody(ref r);
+            state.ReadSnapshotBody(ref r, version: snapshot[SnapshotMagic.Length]);
             r.EnsureEnd();
             state.CheckInvariants();
         }
@@ -168,10 +169,9 @@ public sealed partial class MallStateMachine
         return state;
     }
 
-    private void ReadSnapshotBody(ref SpanReader r)
+    private void ReadSnapshotBody(ref SpanReader r, byte version)
     {
         const int maxIdBytes = ResultCodec.MaxIdBytes;
-        const int maxTextBytes = ResultCodec.MaxTextBytes;
         var pool = new HashSet<string>(StringComparer.Ordinal);
         LogTimeMs = r.ReadVarInt();
         KvRevision = r.ReadVarInt();
@@ -237,12 +237,16 @@ public sealed partial class MallStateMachine
         var events = new List<MallEvent>(r.ReadCount(int.MaxValue));
         var firstSequence = nextSequence - events.Capacity;
         if (firstSequence < 1) throw new MallCodecException("event sequence starts before 1");
-        for (var i = 0; i < events.Capacity; i++)
-        {
-            events.Add(new MallEvent(firstSequence + i, r.ReadVarInt(), r.ReadEnum<EventKind>(), r.ReadVarInt(), r.ReadNullableString(maxTextBytes),
-                r.ReadNullableString(maxIdBytes), r.ReadVarInt(), r.ReadNullableString(maxTextBytes)));
-        }
+        var hasMessages = version >= 5;
+        for (var i = 0; i < events.Capacity; i++) events.Add(ResultCodec.ReadEventBody(ref r, firstSequence + i, hasMessages));
         _events.Restore(events, nextSequence);
+
+        if (!hasMessages) return; // versions 3 and 4 end here: no consumers yet
+        for (var n = r.ReadCount(MallLimits.MaxConsumers); n > 0; n--)
+        {
+            var consumer = new ConsumerPosition(r.ReadString(maxIdBytes), r.ReadVarInt(), r.ReadVarInt());
+            _consumers.Add(consumer.Name, consumer);
+        }
     }
 
     private static string[] SortedKeys<TValue>(Dictionary<string, TValue> table)

@@ -4,7 +4,8 @@ namespace RaftMall.StateMachine;
 
 /// <summary>
 /// The whole mall state: stock, submit tokens, orders, key-value, transaction decisions, TCC barriers,
-/// idempotency keys and the outbox. Pure and deterministic: the same commands in the same order give the
+/// idempotency keys, the outbox with application messages, and the pull consumers' positions.
+/// Pure and deterministic: the same commands in the same order give the
 /// same state and byte-identical snapshots on every replica. Not thread-safe: one applier at a time
 /// (readers synchronize with the applier outside).
 /// </summary>
@@ -78,6 +79,11 @@ public sealed partial class MallStateMachine
         RecordPhaseTwo c => ApplyPhaseTwo(c),
         RetryTransaction c => ApplyRetry(c),
         TccBarrier c => ApplyBarrier(c),
+        PublishMessage c => ApplyPublish(c),
+        PlaceOrderWithMessage c => ApplyPlaceOrderWithMessage(c),
+        AckConsumer c => ApplyAckConsumer(c),
+        MoveConsumer c => ApplyMoveConsumer(c),
+        DeleteConsumer c => ApplyDeleteConsumer(c),
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
 

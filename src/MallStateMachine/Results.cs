@@ -35,3 +35,12 @@ public sealed record PhaseTwoResult(int Acknowledged, int Failed, int Finished) 
 
 /// <summary>The result of each command of a <see cref="CommandBatch"/>, in order.</summary>
 public sealed record BatchResult(MallResult[] Results) : MallResult;
+
+/// <summary>A committed message: its event (id, sequence, topic, key, payload).</summary>
+public sealed record MessageResult(MallEvent Message) : MallResult;
+
+/// <summary>An order placed together with its message, in one entry.</summary>
+public sealed record OrderWithMessageResult(Order Order, MallEvent Message) : MallResult;
+
+/// <summary>A consumer's committed position after an ack, a move or a delete (its last position).</summary>
+public sealed record ConsumerResult(ConsumerPosition Consumer) : MallResult;

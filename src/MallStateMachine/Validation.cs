@@ -66,4 +66,30 @@ public static class Validation
         }
         return null;
     }
+
+    /// <summary>Checks a message: topic and key (when given) are ids; the payload is well-formed JSON of at most <see cref="MallLimits.MaxMessagePayloadLength"/> characters.</summary>
+    public static string? CheckMessage(string? topic, string? key, string? payload)
+    {
+        if (CheckId(topic, "topic") is { } topicError) return topicError;
+        if (key is not null && CheckId(key, "key") is { } keyError) return keyError;
+        if (payload is null) return "payload is required (any JSON value)";
+        if (payload.Length > MallLimits.MaxMessagePayloadLength) return $"payload is longer than {MallLimits.MaxMessagePayloadLength} characters";
+        return IsJson(payload) ? null : "payload is not well-formed JSON";
+    }
+
+    /// <summary>True when <paramref name="text"/> is exactly one JSON value (RFC 8259, no comments or trailing commas).</summary>
+    public static bool IsJson(string text)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(text));
+        try
+        {
+            if (!reader.Read()) return false;
+            reader.Skip();
+            return !reader.Read(); // nothing after the one value
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
 }

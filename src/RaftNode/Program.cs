@@ -104,6 +104,7 @@ app.MapDashboard(settings);
 if (demo.Enabled) app.MapDemo(); // without the switch these endpoints do not exist
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+app.MapMessages().MapConsumers();
 
 await app.RunAsync();
 return 0;

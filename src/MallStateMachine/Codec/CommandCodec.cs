@@ -6,7 +6,9 @@ namespace RaftMall.StateMachine.Codec;
 /// </summary>
 public static class CommandCodec
 {
-    public const byte Version = 2; // 2: branch kinds, decisions with votes, batched phase-2 records, retry
+    // 2: branch kinds, decisions with votes, batched phase-2 records, retry. New commands add tags without a new
+    // version: every version-2 entry already in a log still decodes the same way.
+    public const byte Version = 2;
 
     private const int MaxIdBytes = MallLimits.MaxIdLength * 4;
     private const int MaxTextBytes = MallLimits.MaxEncodedCommandBytes;
@@ -30,6 +32,11 @@ public static class CommandCodec
         RetryTransaction = 15,
         CommandBatch = 16,
         KeyedBatch = 17, // a CommandBatch in which some command carries an idempotency key: each nested command has one (nullable)
+        PublishMessage = 18,
+        PlaceOrderWithMessage = 19,
+        AckConsumer = 20,
+        MoveConsumer = 21,
+        DeleteConsumer = 22,
     }
 
     public static byte[] Encode(MallCommand command)
@@ -88,6 +95,12 @@ public static class CommandCodec
         Tag.TccBarrier => new TccBarrier(reader.ReadString(MaxIdBytes), reader.ReadString(MaxIdBytes), reader.ReadEnum<BarrierOperation>()),
         Tag.CommandBatch => new CommandBatch(ReadBatch(ref reader, keyed: false)),
         Tag.KeyedBatch => new CommandBatch(ReadBatch(ref reader, keyed: true)),
+        Tag.PublishMessage => new PublishMessage(reader.ReadString(MaxIdBytes), reader.ReadNullableString(MaxIdBytes), reader.ReadString(MaxTextBytes)),
+        Tag.PlaceOrderWithMessage => new PlaceOrderWithMessage(reader.ReadString(MaxIdBytes), reader.ReadNullableString(MaxIdBytes), ReadItems(ref reader),
+            reader.ReadVarInt(), reader.ReadString(MaxIdBytes), reader.ReadNullableString(MaxIdBytes), reader.ReadString(MaxTextBytes)),
+        Tag.AckConsumer => new AckConsumer(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
+        Tag.MoveConsumer => new MoveConsumer(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
+        Tag.DeleteConsumer => new DeleteConsumer(reader.ReadString(MaxIdBytes)),
         _ => throw new MallCodecException($"unknown command tag {tag}"),
     };
 
@@ -121,6 +134,11 @@ public static class CommandCodec
         RecordPhaseTwo => Tag.RecordPhaseTwo,
         TccBarrier => Tag.TccBarrier,
         RetryTransaction => Tag.RetryTransaction,
+        PublishMessage => Tag.PublishMessage,
+        PlaceOrderWithMessage => Tag.PlaceOrderWithMessage,
+        AckConsumer => Tag.AckConsumer,
+        MoveConsumer => Tag.MoveConsumer,
+        DeleteConsumer => Tag.DeleteConsumer,
         CommandBatch c => c.Commands.Any(nested => nested.IdempotencyKey is not null) ? Tag.KeyedBatch : Tag.CommandBatch,
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
@@ -227,9 +245,34 @@ public static class CommandCodec
                 writer.WriteString(c.BranchId);
                 writer.WriteByte((byte)c.Operation);
                 break;
+            case PublishMessage c:
+                WriteMessage(writer, c.Topic, c.Key, c.Payload);
+                break;
+            case PlaceOrderWithMessage c:
+                WriteFields(c.ToPlaceOrder(), writer, fingerprintOnly);
+                WriteMessage(writer, c.Topic, c.Key, c.Payload);
+                break;
+            case AckConsumer c:
+                writer.WriteString(c.Consumer);
+                writer.WriteVarInt(c.Sequence);
+                break;
+            case MoveConsumer c:
+                writer.WriteString(c.Consumer);
+                writer.WriteVarInt(c.Sequence);
+                break;
+            case DeleteConsumer c:
+                writer.WriteString(c.Consumer);
+                break;
             default:
                 throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command));
         }
+    }
+
+    private static void WriteMessage(ByteWriter writer, string topic, string? key, string payload)
+    {
+        writer.WriteString(topic);
+        writer.WriteNullableString(key);
+        writer.WriteString(payload);
     }
 
     internal static void WriteItems(ByteWriter writer, OrderItem[] items)

@@ -18,6 +18,9 @@ internal static class ResultCodec
         Transaction = 8,
         Barrier = 9,
         PhaseTwo = 10,
+        Message = 11,
+        OrderWithMessage = 12,
+        Consumer = 13,
     }
 
     public static void Write(ByteWriter w, MallResult result)
@@ -79,6 +82,22 @@ internal static class ResultCodec
                 w.WriteVarInt(r.Failed);
                 w.WriteVarInt(r.Finished);
                 break;
+            case MessageResult r:
+                w.WriteByte((byte)Tag.Message);
+                WriteEvent(w, r.Message);
+                break;
+            case OrderWithMessageResult r:
+                w.WriteByte((byte)Tag.OrderWithMessage);
+                w.WriteVarInt(r.Order.OrderId);
+                WriteOrderBody(w, r.Order);
+                WriteEvent(w, r.Message);
+                break;
+            case ConsumerResult r:
+                w.WriteByte((byte)Tag.Consumer);
+                w.WriteString(r.Consumer.Name);
+                w.WriteVarInt(r.Consumer.Sequence);
+                w.WriteVarInt(r.Consumer.UpdatedAtMs);
+                break;
             default:
                 throw new ArgumentException($"unknown result type {result.GetType().Name}", nameof(result));
         }
@@ -96,8 +115,42 @@ internal static class ResultCodec
         Tag.Transaction => new TransactionResult(ReadTransaction(ref r)),
         Tag.Barrier => new BarrierResult(r.ReadString(MaxIdBytes), r.ReadString(MaxIdBytes), r.ReadEnum<BarrierState>(), r.ReadBool()),
         Tag.PhaseTwo => new PhaseTwoResult(r.ReadInt32(), r.ReadInt32(), r.ReadInt32()),
+        Tag.Message => new MessageResult(ReadEvent(ref r)),
+        Tag.OrderWithMessage => new OrderWithMessageResult(ReadOrderBody(ref r, r.ReadVarInt(), pool), ReadEvent(ref r)),
+        Tag.Consumer => new ConsumerResult(new ConsumerPosition(r.ReadString(MaxIdBytes), r.ReadVarInt(), r.ReadVarInt())),
         var tag => throw new MallCodecException($"unknown result tag {tag}"),
     };
+
+    /// <summary>One event with its sequence (a result's; the snapshot's event table leaves sequences implicit).</summary>
+    private static void WriteEvent(ByteWriter w, MallEvent e)
+    {
+        w.WriteVarInt(e.Sequence);
+        WriteEventBody(w, e, withPayload: true);
+    }
+
+    private static MallEvent ReadEvent(ref SpanReader r) => ReadEventBody(ref r, r.ReadVarInt(), withPayload: true);
+
+    /// <summary>Everything of an event but its sequence; the payload only for message events, and only where the format has it.</summary>
+    public static void WriteEventBody(ByteWriter w, MallEvent e, bool withPayload)
+    {
+        w.WriteVarInt(e.AtMs);
+        w.WriteByte((byte)e.Kind);
+        w.WriteVarInt(e.OrderId);
+        w.WriteNullableString(e.Subject);
+        w.WriteNullableString(e.Sku);
+        w.WriteVarInt(e.Quantity);
+        w.WriteNullableString(e.Detail);
+        if (withPayload && e.Kind == EventKind.Message) w.WriteString(e.Payload ?? throw new InvariantViolationException("a message event has a payload"));
+    }
+
+    public static MallEvent ReadEventBody(ref SpanReader r, long sequence, bool withPayload)
+    {
+        var e = new MallEvent(sequence, r.ReadVarInt(), r.ReadEnum<EventKind>(), r.ReadVarInt(), r.ReadNullableString(MaxTextBytes),
+            r.ReadNullableString(MaxIdBytes), r.ReadVarInt(), r.ReadNullableString(MaxTextBytes));
+        if (e.Kind != EventKind.Message) return e;
+        if (!withPayload) throw new MallCodecException("a message event in a snapshot version without payloads");
+        return e with { Payload = r.ReadString(MaxTextBytes) };
+    }
 
     /// <summary>Everything of an order but its id (implicit in the snapshot's order table).</summary>
     public static void WriteOrderBody(ByteWriter w, Order order)

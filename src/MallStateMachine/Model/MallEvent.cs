@@ -19,6 +19,7 @@ public enum EventKind : byte
     BranchFailed = 15,
     BranchStuck = 16,
     TransactionRetried = 17,
+    Message = 18,
 }
 
 /// <summary>
@@ -30,7 +31,10 @@ public enum EventKind : byte
 /// <param name="Sku">For stock events: the sku.</param>
 /// <param name="Quantity">For stock events: the quantity moved; for stockSet, the new available count.</param>
 /// <param name="Detail">Free text: a user id, a branch id, a decision, a reason.</param>
-public readonly record struct MallEvent(long Sequence, long AtMs, EventKind Kind, long OrderId, string? Subject, string? Sku, long Quantity, string? Detail)
+/// <param name="Payload">For message events only: the application's JSON. A message event's <paramref name="Subject"/> is its
+/// topic, its <paramref name="Detail"/> its key (null when none), its <paramref name="OrderId"/> the order placed with it (0 when none).</param>
+public readonly record struct MallEvent(long Sequence, long AtMs, EventKind Kind, long OrderId, string? Subject, string? Sku, long Quantity, string? Detail,
+    string? Payload = null)
 {
     public string Id => "evt-" + Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
@@ -56,6 +60,7 @@ public static class EventKindNames
         EventKind.BranchFailed => "branchFailed",
         EventKind.BranchStuck => "branchStuck",
         EventKind.TransactionRetried => "transactionRetried",
+        EventKind.Message => "message",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }

@@ -22,6 +22,8 @@ namespace RaftMall.Cli;
 [JsonSerializable(typeof(Order))]
 [JsonSerializable(typeof(OrderPage))]
 [JsonSerializable(typeof(KvEntry))]
+[JsonSerializable(typeof(PublishedMessage))]
+[JsonSerializable(typeof(ConsumerPosition))]
 [JsonSerializable(typeof(GlobalTransaction))]
 [JsonSerializable(typeof(TransactionPage))]
 [JsonSerializable(typeof(StoppedNodes))]

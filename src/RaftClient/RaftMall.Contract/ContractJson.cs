@@ -27,6 +27,13 @@ namespace RaftMall.Contract;
 [JsonSerializable(typeof(TransactionRequest))]
 [JsonSerializable(typeof(GlobalTransaction))]
 [JsonSerializable(typeof(TransactionPage))]
+[JsonSerializable(typeof(MessageRequest))]
+[JsonSerializable(typeof(PlaceOrderWithMessageRequest))]
+[JsonSerializable(typeof(PublishedMessage))]
+[JsonSerializable(typeof(OrderWithMessage))]
+[JsonSerializable(typeof(ConsumerAckRequest))]
+[JsonSerializable(typeof(ConsumerPosition))]
+[JsonSerializable(typeof(ConsumerPosition[]))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(string))]
 public sealed partial class ContractJsonContext : JsonSerializerContext;

@@ -28,6 +28,12 @@ public static class ProblemCodes
     /// <summary>503: leadership moved before the write was appended; nothing was applied.</summary>
     public const string NotLeader = "not_leader";
 
+    /// <summary>
+    /// 410: a consumer's position (or the <c>after</c> it reads from) is behind the outbox's retention: events after it
+    /// were trimmed before it read them. Nothing is skipped silently: an operator moves the consumer past the gap.
+    /// </summary>
+    public const string EventsTrimmed = "events_trimmed";
+
     /// <summary>503: the node is at its limit of requests in flight.</summary>
     public const string Overloaded = "overloaded";
 

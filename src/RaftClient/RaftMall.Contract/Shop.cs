@@ -80,14 +80,24 @@ public sealed record KvEntry(string Key, string Value, long Revision);
 /// <summary>One domain event of the outbox, committed in the same log entry as the change that caused it.</summary>
 /// <param name="Id">Unique for the life of the cluster (<c>evt-</c> and the sequence).</param>
 /// <param name="Sequence">Gap-free from 1, in log order.</param>
-/// <param name="Type">What happened: stockSet, orderPlaced, stockLocked, orderPaid, stockSold, orderCancelled, orderExpired, stockReleased, or a transaction event (transactionBegun, branchRegistered, branchVoted, transactionDecided, branchAcknowledged, branchFailed, branchStuck, transactionRetried, transactionFinished).</param>
+/// <param name="Type">What happened: <c>message</c> (an application message: see <see cref="Topic"/>, <see cref="Key"/>, <see cref="Payload"/>), stockSet, orderPlaced, stockLocked, orderPaid, stockSold, orderCancelled, orderExpired, stockReleased, or a transaction event (transactionBegun, branchRegistered, branchVoted, transactionDecided, branchAcknowledged, branchFailed, branchStuck, transactionRetried, transactionFinished).</param>
 /// <param name="At">When it happened (the log time of its entry), ISO 8601 UTC.</param>
 /// <param name="OrderId">For order events and the stock movements of an order: the order; null otherwise.</param>
 /// <param name="Subject">For transaction events and the stock movements of a stock branch: the transaction's gid; null otherwise.</param>
 /// <param name="Sku">For stock events: the sku; null otherwise.</param>
 /// <param name="Quantity">For stock events: the units moved, or the new available count for stockSet; null otherwise.</param>
 /// <param name="Detail">Free text by type: the user id of an order event, a branch id, <c>branch:yes|no</c> of a vote, <c>commit|abort: reason</c> of a decision; null when none.</param>
-public sealed record MallEvent(string Id, long Sequence, string Type, DateTimeOffset At, long? OrderId, string? Subject, string? Sku, long? Quantity, string? Detail);
+public sealed record MallEvent(string Id, long Sequence, string Type, DateTimeOffset At, long? OrderId, string? Subject, string? Sku, long? Quantity, string? Detail)
+{
+    /// <summary>For a <c>message</c> event: its topic; null for other events.</summary>
+    public string? Topic { get; init; }
+
+    /// <summary>For a <c>message</c> event: its key (null when it has none); null for other events.</summary>
+    public string? Key { get; init; }
+
+    /// <summary>For a <c>message</c> event: the JSON payload as it was published; null for other events.</summary>
+    public System.Text.Json.JsonElement? Payload { get; init; }
+}
 
 /// <summary>One page of <c>GET /api/events</c>.</summary>
 /// <param name="Events">The events after the requested sequence, oldest first (empty when the wait ran out with nothing new).</param>

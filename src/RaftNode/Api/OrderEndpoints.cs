@@ -95,14 +95,14 @@ public static class OrderEndpoints
         return Task.FromResult(Problems.Validation("an order id is a positive integer"));
     }
 
-    private static PlaceOrder ToCommand(Contract.PlaceOrderRequest body)
+    internal static PlaceOrder ToCommand(Contract.PlaceOrderRequest body)
     {
         var items = body.Items!.Select(i => new OrderItem(i.Sku!, i.Quantity!.Value)).ToArray();
         return new PlaceOrder(body.UserId!, body.Token, items, (body.TtlSeconds ?? MallLimits.DefaultOrderTtlMs / 1000) * 1000);
     }
 
     /// <summary>What is wrong with the request's shape, or null when nothing is.</summary>
-    private static string? Describe(Contract.PlaceOrderRequest body)
+    internal static string? Describe(Contract.PlaceOrderRequest body)
     {
         if (Validation.CheckId(body.UserId, "userId") is { } userError) return userError;
         if (body.Token is not null && Validation.CheckId(body.Token, "token") is { } tokenError) return tokenError;

@@ -28,6 +28,7 @@ public static class Problems
     {
         ErrorCode.Validation => StatusCodes.Status400BadRequest,
         ErrorCode.UnknownSku or ErrorCode.OrderNotFound or ErrorCode.KeyNotFound or ErrorCode.TransactionNotFound or ErrorCode.BranchNotFound
+            or ErrorCode.ConsumerNotFound
             => StatusCodes.Status404NotFound,
         ErrorCode.RevisionMismatch => StatusCodes.Status412PreconditionFailed,
         _ => StatusCodes.Status409Conflict,
@@ -67,6 +68,7 @@ public static class Problems
         429 => "Too many requests",
         404 => "Not found",
         409 => "Conflict",
+        410 => "Gone",
         412 => "Precondition failed",
         413 => "Payload too large",
         503 => "Service unavailable",

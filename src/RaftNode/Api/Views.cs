@@ -18,9 +18,22 @@ public static class Views
 
     public static Contract.KvEntry Kv(KvEntry e) => new(e.Key, e.Value, e.Revision);
 
-    public static Contract.MallEvent Event(MallEvent e) => new(
-        e.Id, e.Sequence, EventKindNames.Name(e.Kind), Time(e.AtMs), e.OrderId == 0 ? null : e.OrderId, e.Subject, e.Sku,
-        e.Sku is null ? null : e.Quantity, e.Detail);
+    public static Contract.MallEvent Event(MallEvent e) => e.Kind == EventKind.Message
+        ? new(e.Id, e.Sequence, EventKindNames.Name(e.Kind), Time(e.AtMs), e.OrderId == 0 ? null : e.OrderId, null, null, null, null)
+        {
+            Topic = e.Subject,
+            Key = e.Detail,
+            Payload = Json(e.Payload!),
+        }
+        : new(e.Id, e.Sequence, EventKindNames.Name(e.Kind), Time(e.AtMs), e.OrderId == 0 ? null : e.OrderId, e.Subject, e.Sku,
+            e.Sku is null ? null : e.Quantity, e.Detail);
+
+    public static Contract.PublishedMessage Message(MallEvent e) => new(e.Id, e.Sequence, e.Subject!, e.Detail, Time(e.AtMs));
+
+    /// <summary>A consumer's position with its lag and the events it can no longer read, against the outbox as it stands.</summary>
+    public static Contract.ConsumerPosition Consumer(ConsumerPosition c, long lastSequence, long firstRetainedSequence) => new(
+        c.Name, c.Sequence, Time(c.UpdatedAtMs), lastSequence, firstRetainedSequence, lastSequence - c.Sequence,
+        Math.Max(0, firstRetainedSequence - 1 - c.Sequence));
 
     public static Contract.TransactionBranchView Branch(GlobalTransaction txn, TransactionBranch b) => new(
         b.BranchId, TransactionNames.Kind(b.Spec.Kind), TransactionNames.BranchState(txn, b), b.Attempts,
@@ -30,4 +43,10 @@ public static class Views
         t.Gid, TransactionNames.Mode(t.Mode), TransactionNames.Status(t.Status), t.IsDecided ? MallStateMachine.DecisionName(t.Decision) : null,
         t.IsDecided ? t.DecisionReason : null, Time(t.BeganAtMs), Time(t.DeadlineMs),
         t.IsDecided ? Time(t.DecidedAtMs) : null, [.. t.Branches.Select(b => Branch(t, b))]);
+
+    private static System.Text.Json.JsonElement Json(string text)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
 }

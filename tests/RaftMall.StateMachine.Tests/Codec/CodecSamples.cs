@@ -34,5 +34,14 @@ public static class CodecSamples
         new CommandBatch([]),
         new CommandBatch([new KvPut("k", "v", 3) { IdempotencyKey = "key-1" }, new PayOrder(7), new KvDelete("k", null) { IdempotencyKey = "key-2" }]) { TimeMs = 11 },
         new TccBarrier("g-1", "b1", BarrierOperation.Cancel),
+        new PublishMessage("stock", "order-7", "{\"sku\":\"apple\",\"deduct\":2,\"note\":\"ü ✓\"}") { TimeMs = 12, IdempotencyKey = "msg-1" },
+        new PublishMessage("points", null, "[]"),
+        new PlaceOrderWithMessage("alice", "tok-2", [new OrderItem("apple", 2)], 60_000, "stock", null, "{\"deduct\":2}") { IdempotencyKey = "order-2" },
+        new PlaceOrderWithMessage("bob", null, [], 1_000, "t", "k", "null"),
+        new AckConsumer("stock-service", 42),
+        new AckConsumer("c", long.MaxValue),
+        new MoveConsumer("stock-service", 0) { IdempotencyKey = "move-1" },
+        new DeleteConsumer("stock-service"),
+        new CommandBatch([new PublishMessage("stock", "k", "1") { IdempotencyKey = "b-1" }, new AckConsumer("c", 1)]) { TimeMs = 13 },
     ];
 }

@@ -19,6 +19,7 @@ public static class CommandGenerators
     private static readonly string[] Gids = ["g1", "g2", "g3"];
     private static readonly string[] Branches = ["b1", "b2"];
     private static readonly string[] IdempotencyKeys = ["i1", "i2", "i3"];
+    private static readonly string[] Consumers = ["stock-service", "points"];
 
     public static Arbitrary<CommandSequence> Sequences() => Arb.From(SequenceGen(), Shrink);
 
@@ -100,7 +101,24 @@ public static class CommandGenerators
         (4, from g in Gen.Elements(Gids)
             from b in Gen.Elements(Branches)
             from op in Gen.Elements(BarrierOperation.Try, BarrierOperation.Confirm, BarrierOperation.Cancel)
-            select (MallCommand)new TccBarrier(g, b, op)));
+            select (MallCommand)new TccBarrier(g, b, op)),
+        (2, from topic in Gen.Elements("stock", "points", "")
+            from payload in Gen.Elements("{\"n\":1}", "[1,2]", "{bad")
+            select (MallCommand)new PublishMessage(topic, topic.Length == 0 ? null : "k", payload)),
+        (2, from u in Gen.Elements(Users)
+            from sku in Gen.Elements(Skus)
+            from qty in Gen.Choose(0, 4)
+            from payload in Gen.Elements("{\"deduct\":1}", "nope")
+            select (MallCommand)new PlaceOrderWithMessage(u, null, [new OrderItem(sku, qty)], 2_000, "stock", null, payload)),
+        (2, from c in Gen.Elements(Consumers)
+            from seq in Gen.Choose(-1, 40)
+            from move in Gen.Elements(0, 0, 1, 2)
+            select move switch
+            {
+                0 => (MallCommand)new AckConsumer(c, seq),
+                1 => new MoveConsumer(c, seq),
+                _ => new DeleteConsumer(c),
+            }));
 
     private static BranchSpec Http(string branchId, TransactionMode mode) =>
         BranchSpec.Http(branchId, "http://p/" + branchId + "/1", mode == TransactionMode.Saga ? "" : "http://p/" + branchId + "/2", "http://p/" + branchId + "/3");

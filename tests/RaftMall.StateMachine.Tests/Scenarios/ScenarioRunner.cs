@@ -88,6 +88,11 @@ public sealed class ScenarioRunner
             "cancel" => BarrierOperation.Cancel,
             _ => throw new FormatException($"unknown barrier operation {w[1]}"),
         }),
+        "publish" => new PublishMessage(w[1], w[2] == "-" ? null : w[2], w[3]),
+        "place-msg" => new PlaceOrderWithMessage(w[1], w[2] == "-" ? null : w[2], Items(w[3]), 60_000, w[4], w[5] == "-" ? null : w[5], w[6]),
+        "consumer-ack" => new AckConsumer(w[1], Long(w[2])),
+        "consumer-move" => new MoveConsumer(w[1], Long(w[2])),
+        "consumer-delete" => new DeleteConsumer(w[1]),
         _ => throw new FormatException($"unknown step {w[0]}"),
     };
 
@@ -103,6 +108,9 @@ public sealed class ScenarioRunner
         "events" => string.Join(' ', _state.ReadEvents(Long(w[1]), 100).Select(FormatEvent)),
         "token-used" => _state.IsTokenUsed(w[1]) ? "used" : "unused",
         "keys" => _state.IdempotencyKeyCount.ToString(CultureInfo.InvariantCulture),
+        "consumer" => _state.GetConsumer(w[1]) is { } c ? Format(new ConsumerResult(c)) : "none",
+        "consumers" => string.Join(' ', _state.ListConsumers().Select(c => $"{c.Name}@{c.Sequence}")),
+        "retained" => $"first={_state.FirstRetainedEventSequence} last={_state.LastEventSequence}",
         _ => throw new FormatException($"unknown query {w[0]}"),
     };
 
@@ -128,6 +136,9 @@ public sealed class ScenarioRunner
         TransactionResult r => FormatTransaction(r.Transaction),
         PhaseTwoResult r => $"phase2 acked={r.Acknowledged} failed={r.Failed} finished={r.Finished}",
         BarrierResult r => $"barrier {r.Gid}/{r.BranchId} {r.State} {(r.Effective ? "effective" : "noop")}",
+        MessageResult r => FormatEvent(r.Message),
+        OrderWithMessageResult r => $"order {r.Order.OrderId} {OrderStatusNames.Name(r.Order.Status)} + {FormatEvent(r.Message)}",
+        ConsumerResult r => $"consumer {r.Consumer.Name}@{r.Consumer.Sequence} at={r.Consumer.UpdatedAtMs}",
         _ => throw new FormatException(result.GetType().Name),
     };
 
@@ -150,6 +161,7 @@ public sealed class ScenarioRunner
         if (e.OrderId != 0) text += $":{e.OrderId}";
         if (e.Subject is not null) text += $":{e.Subject}";
         if (e.Sku is not null) text += $":{e.Sku}:{e.Quantity}";
+        if (e.Kind == EventKind.Message) text = $"message#{e.Sequence}:{e.Subject}:{e.Detail ?? "-"}:{(e.OrderId == 0 ? "-" : e.OrderId)}:{e.Payload}";
         return text;
     }
 

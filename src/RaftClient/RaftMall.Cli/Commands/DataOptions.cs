@@ -17,6 +17,8 @@ internal static class DataOptions
         if (e.Subject is { } subject) parts.Add(subject);
         if (e.Sku is { } sku) parts.Add($"{sku} x{e.Quantity}");
         if (e.Detail is { } detail) parts.Add(detail);
+        if (e.Topic is { } topic) parts.Add(e.Key is { } key ? $"{topic} [{key}]" : topic);
+        if (e.Payload is { } payload) parts.Add(payload.GetRawText());
         return string.Join(" ", parts);
     }
 

@@ -218,7 +218,7 @@ function renderEvents() {
   const items = [...state.events].reverse().map((e) => el('li', {},
     el('span', { class: 'muted' }, `#${e.sequence}`),
     el('span', { class: 'type' }, e.type),
-    el('span', {}, [e.orderId ? `order ${e.orderId}` : null, e.subject, e.sku ? `${e.sku}×${e.quantity}` : null, e.detail, formatTime(e.at)]
+    el('span', {}, [e.orderId ? `order ${e.orderId}` : null, e.subject, e.topic, e.key, e.sku ? `${e.sku}×${e.quantity}` : null, e.detail, formatTime(e.at)]
       .filter(Boolean).join(' · '))));
   $('#events').replaceChildren(...(items.length ? items : [el('li', { class: 'empty' }, 'no events yet')]));
 }
