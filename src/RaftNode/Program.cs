@@ -68,7 +68,8 @@ services.ConfigureHttpJsonOptions(o =>
 });
 services.AddOpenApi(o => ApiDocument.Configure(o)); // a lambda: the XML-comment generator intercepts this call form (a method group is not)
 services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
-services.AddCors(o => CrossOrigin.Configure(o, settings));
+services.AddCors();
+services.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider, CrossOrigin>();
 var demo = DemoOptions.From(builder.Configuration);
 services.AddSingleton(demo);
 if (demo.Enabled) services.AddDemo(settings.Cluster);
@@ -100,7 +101,7 @@ app.MapOpenApi();
 app.MapObservability(settings);
 if (settings.Cluster.OpenApiUi) ApiDocument.MapInteractivePage(app);
 app.MapStock().MapOrders().MapKv().MapEvents().MapClusterStatus().MapTransactions();
-app.MapDashboard(settings);
+app.MapDashboard();
 if (demo.Enabled) app.MapDemo(); // without the switch these endpoints do not exist
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });

@@ -11,7 +11,7 @@ public static class ClusterEndpoints
         {
             var status = consensus.Status();
             var leader = status.Leader;
-            var members = settings.Cluster.Nodes
+            var members = consensus.Members
                 .Select(n => new Contract.ClusterMember(n.Id, n.Address, leader is null ? null : n.Id == leader.Id ? "leader" : "follower"))
                 .ToArray();
             var stats = state.Read(s => new Contract.NodeStats(
