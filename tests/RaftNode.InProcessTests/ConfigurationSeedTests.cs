@@ -58,6 +58,7 @@ public sealed class ConfigurationSeedTests : IDisposable
         Assert.True(joining.Joins);
         Assert.Equal(ConfigurationSeed.Outcome.Joining, await ConfigurationSeed.SeedAsync(joining, NullLogger.Instance, CancellationToken.None));
         Assert.False(File.Exists(joining.MembershipFile));
+        Assert.True(Directory.Exists(Path.GetDirectoryName(joining.MembershipFile)), "DotNext writes the configuration it is given into this directory");
 
         var replacement = new NodeSettings(Cluster(3), "n3", join: true);
         Assert.Equal(ConfigurationSeed.Outcome.Joining, await ConfigurationSeed.SeedAsync(replacement, NullLogger.Instance, CancellationToken.None));

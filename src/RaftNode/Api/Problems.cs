@@ -68,6 +68,7 @@ public static class Problems
         404 => "Not found",
         409 => "Conflict",
         412 => "Precondition failed",
+        422 => "Unprocessable entity",
         413 => "Payload too large",
         503 => "Service unavailable",
         _ => "Error",

@@ -32,6 +32,7 @@ public static partial class ConfigurationSeed
     public static async Task<Outcome> SeedAsync(NodeSettings settings, ILogger logger, CancellationToken token)
     {
         var file = settings.MembershipFile;
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!); // DotNext writes the file (and its temporary files) there
         if (File.Exists(file)) return Log(Outcome.Kept);
         if (settings.Joins) return Log(Outcome.Joining);
         var migrating = Directory.Exists(settings.WalDirectory) && Directory.EnumerateFileSystemEntries(settings.WalDirectory).Any();

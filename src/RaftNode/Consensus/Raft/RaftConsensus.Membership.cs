@@ -27,7 +27,12 @@ public sealed partial class RaftConsensus
         return await ChangeAsync("remove", address, cluster => cluster.RemoveMemberAsync(NodeSettings.MemberUri(address), token), token).ConfigureAwait(false);
     }
 
-    public async Task<bool> ResignAsync(CancellationToken token) => IsLeader && await _cluster.ResignAsync(token).ConfigureAwait(false);
+    public async Task<bool> ResignAsync(CancellationToken token)
+    {
+        if (!IsLeader) return false;
+        LogResigning();
+        return await _cluster.ResignAsync(token).ConfigureAwait(false);
+    }
 
     private bool IsMember(Uri address) => _cluster.Members.Any(m => MemberDirectory.AddressOf(m.EndPoint) is { } a && NodeSettings.SameAuthority(a, address));
 
@@ -62,6 +67,9 @@ public sealed partial class RaftConsensus
             return new MembershipOutcome.Unknown($"the {change} of {address.Authority} did not complete in time; it may still commit");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "membership: resigning leadership (asked to remove this node)")]
+    private partial void LogResigning();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "membership: {Change} {Address}")]
     private partial void LogChanging(string change, Uri address);
