@@ -64,6 +64,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         (await cluster.SendAsync(HttpMethod.Put, first, "/api/stock/apple", new { available = 1_000_000 })).Dispose();
 
         var clock = Stopwatch.StartNew();
+        Uri? n5 = null;
         using var stop = new CancellationTokenSource();
         // Writers talk to the bootstrap nodes only (a joining node answers 503 until it is added).
         var writers = Bootstrap.Select(id => new Writer(cluster, $"w-{id}", onlyNode: id)).ToArray();
@@ -78,9 +79,11 @@ public sealed class MembershipTests(ITestOutputHelper output)
             foreach (var id in Grown)
             {
                 var address = cluster.StartJoining(id);
+                n5 = address;
                 await WaitUntilAnswersAsync(cluster, id);
                 var answer = await ChangeAsync(cluster, HttpMethod.Post, "n1", "/api/cluster/members", new { address = address.ToString() });
                 Assert.Equal(HttpStatusCode.Created, answer.Status);
+                Assert.Contains(answer.Members!.Members, m => m.NodeId == id);
                 cluster.Log($"added {id}: {string.Join(", ", answer.Members!.Members.Select(m => m.NodeId))}");
             }
             await WaitForMembersAsync(cluster, ["n1", "n2", "n3", "n4", "n5"]);
@@ -90,7 +93,8 @@ public sealed class MembershipTests(ITestOutputHelper output)
             var removed = await RemoveAsync(cluster, leader, via: "n4");
             cluster.Log($"removed the leader {leader}: {string.Join(", ", removed.Members.Select(m => m.NodeId))} (leader now {removed.LeaderId})");
             Assert.DoesNotContain(removed.Members, m => m.NodeId == leader);
-            await RemoveAsync(cluster, "n5", via: "n4");
+            var gone = await RemoveAsync(cluster, "n5", via: "n4");
+            Assert.DoesNotContain(gone.Members, m => m.NodeId == "n5");
             cluster.Kill("n5");
             cluster.Forget("n5");
             cluster.Kill(leader);
@@ -115,11 +119,10 @@ public sealed class MembershipTests(ITestOutputHelper output)
         await Checks.StockConservedAsync(cluster, "apple", 1_000_000);
 
         // Re-adding a removed address (DotNext 6.7 broke this once): n5's address, on an empty data directory.
-        var n5 = cluster.Address("n5");
         Directory.Delete(cluster.DataDirectory("n5"), recursive: true);
-        cluster.StartJoining("n5", n5);
+        cluster.StartJoining("n5", n5!);
         await WaitUntilAnswersAsync(cluster, "n5");
-        var readded = await ChangeAsync(cluster, HttpMethod.Post, cluster.NodeIds.First(cluster.IsRunning), "/api/cluster/members", new { address = n5.ToString() });
+        var readded = await ChangeAsync(cluster, HttpMethod.Post, cluster.NodeIds.First(cluster.IsRunning), "/api/cluster/members", new { address = n5!.ToString() });
         Assert.Equal(HttpStatusCode.Created, readded.Status);
         await WaitForMembersAsync(cluster, [.. cluster.NodeIds.Where(cluster.IsRunning)]);
         await Checks.AllAcknowledgedOrdersEverywhereAsync(cluster, acked.Select(a => a.OrderId));

@@ -39,7 +39,7 @@ public static class MemberEndpoints
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted);
             timeout.CancelAfter(ChangeTimeout);
             var outcome = await consensus.AddMemberAsync(address, timeout.Token);
-            if (outcome is MembershipOutcome.Done { Changed: true }) await WaitForIdAsync(consensus, address, request.HttpContext.RequestAborted);
+            if (outcome is MembershipOutcome.Done { Changed: true }) await WaitUntilShownAsync(consensus, address, member: true, request.HttpContext.RequestAborted);
             return Answer(consensus, outcome, StatusCodes.Status201Created);
         })
         .WithSummary("Add a running node (that waits to be added) as a member: the leader catches it up first; one change at a time")
@@ -66,6 +66,7 @@ public static class MemberEndpoints
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             timeout.CancelAfter(ChangeTimeout);
             var outcome = await consensus.RemoveMemberAsync(target.Uri, timeout.Token);
+            if (outcome is MembershipOutcome.Done { Changed: true }) await WaitUntilShownAsync(consensus, target.Uri, member: false, context.RequestAborted);
             return Answer(consensus, outcome, StatusCodes.Status200OK);
         })
         .WithSummary("Remove a member (by id, or host:port); removing the leader makes it resign first (503 leader_resigned: retry)")
@@ -126,11 +127,16 @@ public static class MemberEndpoints
         }
     }
 
-    /// <summary>A new member publishes its id in its metadata: give this node a moment to learn it for the answer.</summary>
-    private static async Task WaitForIdAsync(IConsensus consensus, Uri address, CancellationToken token)
+    /// <summary>
+    /// DotNext applies a committed configuration to its member list in the background, and a new member's id arrives
+    /// with its metadata: give this node a moment (bounded) so the answer shows the change.
+    /// </summary>
+    private static async Task WaitUntilShownAsync(IConsensus consensus, Uri address, bool member, CancellationToken token)
     {
-        for (var i = 0; i < 20 && consensus.Members.FirstOrDefault(m => NodeSettings.SameAuthority(m.Uri, address)) is { } added && added.Id == address.Authority; i++)
+        for (var i = 0; i < 40; i++)
         {
+            var shown = consensus.Members.FirstOrDefault(m => NodeSettings.SameAuthority(m.Uri, address));
+            if (member ? shown is not null && shown.Id != address.Authority : shown is null) return;
             await Task.Delay(50, token);
         }
     }
