@@ -28,7 +28,11 @@ public sealed partial class ClusterLifetime(NodeSettings settings, MemberDirecto
 
     private void OnMemberAdded(DotNext.Net.IPeerMesh mesh, DotNext.Net.PeerEventArgs added)
     {
-        if (added is ClusterMemberEventArgs { Member: { IsRemote: true } member }) member.MemberStatusChanged += OnMemberStatusChanged;
+        if (added is ClusterMemberEventArgs { Member: { IsRemote: true } member })
+        {
+            member.MemberStatusChanged += OnMemberStatusChanged;
+            directory.Learn(member);
+        }
     }
 
     private void OnMemberStatusChanged(ClusterMemberStatusChangedEventArgs change)

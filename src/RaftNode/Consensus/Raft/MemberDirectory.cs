@@ -55,6 +55,12 @@ public sealed partial class MemberDirectory(NodeSettings settings, ILogger<Membe
 
     private static string Authority(Uri address) => address.GetLeftPart(UriPartial.Authority);
 
+    /// <summary>Starts learning the id of a member as soon as DotNext adds it (not only when the members are read).</summary>
+    public void Learn(IClusterMember member)
+    {
+        if (member.IsRemote && AddressOf(member.EndPoint) is { } address) Learn(member, address);
+    }
+
     private void Learn(IClusterMember member, Uri address)
     {
         var authority = Authority(address);
