@@ -38,6 +38,18 @@ public sealed class MembershipTests(ITestOutputHelper output)
         // n4 serves writes (forwarding to the leader) and is ready; adding it again changes nothing.
         (await cluster.SendAsync(HttpMethod.Put, "n4", "/api/kv/through-n4", new { value = "w" })).EnsureSuccessStatusCode().Dispose();
         using (var ready = await cluster.Http.GetAsync(new Uri(n4, "/health/ready"))) Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        // The dashboard of a bootstrap node may read from n4 (CSP), and n1 allows reads from a page loaded from n4 (CORS).
+        var n4Origin = n4.GetLeftPart(UriPartial.Authority);
+        using (var page = await cluster.Http.GetAsync(new Uri(cluster.Address("n1"), "/")))
+        {
+            Assert.Contains(n4Origin, page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        }
+        using (var crossOrigin = new HttpRequestMessage(HttpMethod.Get, new Uri(cluster.Address("n1"), "/api/cluster")))
+        {
+            crossOrigin.Headers.Add("Origin", n4Origin);
+            using var answer = await cluster.Http.SendAsync(crossOrigin);
+            Assert.Equal(n4Origin, answer.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        }
         var again = await ChangeAsync(cluster, HttpMethod.Post, leader, "/api/cluster/members", new { address = n4.ToString() });
         Assert.Equal(HttpStatusCode.OK, again.Status);
         Assert.False(again.Members!.Changed);
