@@ -17,6 +17,10 @@ public sealed partial class MemberDirectory(NodeSettings settings, ILogger<Membe
 
     private readonly ConcurrentDictionary<string, string> _ids = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, byte> _asking = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, DateTime> _failedAt = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A member that did not tell its id is asked again after this long, not at every read of the members.</summary>
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(5);
 
     /// <summary>The members of <paramref name="cluster"/>'s configuration as nodes; starts learning the ids it lacks.</summary>
     public IReadOnlyList<ClusterNode> Members(IRaftCluster cluster)
@@ -64,7 +68,9 @@ public sealed partial class MemberDirectory(NodeSettings settings, ILogger<Membe
     private void Learn(IClusterMember member, Uri address)
     {
         var authority = Authority(address);
-        if (_ids.ContainsKey(authority) || !_asking.TryAdd(authority, 0)) return;
+        if (_ids.ContainsKey(authority)) return;
+        if (_failedAt.TryGetValue(authority, out var failed) && DateTime.UtcNow - failed < RetryAfterFailure) return;
+        if (!_asking.TryAdd(authority, 0)) return;
         _ = LearnAsync(member, authority);
     }
 
@@ -77,12 +83,18 @@ public sealed partial class MemberDirectory(NodeSettings settings, ILogger<Membe
             if (metadata.TryGetValue(NodeIdKey, out var id) && id.Length > 0)
             {
                 _ids[authority] = id;
+                _failedAt.TryRemove(authority, out _);
                 LogLearned(id, authority);
+            }
+            else
+            {
+                _failedAt[authority] = DateTime.UtcNow; // a node that publishes no id keeps its address as its name
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Unreachable or not answering yet: the next read of the members asks again.
+            // Unreachable or not answering yet: a read of the members after RetryAfterFailure asks again.
+            _failedAt[authority] = DateTime.UtcNow;
             LogNotLearned(authority, e);
         }
         finally
