@@ -56,12 +56,12 @@ public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
         if (RunningPid(nodeId) is { } running) return running;
         if (cluster.SourcePath.Length == 0) throw new HarnessException("the cluster file has no path: save it first (ClusterFile.Save)");
         var arguments = new List<string> { "dotnet", nodeDll, "--node", nodeId, "--config", cluster.SourcePath };
+        arguments.AddRange(ExtraArguments);
         if (cluster.Nodes.All(n => n.Id != nodeId))
         {
             var address = NodeFiles.Address(cluster, nodeId) ?? throw new HarnessException($"node {nodeId} is not in {cluster.SourcePath} and has no node.address: start it with StartJoining");
             arguments.Add($"--RaftMall:Address={address.GetLeftPart(UriPartial.Authority)}");
         }
-        arguments.AddRange(ExtraArguments);
         if (NamespaceOf(nodeId) is { } ns) arguments.InsertRange(0, ["ip", "netns", "exec", ns]);
         var variables = new Dictionary<string, string>(Environment);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) variables[name] = value;
