@@ -30,7 +30,7 @@ public static partial class NodeStartup
         if (nodesConfigured) cluster.Nodes = []; // a node list in configuration replaces the file's; binding would append to it
         configuration.GetSection("RaftMall").Bind(cluster); // --RaftMall:Key=value and RaftMall__Key overrides
         cluster.Validate(path ?? "the configuration (RaftMall:Nodes)");
-        return new NodeSettings(cluster, nodeId);
+        return new NodeSettings(cluster, nodeId, configuration["RaftMall:Address"], configuration.GetValue<bool>("RaftMall:Join"));
     }
 
     private static string? FindClusterFile()

@@ -57,7 +57,11 @@ services.AddHostedService(sp => sp.GetRequiredService<WriteBatcher>());
 services.AddSingleton<Gateway>();
 services.AddHostedService<ExpiryDriver>();
 TransactionServices.Add(services, settings);
-services.AddHttpClient(LeaderForwarding.ClientName, c => c.Timeout = TimeSpan.FromMilliseconds(settings.Cluster.LeaderWaitMs + settings.Cluster.WriteTimeoutMs + 1_000));
+// A forwarded membership change may take the leader up to MemberEndpoints.ChangeTimeout (catching a new node up).
+services.AddHttpClient(LeaderForwarding.ClientName, c => c.Timeout = TimeSpan.FromMilliseconds(
+    Math.Max(settings.Cluster.LeaderWaitMs + settings.Cluster.WriteTimeoutMs, MemberEndpoints.ChangeTimeout.TotalMilliseconds) + 1_000));
+services.AddHttpClient(MemberEndpoints.ProbeClientName, c => c.Timeout = TimeSpan.FromSeconds(2))
+    .ConfigurePrimaryHttpMessageHandler(() => RaftMall.Contract.TrustedCertificates.Handler(settings.Cluster.CaFilePath, TimeSpan.FromSeconds(1)));
 services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.TryAdd("code", Problems.CodeOf(c.ProblemDetails.Status)));
 services.ConfigureHttpJsonOptions(o =>
 {
@@ -68,7 +72,8 @@ services.ConfigureHttpJsonOptions(o =>
 });
 services.AddOpenApi(o => ApiDocument.Configure(o)); // a lambda: the XML-comment generator intercepts this call form (a method group is not)
 services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
-services.AddCors(o => CrossOrigin.Configure(o, settings));
+services.AddCors();
+services.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider, CrossOrigin>();
 var demo = DemoOptions.From(builder.Configuration);
 services.AddSingleton(demo);
 if (demo.Enabled) services.AddDemo(settings.Cluster);
@@ -99,8 +104,8 @@ app.UseMiddleware<LeaderForwarding>();
 app.MapOpenApi();
 app.MapObservability(settings);
 if (settings.Cluster.OpenApiUi) ApiDocument.MapInteractivePage(app);
-app.MapStock().MapOrders().MapKv().MapEvents().MapClusterStatus().MapTransactions();
-app.MapDashboard(settings);
+app.MapStock().MapOrders().MapKv().MapEvents().MapClusterStatus().MapMembers().MapTransactions();
+app.MapDashboard();
 if (demo.Enabled) app.MapDemo(); // without the switch these endpoints do not exist
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });

@@ -18,10 +18,13 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly NodeProcesses _nodes;
     private readonly ITestOutputHelper? _output;
     private readonly Dictionary<string, string> _environment;
+    private readonly Dictionary<string, Uri> _joined = [];
+    private readonly string _scheme;
 
     public TestCluster(int nodes = 3, ITestOutputHelper? output = null, IDictionary<string, string>? settings = null, string scheme = "http", IDictionary<string, string>? environment = null)
     {
         _output = output;
+        _scheme = scheme;
         _environment = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
         Root = Path.Combine(Path.GetTempPath(), "raftmall-tests", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Root);
@@ -78,9 +81,28 @@ public sealed class TestCluster : IAsyncDisposable
     public ClusterFile Cluster { get; }
     public Dictionary<string, string> Settings { get; }
     public HttpClient Http { get; }
-    public IEnumerable<string> NodeIds => Cluster.Nodes.Select(n => n.Id);
+    /// <summary>The nodes of cluster.yml, then those started to join (<see cref="StartJoining"/>).</summary>
+    public IEnumerable<string> NodeIds => Cluster.Nodes.Select(n => n.Id).Concat(_joined.Keys);
 
-    public Uri Address(string nodeId) => Cluster.Node(nodeId).Uri;
+    public Uri Address(string nodeId) => _joined.TryGetValue(nodeId, out var address) ? address : Cluster.Node(nodeId).Uri;
+
+    /// <summary>
+    /// Starts a node that cluster.yml does not list, at <paramref name="address"/> (default: a free port), to join:
+    /// it waits until a leader adds it (POST /api/cluster/members).
+    /// </summary>
+    public Uri StartJoining(string nodeId, Uri? address = null)
+    {
+        address ??= new Uri($"{_scheme}://127.0.0.1:{Processes.FreePorts(1)[0]}");
+        _joined[nodeId] = address;
+        _nodes.StartJoining(nodeId, address);
+        return address;
+    }
+
+    /// <summary>Forgets a node started to join (after it was removed and killed), so waits and checks leave it out.</summary>
+    public void Forget(string nodeId) => _joined.Remove(nodeId);
+
+    /// <summary>The node's data directory (Raft log, snapshots, configuration, log file).</summary>
+    public string DataDirectory(string nodeId) => Cluster.NodeDataDirectory(nodeId);
 
     /// <summary>Options for a client of this cluster: every node, the admin key, the cluster's CA file.</summary>
     public RaftMallClientOptions ClientOptions(TimeSpan? retryBudget = null) => new()

@@ -88,6 +88,47 @@ public sealed class FakeConsensus(ReplicatedState state, ClusterNode self) : ICo
         return ReadBarrierFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
     }
 
+    /// <summary>The active configuration; the test sets it (a member the bootstrap list does not know works like any other).</summary>
+    public List<ClusterNode> MemberList { get; set; } = [self];
+
+    public IReadOnlyList<ClusterNode> Members
+    {
+        get
+        {
+            lock (_lock) return [.. MemberList];
+        }
+    }
+
+    /// <summary>When it returns an outcome for a change (add or remove, and the address), that is the answer and nothing changes.</summary>
+    public Func<string, Uri, MembershipOutcome?>? MembershipAnswer { get; set; }
+
+    public Task<MembershipOutcome> AddMemberAsync(Uri address, CancellationToken token) => ChangeMembers("add", address, members =>
+    {
+        if (members.Any(m => NodeSettings.SameAuthority(m.Uri, address))) return false;
+        members.Add(new ClusterNode { Id = address.Authority, Address = address.GetLeftPart(UriPartial.Authority) });
+        return true;
+    });
+
+    public Task<MembershipOutcome> RemoveMemberAsync(Uri address, CancellationToken token) =>
+        ChangeMembers("remove", address, members => members.RemoveAll(m => NodeSettings.SameAuthority(m.Uri, address)) > 0);
+
+    /// <summary>Resignations asked for; the test moves leadership itself (<see cref="LeaderIs"/>).</summary>
+    public int Resignations { get; private set; }
+
+    public Task<bool> ResignAsync(CancellationToken token)
+    {
+        if (!IsLeader) return Task.FromResult(false);
+        Resignations++;
+        return Task.FromResult(true);
+    }
+
+    private Task<MembershipOutcome> ChangeMembers(string change, Uri address, Func<List<ClusterNode>, bool> apply)
+    {
+        if (!IsLeader) return Task.FromResult<MembershipOutcome>(new MembershipOutcome.NotLeader());
+        if (MembershipAnswer?.Invoke(change, address) is { } answer) return Task.FromResult(answer);
+        lock (_lock) return Task.FromResult<MembershipOutcome>(new MembershipOutcome.Done(apply(MemberList)));
+    }
+
     public ConsensusStatus Status() => new(
         IsLeader ? "leader" : Leader is null ? "candidate" : "follower", 1, Leader, Interlocked.Read(ref _index), state.LastAppliedIndex, 0, 0, 0, 0, true);
 

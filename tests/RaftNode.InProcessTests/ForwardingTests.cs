@@ -43,6 +43,24 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    public async Task A_membership_change_on_a_follower_goes_to_a_leader_that_cluster_yml_does_not_list()
+    {
+        // n4 joined at run time: the node knows it from the active configuration, not from cluster.yml.
+        var n4 = new ClusterNode { Id = "n4", Address = "http://127.0.0.1:7104" };
+        _node.Consensus.MemberList.Add(n4);
+        _node.Consensus.LeaderIs(n4);
+        _http.Handler = (_, _) => Task.FromResult(new HttpResponseMessage(HttpStatusCode.Created));
+        var context = Write("/api/cluster/members", """{"address":"http://127.0.0.1:7105"}""");
+
+        await Forwarding().InvokeAsync(context);
+
+        var (sent, _) = Assert.Single(_http.Requests);
+        Assert.Equal(new Uri("http://127.0.0.1:7104/api/cluster/members"), sent.RequestUri);
+        Assert.Equal(201, context.Response.StatusCode);
+        Assert.Equal(0, _servedHere);
+    }
+
+    [Fact]
     public async Task A_write_on_the_leader_is_served_here_and_reads_are_never_forwarded()
     {
         await Forwarding().InvokeAsync(Write("/api/kv/k", """{"value":"v"}"""));

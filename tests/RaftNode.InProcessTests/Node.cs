@@ -23,7 +23,7 @@ public sealed class Node
         };
         configure?.Invoke(cluster);
         Settings = new NodeSettings(cluster, "n1");
-        Consensus = new FakeConsensus(State, Settings.Self);
+        Consensus = new FakeConsensus(State, Settings.Self) { MemberList = [.. cluster.Nodes] };
         Proposer = new Proposer(Consensus, Time);
     }
 

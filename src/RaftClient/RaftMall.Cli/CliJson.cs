@@ -16,6 +16,8 @@ namespace RaftMall.Cli;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, Converters = [typeof(StockLevelOutput), typeof(GlobalTransactionOutput)])]
 [JsonSerializable(typeof(List<ClusterCommands.NodeView>))]
 [JsonSerializable(typeof(ClusterStatus))]
+[JsonSerializable(typeof(MemberList))]
+[JsonSerializable(typeof(AddedNode))]
 [JsonSerializable(typeof(StockLevel))]
 [JsonSerializable(typeof(StockLevel[]))]
 [JsonSerializable(typeof(SubmitToken))]
@@ -49,6 +51,9 @@ internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 /// <summary><c>cluster down</c>: the nodes it stopped.</summary>
 public sealed record StoppedNodes(IReadOnlyList<string> Stopped);
+
+/// <summary><c>cluster add-node</c>: the node started, its address and pid, and the members after it was added.</summary>
+public sealed record AddedNode(string Node, string Address, int Pid, MemberList Members);
 
 /// <summary><c>cluster kill</c>: the node, and whether it ran.</summary>
 public sealed record KilledNode(string Node, bool Killed);

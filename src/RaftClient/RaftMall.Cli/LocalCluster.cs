@@ -34,6 +34,20 @@ public sealed class LocalCluster(ClusterFile cluster)
         return Nodes.Start(nodeId);
     }
 
+    /// <summary>Starts a node the cluster file does not list, at <paramref name="address"/>, to join the running cluster; returns its pid.</summary>
+    public int StartJoining(string nodeId, Uri address)
+    {
+        EnsureCredentials();
+        return Nodes.StartJoining(nodeId, address);
+    }
+
+    /// <summary>
+    /// The cluster file's nodes and the nodes started here to join (<c>cluster add-node</c>; their address is kept
+    /// beside their data): every node process of this local cluster.
+    /// </summary>
+    public IReadOnlyList<ClusterNode> AllNodes() =>
+        [.. cluster.Nodes, .. NodeFiles.JoinedNodes(cluster).Select(id => new ClusterNode { Id = id, Address = NodeFiles.Address(cluster, id)!.GetLeftPart(UriPartial.Authority) })];
+
     /// <summary>
     /// Secure by default without a setup step: the first start generates the cluster's peer secret and API keys into
     /// the credentials file (mode 0600, next to the data directory), which the nodes and this tool then read. Keys

@@ -14,6 +14,7 @@ var root = new RootCommand("""
     """)
 {
     ClusterCommands.Build(),
+    MemberCommand.Build(),
     StockCommand.Build(),
     OrderCommand.Build(),
     KvCommand.Build(),

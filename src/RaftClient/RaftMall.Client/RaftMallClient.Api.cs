@@ -149,6 +149,42 @@ public sealed partial class RaftMallClient
         await ReadAsync<EventPage>(await SendAsync(HttpMethod.Get, $"/api/events?after={after}&limit={limit}&waitSeconds={waitSeconds}", null, null, token,
             serverWait: TimeSpan.FromSeconds(Math.Max(0, waitSeconds))).ConfigureAwait(false), token).ConfigureAwait(false);
 
+    /// <summary>The members of the active configuration as one node knows them; without <paramref name="node"/>, the first node that answers.</summary>
+    /// <param name="node">The one node to ask, retried without failover; null asks the preferred node and fails over.</param>
+    /// <param name="token">Cancels the call, its retries included.</param>
+    public async Task<MemberList> ListMembersAsync(Uri? node = null, CancellationToken token = default) =>
+        await ReadAsync<MemberList>(await SendAsync(HttpMethod.Get, "/api/cluster/members", null, null, token, node).ConfigureAwait(false), token).ConfigureAwait(false);
+
+    /// <summary>
+    /// Adds the running node at <paramref name="address"/> (started to join, waiting to be added) as a member: the
+    /// leader catches it up, then commits the new configuration. One change at a time: a concurrent one throws
+    /// <see cref="RaftMallConflictException"/> (409 <c>membership_change_in_progress</c>); a node that does not answer or
+    /// does not catch up throws <see cref="RaftMallValidationException"/> (422 <c>member_unreachable</c>,
+    /// <c>member_not_caught_up</c>). Adding a member again changes nothing (<see cref="MemberList.Changed"/> false).
+    /// </summary>
+    /// <param name="address">The node's base address, e.g. http://127.0.0.1:7104.</param>
+    /// <param name="token">Cancels the call, its retries included.</param>
+    public async Task<MemberList> AddMemberAsync(Uri address, CancellationToken token = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return await ReadAsync<MemberList>(await SendAsync(HttpMethod.Post, "/api/cluster/members", new MemberRequest(address.GetLeftPart(UriPartial.Authority)), null, token,
+            serverWait: MembershipChangeWait).ConfigureAwait(false), token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Removes a member, named by its id or host:port. Removing the leader makes it resign first (503
+    /// <c>leader_resigned</c>, retried here like any 503), so the next leader removes it. An unknown member throws
+    /// <see cref="RaftMallNotFoundException"/> (404 <c>unknown_member</c>).
+    /// </summary>
+    /// <param name="member">The member's id (e.g. n4) or host:port.</param>
+    /// <param name="token">Cancels the call, its retries included.</param>
+    public async Task<MemberList> RemoveMemberAsync(string member, CancellationToken token = default) =>
+        await ReadAsync<MemberList>(await SendAsync(HttpMethod.Delete, $"/api/cluster/members/{Uri.EscapeDataString(member)}", null, null, token,
+            serverWait: MembershipChangeWait).ConfigureAwait(false), token).ConfigureAwait(false);
+
+    /// <summary>How long a membership change may take on the leader (catching a new node up), on top of an attempt's timeout.</summary>
+    private static readonly TimeSpan MembershipChangeWait = TimeSpan.FromSeconds(30);
+
     /// <summary>One node's view of the cluster; without <paramref name="node"/>, the first node that answers.</summary>
     /// <param name="node">The one node to ask, retried without failover; null asks the preferred node and fails over.</param>
     /// <param name="token">Cancels the call, its retries included.</param>

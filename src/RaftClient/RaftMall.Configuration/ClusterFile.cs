@@ -128,6 +128,16 @@ public sealed partial class ClusterFile
     /// <summary>Transaction coordinator: most calls in flight to one participant (host:port), so a slow one cannot take every slot.</summary>
     public int TxnMaxCallsPerParticipant { get; set; } = 64;
 
+    /// <summary>
+    /// Adding a member: replication rounds the leader gives a new node to catch up with the log before it counts as a
+    /// voter; a node still behind after them is not added (DotNext's warm-up rounds).
+    /// </summary>
+    public int MembershipWarmupRounds { get; set; } = 10;
+
+    /// <summary>
+    /// The bootstrap list: the members of a new cluster, written into each node's persisted configuration on its first
+    /// start. After that the active Raft configuration (changed through the membership API) is what counts.
+    /// </summary>
     public List<ClusterNode> Nodes { get; set; } = [];
 
     /// <summary>The absolute path of the file this was read from (empty when built in code).</summary>
@@ -240,6 +250,7 @@ public sealed partial class ClusterFile
         if (LogChunkSizeMiB is < 1 or > 1024) problems.Add("logChunkSizeMiB must be between 1 and 1024");
         if (LogMemory is not ("private" or "shared")) problems.Add($"logMemory must be private or shared, not '{LogMemory}'");
         if (MaxWritesPerEntry is < 1 or > 1024) problems.Add("maxWritesPerEntry must be between 1 and 1024");
+        if (MembershipWarmupRounds is < 1 or > 10_000) problems.Add("membershipWarmupRounds must be between 1 and 10000");
         if (LeaderWaitMs < 0 || WriteTimeoutMs < 100 || ExpiryTickMs < 10) problems.Add("leaderWaitMs, writeTimeoutMs and expiryTickMs must be sensible (>= 0, >= 100, >= 10)");
         if (TxnCallTimeoutMs < 10 || TxnRetryInitialMs < 1 || TxnRetryMaxMs < TxnRetryInitialMs || TxnStuckAfterAttempts < 1 || TxnMaxCallsPerParticipant < 1)
         {

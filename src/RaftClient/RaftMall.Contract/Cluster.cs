@@ -2,9 +2,9 @@ namespace RaftMall.Contract;
 
 // Answers of /api/cluster and /api/cluster/state-hash (docs/api.md).
 
-/// <summary>A member of the cluster as configured, with its role as the answering node sees it.</summary>
-/// <param name="NodeId">The member's id, as in cluster.yml (e.g. n1).</param>
-/// <param name="Address">The member's base address, as in cluster.yml (e.g. http://127.0.0.1:7101).</param>
+/// <summary>A member of the cluster's active configuration, with its role as the answering node sees it.</summary>
+/// <param name="NodeId">The member's id (e.g. n1), as the member itself names it; its address until the answering node has learned it.</param>
+/// <param name="Address">The member's base address (e.g. http://127.0.0.1:7101).</param>
 /// <param name="Role">leader or follower, as the answering node knows; null when it knows no leader.</param>
 public sealed record ClusterMember(string NodeId, string Address, string? Role);
 
@@ -27,7 +27,7 @@ public sealed record NodeStats(int Orders, int Skus, int Keys, long LastEventSeq
 /// <param name="CommitIndex">The index of the last log entry the node knows committed.</param>
 /// <param name="AppliedIndex">The index of the last log entry the node applied to its state.</param>
 /// <param name="SnapshotIndex">The log index the node's newest snapshot on disk reflects (0 when it has none).</param>
-/// <param name="Members">Every member of the cluster as configured, the answering node included.</param>
+/// <param name="Members">Every member of the active configuration as the answering node knows it (empty on a node that waits to be added).</param>
 /// <param name="Stats">Counts of the node's state, snapshots and flushes.</param>
 /// <param name="ProcessId">The node's operating-system process id (lets a local tool tell its own node from another process on the port).</param>
 public sealed record ClusterStatus(string NodeId, string Role, long Term, string? LeaderId, long CommitIndex, long AppliedIndex, long SnapshotIndex, ClusterMember[] Members, NodeStats Stats, int ProcessId);
@@ -36,3 +36,13 @@ public sealed record ClusterStatus(string NodeId, string Role, long Term, string
 /// <param name="Hash">A hash of the node's whole state (16 hex digits): equal on replicas that applied the same entries.</param>
 /// <param name="AppliedIndex">The index of the last log entry applied to the state the hash was taken of.</param>
 public sealed record StateHash(string Hash, long AppliedIndex);
+
+/// <summary>The body of <c>POST /api/cluster/members</c>: the node to add.</summary>
+/// <param name="Address">The new node's base address (e.g. http://127.0.0.1:7104); the node must run and wait to be added.</param>
+public sealed record MemberRequest(string? Address);
+
+/// <summary>The answer of <c>/api/cluster/members</c>: the active configuration as the answering node knows it.</summary>
+/// <param name="LeaderId">The leader's id; null when the answering node knows none.</param>
+/// <param name="Members">Every member, with its role.</param>
+/// <param name="Changed">On a change: false when the configuration already was as asked (the member was there, or was not); null on a read.</param>
+public sealed record MemberList(string? LeaderId, ClusterMember[] Members, bool? Changed);

@@ -23,6 +23,8 @@ namespace RaftMall.Contract;
 [JsonSerializable(typeof(EventPage))]
 [JsonSerializable(typeof(ClusterStatus))]
 [JsonSerializable(typeof(StateHash))]
+[JsonSerializable(typeof(MemberRequest))]
+[JsonSerializable(typeof(MemberList))]
 [JsonSerializable(typeof(ProblemBody))]
 [JsonSerializable(typeof(TransactionRequest))]
 [JsonSerializable(typeof(GlobalTransaction))]

@@ -46,6 +46,24 @@ public static class ProblemCodes
     /// <summary>403: the key's role does not allow the request.</summary>
     public const string Forbidden = "forbidden";
 
+    /// <summary>409: another change of the members is in progress (one at a time); nothing changed, retry after it.</summary>
+    public const string MembershipChangeInProgress = "membership_change_in_progress";
+
+    /// <summary>422: the node to add did not catch up with the log within the warm-up rounds; it was not added.</summary>
+    public const string MemberNotCaughtUp = "member_not_caught_up";
+
+    /// <summary>422: the node to add does not answer at its address (not started, wrong address, or another cluster's credentials).</summary>
+    public const string MemberUnreachable = "member_unreachable";
+
+    /// <summary>404: no member of the active configuration has that id or address.</summary>
+    public const string UnknownMember = "unknown_member";
+
+    /// <summary>409: the change would leave the cluster without members.</summary>
+    public const string LastMember = "last_member";
+
+    /// <summary>503: the leader was asked to remove itself and resigned first; retry, and the next leader removes it.</summary>
+    public const string LeaderResigned = "leader_resigned";
+
     /// <summary>401 on the Raft endpoint: the request is not signed with the cluster's peer secret.</summary>
     public const string PeerUnauthenticated = "peer_unauthenticated";
 }

@@ -44,15 +44,34 @@ public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
 
     public bool IsPaused(string nodeId) => _paused.Contains(nodeId);
 
+    /// <summary>
+    /// Starts a node that is not in the cluster file, at <paramref name="address"/>: it joins (waits until a leader adds
+    /// it). The address is kept beside its data (node.address), so later starts, stops and restarts find it.
+    /// </summary>
+    public int StartJoining(string nodeId, Uri address, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        if (cluster.Nodes.Any(n => n.Id == nodeId)) throw new HarnessException($"node {nodeId} is in the cluster file: start it with Start");
+        NodeFiles.WriteAddress(cluster, nodeId, address);
+        return Start(nodeId, environment);
+    }
+
+    /// <summary>The nodes started here to join that the cluster file does not list (those with a node.address).</summary>
+    public IReadOnlyList<string> JoinedNodes() => NodeFiles.JoinedNodes(cluster);
+
     /// <summary>Starts the node unless it runs; returns its pid.</summary>
     public int Start(string nodeId, IReadOnlyDictionary<string, string>? environment = null)
     {
         if (!File.Exists(nodeDll)) throw new HarnessException($"the node is not built ({nodeDll}); run `dotnet build src/RaftNode -c Release` first", notBuilt: true);
         if (RunningPid(nodeId) is { } running) return running;
         if (cluster.SourcePath.Length == 0) throw new HarnessException("the cluster file has no path: save it first (ClusterFile.Save)");
-        var program = RunFromCopy ? _programCopy ??= NodeFiles.CopyProgram(cluster, nodeDll, refresh: !cluster.Nodes.Any(n => IsRunning(n.Id))) : nodeDll;
+        var program = RunFromCopy ? _programCopy ??= NodeFiles.CopyProgram(cluster, nodeDll, refresh: !AnyNodeRunning()) : nodeDll;
         var arguments = new List<string> { "dotnet", program, "--node", nodeId, "--config", cluster.SourcePath };
         arguments.AddRange(ExtraArguments);
+        if (cluster.Nodes.All(n => n.Id != nodeId))
+        {
+            var address = NodeFiles.Address(cluster, nodeId) ?? throw new HarnessException($"node {nodeId} is not in {cluster.SourcePath} and has no node.address: start it with StartJoining");
+            arguments.Add($"--RaftMall:Address={address.GetLeftPart(UriPartial.Authority)}");
+        }
         if (NamespaceOf(nodeId) is { } ns) arguments.InsertRange(0, ["ip", "netns", "exec", ns]);
         var variables = new Dictionary<string, string>(Environment);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) variables[name] = value;
@@ -61,6 +80,10 @@ public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
         _paused.Remove(nodeId);
         return pid;
     }
+
+    /// <summary>Whether a node of this data directory runs: one of cluster.yml's or one added later (cluster add-node).</summary>
+    private bool AnyNodeRunning() =>
+        Directory.Exists(cluster.DataRoot()) && Directory.EnumerateDirectories(cluster.DataRoot()).Any(d => IsRunning(Path.GetFileName(d)));
 
     /// <summary>kill -9; false when the node was not running.</summary>
     public bool Kill(string nodeId)
@@ -145,6 +168,33 @@ public static class NodeFiles
     public static string LogPath(ClusterFile cluster, string nodeId) => Path.Combine(cluster.NodeDataDirectory(nodeId), "node.log");
 
     public static string PidPath(ClusterFile cluster, string nodeId) => Path.Combine(cluster.NodeDataDirectory(nodeId), "node.pid");
+
+    /// <summary>Where a node that the cluster file does not list keeps its address (written when it is started to join).</summary>
+    public static string AddressPath(ClusterFile cluster, string nodeId) => Path.Combine(cluster.NodeDataDirectory(nodeId), "node.address");
+
+    public static void WriteAddress(ClusterFile cluster, string nodeId, Uri address)
+    {
+        Directory.CreateDirectory(cluster.NodeDataDirectory(nodeId));
+        File.WriteAllText(AddressPath(cluster, nodeId), address.GetLeftPart(UriPartial.Authority));
+    }
+
+    /// <summary>The address of a node the cluster file does not list, from its node.address; null when it has none.</summary>
+    public static Uri? Address(ClusterFile cluster, string nodeId)
+    {
+        var path = AddressPath(cluster, nodeId);
+        return File.Exists(path) && Uri.TryCreate(File.ReadAllText(path).Trim(), UriKind.Absolute, out var uri) ? uri : null;
+    }
+
+    /// <summary>Nodes beside the cluster file's in the data directory that were started to join (they have a node.address).</summary>
+    public static IReadOnlyList<string> JoinedNodes(ClusterFile cluster)
+    {
+        var root = Path.GetDirectoryName(cluster.NodeDataDirectory("_"))!;
+        if (!Directory.Exists(root)) return [];
+        return [.. Directory.EnumerateDirectories(root)
+            .Select(d => Path.GetFileName(d))
+            .Where(id => cluster.Nodes.All(n => n.Id != id) && File.Exists(AddressPath(cluster, id)))
+            .Order(StringComparer.Ordinal)];
+    }
 
     /// <summary>Writes "pid starttime": the start time tells the process from a later one that got the same pid.</summary>
     public static void WritePid(ClusterFile cluster, string nodeId, int pid)

@@ -11,9 +11,7 @@ public static class ClusterEndpoints
         {
             var status = consensus.Status();
             var leader = status.Leader;
-            var members = settings.Cluster.Nodes
-                .Select(n => new Contract.ClusterMember(n.Id, n.Address, leader is null ? null : n.Id == leader.Id ? "leader" : "follower"))
-                .ToArray();
+            var members = MemberEndpoints.Members(consensus.Members, leader);
             var stats = state.Read(s => new Contract.NodeStats(
                 s.OrderCount, s.ListStock().Count, s.KvCount, s.LastEventSequence, status.SnapshotsTaken, status.SnapshotsRestored,
                 status.FollowerFlushes, status.DurableFollowerAppends));

@@ -70,6 +70,7 @@ public static class Problems
         409 => "Conflict",
         410 => "Gone",
         412 => "Precondition failed",
+        422 => "Unprocessable entity",
         413 => "Payload too large",
         503 => "Service unavailable",
         _ => "Error",

@@ -39,6 +39,44 @@ public interface IConsensus
 
     /// <summary>Role, term, leader and indexes as this node sees them now.</summary>
     ConsensusStatus Status();
+
+    /// <summary>
+    /// The members of the active configuration as this node knows it (this node included when it is one), each with
+    /// its id: the member directory that forwarding, readiness, the status, the dashboard and CORS read. Empty on a
+    /// node that waits to be added.
+    /// </summary>
+    IReadOnlyList<ClusterNode> Members { get; }
+
+    /// <summary>
+    /// On the leader: catches the node at <paramref name="address"/> up and adds it to the configuration (one change
+    /// at a time).
+    /// </summary>
+    Task<MembershipOutcome> AddMemberAsync(Uri address, CancellationToken token);
+
+    /// <summary>On the leader: removes the member at <paramref name="address"/> from the configuration.</summary>
+    Task<MembershipOutcome> RemoveMemberAsync(Uri address, CancellationToken token);
+
+    /// <summary>Gives up leadership (this node then follows); false when it was not leader.</summary>
+    Task<bool> ResignAsync(CancellationToken token);
+}
+
+/// <summary>What became of a change of the configuration.</summary>
+public abstract record MembershipOutcome
+{
+    /// <summary>Committed: the configuration changed (or already was as asked, when <paramref name="Changed"/> is false).</summary>
+    public sealed record Done(bool Changed) : MembershipOutcome;
+
+    /// <summary>This node is not leader: nothing changed.</summary>
+    public sealed record NotLeader : MembershipOutcome;
+
+    /// <summary>Another change is in progress: nothing changed; retry after it.</summary>
+    public sealed record Busy : MembershipOutcome;
+
+    /// <summary>The new member did not catch up with the log in the warm-up rounds: it was not added.</summary>
+    public sealed record CatchUpFailed(string Reason) : MembershipOutcome;
+
+    /// <summary>Leadership was lost or the wait ended while the change was under way: it may still commit.</summary>
+    public sealed record Unknown(string Reason) : MembershipOutcome;
 }
 
 /// <summary>What became of a proposed command.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using RaftMall.Node.Consensus;
 
 namespace RaftMall.Node.Dashboard;
 
@@ -10,16 +11,21 @@ public static class DashboardEndpoints
 {
     private static readonly FrozenDictionary<string, (byte[] Bytes, string ContentType)> Assets = LoadAssets();
 
-    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app, NodeSettings settings)
+    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
-        // The page may talk to this cluster's members and nothing else; no inline script or style, no framing.
-        var policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            + $"connect-src 'self' {string.Join(' ', CrossOrigin.MemberOrigins(settings.Cluster.Nodes).Where(IsValidSource))}; "
-            + "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-        app.MapGet("/", (HttpContext context) => Serve(context, "index.html", policy)).ExcludeFromDescription();
-        app.MapGet("/dashboard/{file}", (string file, HttpContext context) => Serve(context, file, policy)).ExcludeFromDescription();
+        app.MapGet("/", (HttpContext context, IConsensus consensus, NodeSettings settings) => Serve(context, "index.html", Policy(consensus, settings))).ExcludeFromDescription();
+        app.MapGet("/dashboard/{file}", (string file, HttpContext context, IConsensus consensus, NodeSettings settings) => Serve(context, file, Policy(consensus, settings))).ExcludeFromDescription();
         return app;
     }
+
+    /// <summary>
+    /// The page may talk to this cluster's members (the active configuration when the page loads) and nothing else; no
+    /// inline script or style, no framing.
+    /// </summary>
+    private static string Policy(IConsensus consensus, NodeSettings settings) =>
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        + $"connect-src 'self' {string.Join(' ', CrossOrigin.Origins(consensus, settings).Where(IsValidSource))}; "
+        + "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
     /// <summary>CSP's source grammar has no IPv6 literals: a page opened at http://[::1]:port reads only from its own node.</summary>
     private static bool IsValidSource(string origin) => !origin.Contains('[', StringComparison.Ordinal);

@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace RaftMall.Cli.Commands;
 
-/// <summary>raftmall cluster up|status|down|kill|kill-leader|restart.</summary>
+/// <summary>raftmall cluster up|status|down|kill|kill-leader|restart|add-node.</summary>
 public static class ClusterCommands
 {
     public static Command Build()
@@ -54,7 +54,7 @@ public static class ClusterCommands
         var down = new Command("down", "Stop every node started by `cluster up` (gracefully, then kill -9)");
         down.SetRun((ctx, _) =>
         {
-            var stopped = ctx.Cluster.Nodes.Where(n => ctx.Local.Stop(n.Id, TimeSpan.FromSeconds(5))).Select(n => n.Id).ToList();
+            var stopped = ctx.Local.AllNodes().Where(n => ctx.Local.Stop(n.Id, TimeSpan.FromSeconds(5))).Select(n => n.Id).ToList();
             ctx.Output(new StoppedNodes(stopped), () => CliContext.Info(stopped.Count == 0 ? "no node was running" : $"stopped {string.Join(", ", stopped)}"));
             return Task.FromResult(ExitCodes.Ok);
         });
@@ -63,7 +63,7 @@ public static class ClusterCommands
         var kill = new Command("kill", "kill -9 one node (no flush, no goodbye)") { nodeArgument };
         kill.SetRun((ctx, _) =>
         {
-            var id = ctx.Cluster.Node(ValidNode(ctx, ctx.Parse.GetValue(nodeArgument)!)).Id;
+            var id = ValidNode(ctx, ctx.Parse.GetValue(nodeArgument)!).Id;
             var killed = ctx.Local.Kill(id);
             ctx.Output(new KilledNode(id, killed), () => CliContext.Info(killed ? $"killed {id}" : $"{id} was not running"));
             return Task.FromResult(killed ? ExitCodes.Ok : ExitCodes.Failure);
@@ -82,10 +82,11 @@ public static class ClusterCommands
         var restart = new Command("restart", "Restart one node (graceful stop if it runs, then start) and wait until it answers") { nodeArgument, demo };
         restart.SetRun(async (ctx, token) =>
         {
-            var id = ValidNode(ctx, ctx.Parse.GetValue(nodeArgument)!);
+            var node = ValidNode(ctx, ctx.Parse.GetValue(nodeArgument)!);
+            var id = node.Id;
             ctx.Local.Stop(id, TimeSpan.FromSeconds(5));
             new LocalCluster(ctx.Cluster) { Demo = ctx.Parse.GetValue(demo) }.Start(id);
-            var uri = ctx.Cluster.Node(id).Uri;
+            var uri = node.Uri;
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < TimeSpan.FromSeconds(30))
             {
@@ -117,6 +118,7 @@ public static class ClusterCommands
         cluster.Add(kill);
         cluster.Add(killLeader);
         cluster.Add(restart);
+        cluster.Add(AddNodeCommand.Build(demo));
         return cluster;
     }
 
@@ -134,7 +136,7 @@ public static class ClusterCommands
                 return new NodeView(status?.NodeId ?? "?", uri.GetLeftPart(UriPartial.Authority), null, status);
             }))];
         }
-        var tasks = ctx.Cluster.Nodes.Select(async n => new NodeView(n.Id, n.Address, ctx.Local.RunningPid(n.Id) is not null, await TryStatusAsync(ctx, n.Uri, token)));
+        var tasks = ctx.Local.AllNodes().Select(async n => new NodeView(n.Id, n.Address, ctx.Local.RunningPid(n.Id) is not null, await TryStatusAsync(ctx, n.Uri, token)));
         return [.. await Task.WhenAll(tasks)];
     }
 
@@ -199,12 +201,11 @@ public static class ClusterCommands
             : "[yellow]no leader right now[/]");
     }
 
-    private static string ValidNode(CliContext ctx, string id)
+    /// <summary>A node of the cluster file, or one started here by <c>cluster add-node</c>.</summary>
+    private static ClusterNode ValidNode(CliContext ctx, string id)
     {
-        if (ctx.Cluster.Nodes.All(n => n.Id != id))
-        {
-            throw new CliException(ExitCodes.Usage, $"no node '{id}' in {ctx.Cluster.SourcePath}; nodes: {string.Join(", ", ctx.Cluster.Nodes.Select(n => n.Id))}");
-        }
-        return id;
+        var nodes = ctx.Local.AllNodes();
+        return nodes.FirstOrDefault(n => n.Id == id)
+            ?? throw new CliException(ExitCodes.Usage, $"no node '{id}' in {ctx.Cluster.SourcePath} or started by cluster add-node; nodes: {string.Join(", ", nodes.Select(n => n.Id))}");
     }
 }

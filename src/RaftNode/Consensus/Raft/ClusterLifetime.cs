@@ -8,7 +8,7 @@ namespace RaftMall.Node.Consensus.Raft;
 /// starts answering, once per change. DotNext's own "member is unavailable" warning carries a stack trace and repeats
 /// for every failed request (every few ms in a failover); appsettings.json turns that category down to errors.
 /// </summary>
-public sealed partial class ClusterLifetime(NodeSettings settings, ILogger<ClusterLifetime> logger) : IClusterMemberLifetime
+public sealed partial class ClusterLifetime(NodeSettings settings, MemberDirectory directory, ILogger<ClusterLifetime> logger) : IClusterMemberLifetime
 {
     public void OnStart(IRaftCluster cluster, IDictionary<string, string> metadata)
     {
@@ -28,12 +28,16 @@ public sealed partial class ClusterLifetime(NodeSettings settings, ILogger<Clust
 
     private void OnMemberAdded(DotNext.Net.IPeerMesh mesh, DotNext.Net.PeerEventArgs added)
     {
-        if (added is ClusterMemberEventArgs { Member: { IsRemote: true } member }) member.MemberStatusChanged += OnMemberStatusChanged;
+        if (added is ClusterMemberEventArgs { Member: { IsRemote: true } member })
+        {
+            member.MemberStatusChanged += OnMemberStatusChanged;
+            directory.Learn(member);
+        }
     }
 
     private void OnMemberStatusChanged(ClusterMemberStatusChangedEventArgs change)
     {
-        var id = settings.NodeAt(change.Member.EndPoint)?.Id ?? change.Member.EndPoint.ToString() ?? "?";
+        var id = directory.NodeAt(change.Member.EndPoint)?.Id ?? change.Member.EndPoint.ToString() ?? "?";
         if (change.NewStatus == ClusterMemberStatus.Unavailable) LogMemberUnavailable(id);
         else if (change.NewStatus == ClusterMemberStatus.Available && change.PreviousStatus == ClusterMemberStatus.Unavailable) LogMemberAvailable(id);
     }
@@ -46,7 +50,7 @@ public sealed partial class ClusterLifetime(NodeSettings settings, ILogger<Clust
             LogNoLeader(term);
             return;
         }
-        var leaderId = leader.IsRemote ? settings.NodeAt(leader.EndPoint)?.Id ?? leader.EndPoint.ToString() ?? "?" : settings.NodeId;
+        var leaderId = leader.IsRemote ? directory.NodeAt(leader.EndPoint)?.Id ?? leader.EndPoint.ToString() ?? "?" : settings.NodeId;
         LogLeader(leaderId, term, leader.IsRemote ? "follower" : "leader");
         if (!leader.IsRemote && cluster is IRaftCluster won) _ = ForceSecondRoundAsync(won, term);
     }

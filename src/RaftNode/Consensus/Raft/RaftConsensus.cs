@@ -8,8 +8,8 @@ namespace RaftMall.Node.Consensus.Raft;
 
 /// <summary>
 /// <see cref="IConsensus"/> on DotNext's Raft: proposals are log entries that carry a <see cref="Proposal"/> as context,
-/// reads go through DotNext's read barrier under <see cref="ReadRule"/>, and leadership is DotNext's, named by the
-/// members of cluster.yml.
+/// reads go through DotNext's read barrier under <see cref="ReadRule"/>, leadership and membership are DotNext's, named
+/// by the <see cref="MemberDirectory"/>.
 /// </summary>
 public sealed partial class RaftConsensus : IConsensus, IReadBarrier
 {
@@ -17,13 +17,15 @@ public sealed partial class RaftConsensus : IConsensus, IReadBarrier
     private readonly DurableWriteAheadLog _log;
     private readonly MallStateHost _host;
     private readonly NodeSettings _settings;
+    private readonly MemberDirectory _directory;
     private readonly TimeProvider _time;
     private readonly ILogger<RaftConsensus> _logger;
     private readonly TimeSpan _writeTimeout;
     private TaskCompletionSource _leaderChanged = NewSignal();
 
-    public RaftConsensus(IRaftCluster cluster, DurableWriteAheadLog log, MallStateHost host, NodeSettings settings, TimeProvider time, ILogger<RaftConsensus> logger)
+    public RaftConsensus(IRaftCluster cluster, DurableWriteAheadLog log, MallStateHost host, NodeSettings settings, MemberDirectory directory, TimeProvider time, ILogger<RaftConsensus> logger)
     {
+        _directory = directory;
         _cluster = cluster;
         _log = log;
         _host = host;
@@ -34,7 +36,9 @@ public sealed partial class RaftConsensus : IConsensus, IReadBarrier
         cluster.LeaderChanged += (_, _) => Interlocked.Exchange(ref _leaderChanged, NewSignal()).TrySetResult();
     }
 
-    public ClusterNode? Leader => _cluster.Leader is { } leader ? (leader.IsRemote ? _settings.NodeAt(leader.EndPoint) : _settings.Self) : null;
+    public ClusterNode? Leader => _cluster.Leader is { } leader ? (leader.IsRemote ? _directory.NodeAt(leader.EndPoint) : _settings.Self) : null;
+
+    public IReadOnlyList<ClusterNode> Members => _directory.Members(_cluster);
 
     public bool IsLeader => _cluster.Leader is { IsRemote: false };
 

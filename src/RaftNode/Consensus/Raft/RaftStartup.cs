@@ -1,7 +1,6 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
-using Microsoft.AspNetCore.Connections;
 
 namespace RaftMall.Node.Consensus.Raft;
 
@@ -15,7 +14,10 @@ public static partial class RaftStartup
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["publicEndPoint"] = NodeSettings.MemberUri(settings.Self).ToString(),
-            ["coldStart"] = "false", // every member is listed up front
+            // The configuration is the persisted one, seeded from cluster.yml on a bootstrap node's first start
+            // (ConfigurationSeed); a joining node starts with none and waits to be added, never adding itself.
+            ["coldStart"] = "false",
+            [$"metadata:{MemberDirectory.NodeIdKey}"] = settings.NodeId,
             ["lowerElectionTimeout"] = cluster.ElectionTimeoutLowerMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["upperElectionTimeout"] = cluster.ElectionTimeoutUpperMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["heartbeatThreshold"] = ((double)cluster.HeartbeatIntervalMs / cluster.ElectionTimeoutLowerMs).ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -23,6 +25,7 @@ public static partial class RaftStartup
             ["requestTimeout"] = "00:00:10",
             ["rpcTimeout"] = "00:00:05",
             ["protocolVersion"] = "Http1",
+            ["warmupRounds"] = cluster.MembershipWarmupRounds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
 
         var listen = builder.Configuration["RaftMall:Listen"] ?? settings.Self.Uri.GetLeftPart(UriPartial.Authority);
@@ -50,10 +53,8 @@ public static partial class RaftStartup
             TimeSpan.FromMilliseconds(cluster.RaftAppendTimeoutMs), sp.GetRequiredService<PeerContacts>()));
         Security.SecurityStartup.Configure(builder, settings, raftClient);
         services.ConfigureCluster<ClusterLifetime>();
-        services.UseInMemoryConfigurationStorage(members =>
-        {
-            foreach (var node in cluster.Nodes) members.Add(new UriEndPoint(NodeSettings.MemberUri(node)));
-        });
+        services.UsePersistentConfigurationStorage(settings.MembershipFile);
+        services.AddSingleton<MemberDirectory>();
 
         // What UseStateMachine<T>(options) registers, with our log type in place of WriteAheadLog.
         var walOptions = new WriteAheadLog.Options
@@ -82,6 +83,7 @@ public static partial class RaftStartup
     {
         SnapshotFiles.UseTemporaryDirectoryBeside(settings);
         SnapshotFiles.SetAsideTorn(settings, logger);
+        await ConfigurationSeed.SeedAsync(settings, logger, CancellationToken.None).ConfigureAwait(false);
         await app.RestoreStateAsync<MallStateHost>().ConfigureAwait(false);
         var log = app.Services.GetRequiredService<DurableWriteAheadLog>();
         app.Lifetime.ApplicationStopping.Register(() =>
