@@ -35,7 +35,11 @@ public class ToolPackageTests(ITestOutputHelper output)
                 Assert.True(up.ExitCode == 0, up.All);
                 var pids = files.NodeIds.Select(id => File.ReadAllText(Path.Combine(files.Cluster.NodeDataDirectory(id), "node.pid")).Split(' ')[0]).ToList();
                 var commandLines = pids.Select(pid => File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ')).ToList();
-                Assert.All(commandLines, line => Assert.Contains(Path.Combine(root, "tools", ".store"), line, StringComparison.Ordinal));
+                // They run from the data directory's copy of the program, and that copy is the package's node.
+                var copied = Path.Combine(files.Cluster.DataRoot(), ".program", "RaftNode.dll");
+                Assert.All(commandLines, line => Assert.Contains(copied, line, StringComparison.Ordinal));
+                var packaged = Directory.EnumerateFiles(Path.Combine(root, "tools", ".store"), "RaftNode.dll", SearchOption.AllDirectories).Single();
+                Assert.Equal(await File.ReadAllBytesAsync(packaged), await File.ReadAllBytesAsync(copied));
                 Assert.Equal(0, (await CliProcess.RunProgramAsync(tool, ["stock", "set", "apple", "4", "--config", config], workingDirectory: root)).ExitCode);
 
                 // The same cluster, known only by its addresses and a key.

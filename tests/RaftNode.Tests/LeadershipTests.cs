@@ -61,8 +61,9 @@ public class LeadershipTests(ITestOutputHelper output)
     public async Task A_leader_that_hears_from_no_majority_steps_down_within_its_step_down_window()
     {
         // Followers frozen: the leader's requests hang on open connections. DotNext alone would step down only when a
-        // round times out (5 s); the quorum check resigns after leaderStepDownMs (here 500 ms: 2 x 250).
-        await using var cluster = new TestCluster(output: output);
+        // round times out (5 s); the quorum check resigns after leaderStepDownMs (here 500 ms: 2 x 250). The heartbeat
+        // deadline is off here: with it, DotNext's own round fails as fast, and whichever came first would step down.
+        await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string> { ["RaftHeartbeatTimeoutMs"] = "0" });
         await cluster.StartAllAsync();
         var leader = await cluster.WaitForLeaderAsync();
         var followers = cluster.NodeIds.Where(id => id != leader).ToList();
