@@ -62,7 +62,8 @@ public class BenchTests(ITestOutputHelper output)
         Assert.InRange(trial.GetProperty("failoverMs").GetDouble(), 1, 30_000);
         // The stages from the nodes' logs: a survivor's election timer fired, the new leader took over, committed, then the write.
         var (detected, elected, committed) = (trial.GetProperty("detectedMs").GetDouble(), trial.GetProperty("electedMs").GetDouble(), trial.GetProperty("committedMs").GetDouble());
-        Assert.True(0 < detected && detected <= elected && elected <= committed && committed <= trial.GetProperty("failoverMs").GetDouble(), trial.ToString());
+        // (The first write can be acknowledged in the very round that commits the no-op, before the leader logs it.)
+        Assert.True(0 < detected && detected <= elected && elected <= committed && elected <= trial.GetProperty("failoverMs").GetDouble(), trial.ToString());
         Assert.True(report.GetProperty("acknowledgedWrites").GetInt64() > 0);
         Assert.Equal(0, report.GetProperty("lostWrites").GetInt64());
     }
