@@ -37,7 +37,7 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
         if (appended > 0) await FlushIfDurableAsync(token).ConfigureAwait(false);
     }
 
-    // Follower: InstallSnapshot -> AppendAsync(snapshot, snapshotIndex). The snapshot file is synced by SimpleStateMachine;
+    // Follower: InstallSnapshot -> AppendAsync(snapshot, snapshotIndex). The snapshot file is flushed by MallStateHost before it is installed;
     // the flush moves the checkpoint past it.
     async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(TEntry entry, long startIndex, CancellationToken token)
     {

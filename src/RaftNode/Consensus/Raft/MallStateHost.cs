@@ -9,24 +9,38 @@ namespace RaftMall.Node.Consensus.Raft;
 
 /// <summary>
 /// The adapter between DotNext's log and <see cref="MallStateMachine"/>: decodes each committed entry, applies it,
-/// hands the result to the proposing request, and snapshots the state every N entries.
+/// hands the result to the proposing request, snapshots the state every N commands without pausing, and installs the
+/// snapshots a leader sends.
 /// </summary>
-public sealed partial class MallStateHost : SimpleStateMachine
+/// <remarks>
+/// This implements DotNext's <see cref="IStateMachine"/> directly rather than deriving from its
+/// <c>SimpleStateMachine</c>: that class makes every apply wait for the previous snapshot to be serialized, written and
+/// flushed, which under load stalled applying, and every write behind it, for up to ~0.5 s per snapshot. Here a
+/// snapshot is written by <see cref="ShadowSnapshots"/> in the background while applying goes on, and published
+/// (<see cref="ISnapshotManager.Snapshot"/>, which the log compacts behind) only once it is whole on disk.
+/// </remarks>
+public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
 {
     private readonly ReplicatedState _state;
     private readonly ILogger<MallStateHost> _logger;
     private readonly int _snapshotIntervalEntries;
-    private readonly ByteWriter _snapshotBuffer = new(1024 * 1024);
+    private readonly DirectoryInfo _directory;
+    private readonly ShadowSnapshots _shadow;
+    private volatile SnapshotFile? _snapshot;
+    private long _appliedIndex;
     private int _appliedSinceSnapshot;
+    private long _longestApplyTicks; // since the snapshot in flight began: what applying paid while it was written
     private long _snapshotsTaken;
     private long _snapshotsRestored;
 
     public MallStateHost(ReplicatedState state, NodeSettings settings, ILogger<MallStateHost> logger)
-        : base(new DirectoryInfo(settings.SnapshotDirectory))
     {
         _state = state;
         _logger = logger;
         _snapshotIntervalEntries = settings.Cluster.SnapshotIntervalEntries;
+        _directory = new DirectoryInfo(settings.SnapshotDirectory);
+        _directory.Create();
+        _shadow = new ShadowSnapshots(new MallStateMachine(), 0, PersistAsync, logger);
     }
 
     public long SnapshotsTaken => Interlocked.Read(ref _snapshotsTaken);
@@ -34,15 +48,57 @@ public sealed partial class MallStateHost : SimpleStateMachine
     public long SnapshotsRestored => Interlocked.Read(ref _snapshotsRestored);
 
     /// <summary>Index of the newest snapshot on disk (0 when none).</summary>
-    public long SnapshotIndex => ((ISnapshotManager)this).Snapshot?.Index ?? 0L;
+    public long SnapshotIndex => _snapshot?.Index ?? 0L;
 
-    protected override ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token)
+    ISnapshot? ISnapshotManager.Snapshot => _snapshot;
+
+    /// <summary>
+    /// Restores the newest snapshot on disk, if any. Must finish before DotNext's log is created: the log reads the
+    /// snapshot's index in its constructor, and without it would replay the whole log from the start.
+    /// </summary>
+    public async Task RestoreAsync(CancellationToken token)
+    {
+        SnapshotFiles.DeletePartials(_directory);
+        if (SnapshotFiles.Newest(_directory) is not var (file, index, term)) return;
+        var clock = Stopwatch.StartNew();
+        var bytes = await File.ReadAllBytesAsync(file.FullName, token).ConfigureAwait(false);
+        var restored = MallStateMachine.Restore(bytes);
+        Load(restored, MallStateMachine.Restore(bytes), index);
+        _snapshot = new SnapshotFile(file, index, term);
+        LogSnapshotRestored(file.Name, bytes.Length, restored.OrderCount, clock.ElapsedMilliseconds);
+    }
+
+    ValueTask ISnapshotManager.ReclaimGarbageAsync(long watermark, CancellationToken token)
+    {
+        // The log guarantees nobody will ask for a snapshot below the watermark; the published one is never below it.
+        foreach (var (file, index, _) in SnapshotFiles.All(_directory))
+        {
+            token.ThrowIfCancellationRequested();
+            if (index < watermark && index != _snapshot?.Index) file.Delete();
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    ValueTask<long> IStateMachine.ApplyAsync(LogEntry entry, CancellationToken token)
+    {
+        if (_appliedIndex >= entry.Index) return ValueTask.FromResult(_appliedIndex); // covered by the restored snapshot
+        if (entry.IsSnapshot) return InstallAsync(entry, token);
+        var started = Stopwatch.GetTimestamp();
+        var applied = Apply(entry);
+        var took = Stopwatch.GetTimestamp() - started;
+        if (took > Interlocked.Read(ref _longestApplyTicks)) Interlocked.Exchange(ref _longestApplyTicks, took); // one writer
+        return ValueTask.FromResult(applied);
+    }
+
+    public async ValueTask DisposeAsync() => await _shadow.DisposeAsync().ConfigureAwait(false);
+
+    private long Apply(LogEntry entry)
     {
         // A new leader's no-op and configuration entries carry no command.
         if (entry.IsConfiguration || !entry.TryGetPayload(out var payload) || payload.IsEmpty)
         {
             _state.Skip(entry.Index);
-            return ValueTask.FromResult(false);
+            return _appliedIndex = entry.Index;
         }
 
         var started = Stopwatch.GetTimestamp();
@@ -58,7 +114,7 @@ public sealed partial class MallStateHost : SimpleStateMachine
             // proposing: this means a bug or a newer node's command version, and an operator must look.
             _state.Skip(entry.Index);
             LogUndecodableEntry(entry.Index, e.Message);
-            return ValueTask.FromResult(false);
+            return _appliedIndex = entry.Index;
         }
 
         MallResult result;
@@ -78,39 +134,59 @@ public sealed partial class MallStateHost : SimpleStateMachine
             proposal.ApplyStarted = started;
             proposal.ApplyFinished = Stopwatch.GetTimestamp();
         }
+        _shadow.Follow(entry.Index, payload);
 
         // Count commands, not entries: with group commit one entry can hold hundreds of writes, and the log a restart
-        // replays should stay bounded by what it holds.
+        // replays should stay bounded by what it holds. While a snapshot is still being written the count goes on and
+        // the next entry asks again.
         _appliedSinceSnapshot += command is CommandBatch batch ? Math.Max(1, batch.Commands.Length) : 1;
-        if (_appliedSinceSnapshot < _snapshotIntervalEntries) return ValueTask.FromResult(false);
-        _appliedSinceSnapshot = 0;
-        return ValueTask.FromResult(true); // DotNext calls PersistAsync on a background task
+        if (_appliedSinceSnapshot >= _snapshotIntervalEntries && _shadow.TryBegin(new(entry.Index, entry.Term)))
+        {
+            _appliedSinceSnapshot = 0;
+            Interlocked.Exchange(ref _longestApplyTicks, 0);
+        }
+        return _appliedIndex = entry.Index;
     }
 
-    // The next ApplyAsync waits for this to finish, so the state does not change under it; reads go on meanwhile
-    // except while the bytes are produced under the lock.
-    protected override async ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token)
+    // Runs on the shadow's background task: the bytes are the state at target.Index; applying goes on meanwhile.
+    private async Task PersistAsync(ShadowSnapshots.Target target, ReadOnlyMemory<byte> bytes, ShadowSnapshots.Work work, CancellationToken token)
     {
         var clock = Stopwatch.StartNew();
-        var orders = _state.WriteSnapshot(_snapshotBuffer);
-        var serializeMs = clock.ElapsedMilliseconds;
-        await writer.WriteAsync(_snapshotBuffer.WrittenMemory, lengthFormat: null, token).ConfigureAwait(false);
+        var file = await SnapshotFiles.WriteAsync(_directory, target.Index, target.Term, bytes, token).ConfigureAwait(false);
+        token.ThrowIfCancellationRequested(); // a snapshot installed meanwhile supersedes this one
+        _snapshot = new SnapshotFile(file, target.Index, target.Term);
         Interlocked.Increment(ref _snapshotsTaken);
-        NodeTelemetry.SnapshotDuration.Record(clock.Elapsed.TotalSeconds);
-        NodeTelemetry.SnapshotSize.Record(_snapshotBuffer.Length);
-        LogSnapshotTaken(_state.LastAppliedIndex, _snapshotBuffer.Length, orders, serializeMs, clock.ElapsedMilliseconds);
+        var totalMs = work.CatchUpMs + work.SerializeMs + clock.Elapsed.TotalMilliseconds;
+        NodeTelemetry.SnapshotDuration.Record(totalMs / 1000);
+        NodeTelemetry.SnapshotSize.Record(bytes.Length);
+        var longestApplyMs = Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _longestApplyTicks)).TotalMilliseconds;
+        var writeMs = clock.Elapsed.TotalMilliseconds;
+        LogSnapshotTaken(target.Index, bytes.Length, work.Entries, work.CatchUpMs, work.SerializeMs, writeMs, totalMs, longestApplyMs);
     }
 
-    // At startup (newest local snapshot) and when the leader installs a snapshot on this follower.
-    protected override async ValueTask RestoreAsync(FileInfo snapshotFile, CancellationToken token)
+    // A leader's snapshot for a follower too far behind: DotNext calls this with its append lock held, never
+    // concurrently with Apply. Checked whole before anything changes, so a cut-off transfer changes nothing.
+    private async ValueTask<long> InstallAsync(LogEntry entry, CancellationToken token)
     {
+        await _shadow.StopAsync().ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
-        var bytes = await File.ReadAllBytesAsync(snapshotFile.FullName, token).ConfigureAwait(false);
-        var restored = MallStateMachine.Restore(bytes);
-        _state.Replace(restored, long.TryParse(snapshotFile.Name.Split('-')[0], out var index) ? index : _state.LastAppliedIndex);
+        var bytes = await entry.ToByteArrayAsync(token: token).ConfigureAwait(false);
+        var (restored, shadow) = (MallStateMachine.Restore(bytes), MallStateMachine.Restore(bytes)); // raises on damage
+        var file = await SnapshotFiles.WriteAsync(_directory, entry.Index, entry.Term, bytes, token).ConfigureAwait(false);
+        Load(restored, shadow, entry.Index);
+        _snapshot = new SnapshotFile(file, entry.Index, entry.Term);
+        LogSnapshotRestored(file.Name, bytes.Length, restored.OrderCount, clock.ElapsedMilliseconds);
+        return _appliedIndex;
+    }
+
+    // The node's state and the shadow (two copies restored from the same bytes) start from the snapshot of `index`.
+    private void Load(MallStateMachine restored, MallStateMachine shadow, long index)
+    {
+        _state.Replace(restored, index);
+        _shadow.Reset(shadow, index);
+        _appliedIndex = index;
         _appliedSinceSnapshot = 0;
         Interlocked.Increment(ref _snapshotsRestored);
-        LogSnapshotRestored(snapshotFile.Name, bytes.Length, restored.OrderCount, clock.ElapsedMilliseconds);
     }
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "log entry {Index} cannot be decoded and was skipped: {Reason}")]
@@ -119,8 +195,8 @@ public sealed partial class MallStateHost : SimpleStateMachine
     [LoggerMessage(Level = LogLevel.Critical, Message = "applying log entry {Index} broke an invariant: {Rule}")]
     private partial void LogInvariantBroken(long index, string rule);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "snapshot taken at index {Index}: {Bytes} bytes, {Orders} orders, serialized in {SerializeMs} ms, written in {TotalMs} ms")]
-    private partial void LogSnapshotTaken(long index, int bytes, int orders, long serializeMs, long totalMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "snapshot taken at index {Index}: {Bytes} bytes in {TotalMs:F0} ms (the shadow applied {Entries} entries in {CatchUpMs:F0} ms, serialized in {SerializeMs:F0} ms, wrote and flushed in {WriteMs:F0} ms); applying went on, its longest entry meanwhile {LongestApplyMs:F2} ms")]
+    private partial void LogSnapshotTaken(long index, int bytes, int entries, double catchUpMs, double serializeMs, double writeMs, double totalMs, double longestApplyMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "snapshot {File} restored: {Bytes} bytes, {Orders} orders, in {Ms} ms")]
     private partial void LogSnapshotRestored(string file, int bytes, int orders, long ms);

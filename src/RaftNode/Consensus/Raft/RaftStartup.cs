@@ -84,7 +84,7 @@ public static partial class RaftStartup
         SnapshotFiles.UseTemporaryDirectoryBeside(settings);
         SnapshotFiles.SetAsideTorn(settings, logger);
         await ConfigurationSeed.SeedAsync(settings, logger, CancellationToken.None).ConfigureAwait(false);
-        await app.RestoreStateAsync<MallStateHost>().ConfigureAwait(false);
+        await app.Services.GetRequiredService<MallStateHost>().RestoreAsync(CancellationToken.None).ConfigureAwait(false);
         var log = app.Services.GetRequiredService<DurableWriteAheadLog>();
         app.Lifetime.ApplicationStopping.Register(() =>
         {
