@@ -17,6 +17,19 @@ public static class ObservabilityStartup
 {
     public const string MetricsPath = "/metrics";
 
+    /// <summary>
+    /// ASP.NET Core's meters that describe a node: requests, connections, routing, unhandled exceptions, rate limiting.
+    /// OpenTelemetry's <c>AddAspNetCoreInstrumentation()</c> subscribes to thirteen on .NET 10, among them Kestrel's
+    /// memory pool (a measurement per buffer rented, thousands per second from Raft traffic), Blazor, SignalR and
+    /// Identity, which a node does not use; in a side-by-side run under load the full set cost more CPU per write than
+    /// this one in each of three rounds (docs/benchmarks.md).
+    /// </summary>
+    private static readonly string[] AspNetCoreMeters =
+    [
+        "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Routing",
+        "Microsoft.AspNetCore.Diagnostics", "Microsoft.AspNetCore.RateLimiting",
+    ];
+
     public static void AddObservability(this WebApplicationBuilder builder, NodeSettings settings)
     {
         var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
@@ -28,8 +41,7 @@ public static class ObservabilityStartup
             builder.Services.AddHostedService<NodeGauges>();
             telemetry.WithMetrics(metrics =>
             {
-                metrics.AddMeter(NodeTelemetry.Name).AddMeter([.. ConsensusMeters.Names])
-                    .AddAspNetCoreInstrumentation().AddRuntimeInstrumentation();
+                metrics.AddMeter(NodeTelemetry.Name).AddMeter([.. ConsensusMeters.Names]).AddMeter(AspNetCoreMeters).AddRuntimeInstrumentation();
                 // HttpClient's metrics cover every Raft RPC (thousands per second under load): with them, kv-put at 64 clients lost
                 // ~19 % instead of ~4 % (docs/benchmarks.md). Raft RPCs are in DotNext's response times, forwarding and
                 // participant calls in RaftMall's own instruments; metricsHttpClient turns them on where that is wanted.
