@@ -1,5 +1,6 @@
 using RaftMall.Node.Consensus;
 using RaftMall.StateMachine;
+using RaftMall.StateMachine.Codec;
 
 namespace RaftMall.Node.InProcessTests;
 
@@ -50,6 +51,39 @@ public sealed class GroupCommitTests
         Assert.Single(indexes.Take(4).Distinct());
         Assert.Single(indexes.Skip(4).Distinct());
         Assert.True(indexes[4] > indexes[0]);
+        await batcher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Writes_too_large_for_one_entry_together_are_split_by_size_and_each_gets_its_own_answer_in_order()
+    {
+        var node = new Node(c => c.MaxWritesPerEntry = 64); // the count limit is far: only the size splits
+        node.Consensus.Hold = true;
+        using var batcher = new WriteBatcher(node.Proposer, node.Settings, Node.Log<WriteBatcher>());
+        await batcher.StartAsync(CancellationToken.None);
+        for (var i = 0; i < WriteBatcher.EntriesInFlight; i++)
+        {
+            _ = batcher.ProposeAsync(new KvPut($"alone-{i}", "v", null));
+            await WaitForAsync(() => node.Consensus.Proposed.Count == i + 1);
+        }
+        // 20 writes of the largest value wait together: about 1.3 MB, over what one entry's command may encode to (1 MiB).
+        var value = new string('v', MallLimits.MaxValueLength);
+        var large = Enumerable.Range(0, 20).Select(i => batcher.ProposeAsync(new KvPut($"large-{i}", value, null))).ToList();
+        node.Consensus.Hold = false;
+        node.Consensus.Release(); // frees one drain, which takes all 20 (under maxWritesPerEntry)
+        var answers = await Task.WhenAll(large);
+
+        Assert.Equal(1, node.Consensus.Oversized); // the entry of 20 was refused by the codec, nothing of it appended...
+        var batches = node.Consensus.Proposed.Skip(WriteBatcher.EntriesInFlight).Cast<CommandBatch>().ToList();
+        Assert.Equal([10, 10], batches.Select(b => b.Commands.Length)); // ...and went as two entries of 10
+        Assert.All(batches, b => Assert.True(CommandCodec.Encode(b).Length <= MallLimits.MaxEncodedCommandBytes));
+        // Each write's own answer, in the order the writes came (revision 1 went to the released single write).
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => ($"large-{i}", 2L + i)), answers.Select(Entry).Select(e => (e.Key, e.Revision)));
+        var indexes = answers.Select(a => Assert.IsType<ProposeOutcome.Applied>(a).Index).ToList();
+        Assert.Single(indexes.Take(10).Distinct());
+        Assert.Single(indexes.Skip(10).Distinct());
+        Assert.True(indexes[10] > indexes[0]);
+        node.Consensus.ReleaseAll();
         await batcher.StopAsync(CancellationToken.None);
     }
 
