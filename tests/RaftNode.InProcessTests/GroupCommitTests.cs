@@ -156,9 +156,5 @@ public sealed class GroupCommitTests
     private static KvEntry Entry(ProposeOutcome outcome) =>
         Assert.IsType<KvResult>(Assert.IsType<ProposeOutcome.Applied>(outcome).Result).Entry;
 
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 2_000 && !condition(); i++) await Task.Delay(1);
-        Assert.True(condition(), "the batcher did not get there");
-    }
+    private static Task WaitForAsync(Func<bool> condition) => Node.WaitForAsync(condition, "the batcher did not get there");
 }
