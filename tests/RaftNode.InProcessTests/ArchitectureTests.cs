@@ -66,8 +66,8 @@ public sealed partial class ArchitectureTests
         var actual = Projects().SelectMany(p => p.References.Where(r => r.BuildOnly).Select(r => $"{p.Name} -> {r.Reference}")).Order(StringComparer.Ordinal).ToList();
         var listed = BuildOnly.SelectMany(e => e.Value.Select(r => $"{e.Key} -> {r}")).Order(StringComparer.Ordinal).ToList();
         Assert.True(listed.SequenceEqual(actual),
-            $"build-only references not in the list of docs/architecture.md: {string.Join(", ", actual.Except(listed))}; "
-            + $"listed but not in the tree: {string.Join(", ", listed.Except(actual))}");
+            $"build-only references not in the list of docs/architecture.md: [{string.Join(", ", actual.Except(listed))}]; "
+            + $"listed but not in the tree: [{string.Join(", ", listed.Except(actual))}]");
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed partial class ArchitectureTests
             .ToList();
         Assert.NotEmpty(drawn); // the check found the graph
         Assert.True(drawn.Order(StringComparer.Ordinal).SequenceEqual(actual.Order(StringComparer.Ordinal)),
-            $"docs/architecture.md draws {string.Join(", ", drawn.Except(actual))} that the tree does not have, and misses {string.Join(", ", actual.Except(drawn))}");
+            $"docs/architecture.md draws what the tree does not have: [{string.Join(", ", drawn.Except(actual))}]; it misses: [{string.Join(", ", actual.Except(drawn))}]");
     }
 
     [Fact]
