@@ -58,14 +58,7 @@ public sealed class GroupCommitTests
     public async Task Writes_too_large_for_one_entry_together_are_split_by_size_and_each_gets_its_own_answer_in_order()
     {
         var node = new Node(c => c.MaxWritesPerEntry = 64); // the count limit is far: only the size splits
-        node.Consensus.Hold = true;
-        using var batcher = new WriteBatcher(node.Proposer, node.Settings, Node.Log<WriteBatcher>());
-        await batcher.StartAsync(CancellationToken.None);
-        for (var i = 0; i < WriteBatcher.EntriesInFlight; i++)
-        {
-            _ = batcher.ProposeAsync(new KvPut($"alone-{i}", "v", null));
-            await WaitForAsync(() => node.Consensus.Proposed.Count == i + 1);
-        }
+        using var batcher = await EveryEntryInFlightHeldAsync(node);
         // 20 writes of the largest value wait together: about 1.3 MB, over what one entry's command may encode to (1 MiB).
         var value = new string('v', MallLimits.MaxValueLength);
         var large = Enumerable.Range(0, 20).Select(i => batcher.ProposeAsync(new KvPut($"large-{i}", value, null))).ToList();
@@ -91,14 +84,7 @@ public sealed class GroupCommitTests
     public async Task An_entry_whose_outcome_is_unknown_answers_unknown_to_every_write_in_it_and_no_other()
     {
         var node = new Node();
-        node.Consensus.Hold = true;
-        using var batcher = new WriteBatcher(node.Proposer, node.Settings, Node.Log<WriteBatcher>());
-        await batcher.StartAsync(CancellationToken.None);
-        for (var i = 0; i < WriteBatcher.EntriesInFlight; i++)
-        {
-            _ = batcher.ProposeAsync(new KvPut($"alone-{i}", "v", null));
-            await WaitForAsync(() => node.Consensus.Proposed.Count == i + 1);
-        }
+        using var batcher = await EveryEntryInFlightHeldAsync(node);
         var lost = new[] { batcher.ProposeAsync(new KvPut("x", "1", null)), batcher.ProposeAsync(new KvPut("y", "1", null)) };
         node.Consensus.Release();
         await WaitForAsync(() => node.Consensus.Proposed.Count == WriteBatcher.EntriesInFlight + 1);
@@ -155,6 +141,20 @@ public sealed class GroupCommitTests
 
     private static KvEntry Entry(ProposeOutcome outcome) =>
         Assert.IsType<KvResult>(Assert.IsType<ProposeOutcome.Applied>(outcome).Result).Entry;
+
+    /// <summary>A started batcher whose every drain holds an entry of one write ("alone-0".."alone-3"), so the next writes wait together.</summary>
+    private static async Task<WriteBatcher> EveryEntryInFlightHeldAsync(Node node)
+    {
+        node.Consensus.Hold = true;
+        var batcher = new WriteBatcher(node.Proposer, node.Settings, Node.Log<WriteBatcher>());
+        await batcher.StartAsync(CancellationToken.None);
+        for (var i = 0; i < WriteBatcher.EntriesInFlight; i++)
+        {
+            _ = batcher.ProposeAsync(new KvPut($"alone-{i}", "v", null));
+            await WaitForAsync(() => node.Consensus.Proposed.Count == i + 1);
+        }
+        return batcher;
+    }
 
     private static Task WaitForAsync(Func<bool> condition) => Node.WaitForAsync(condition, "the batcher did not get there");
 }
