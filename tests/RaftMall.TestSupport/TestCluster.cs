@@ -183,13 +183,8 @@ public sealed class TestCluster : IAsyncDisposable
     private string LastLogLine(string nodeId) =>
         File.Exists(LogPath(nodeId)) ? File.ReadLines(LogPath(nodeId)).LastOrDefault() ?? "(empty log)" : "(no log)";
 
-    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string nodeId, string path, object? body = null, string? idempotencyKey = null)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(Address(nodeId), path));
-        if (body is not null) request.Content = JsonContent.Create(body, options: Json);
-        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        return await Http.SendAsync(request);
-    }
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string nodeId, string path, object? body = null, string? idempotencyKey = null) =>
+        NodeRequests.SendAsync(Http, Address(nodeId), method, path, body, idempotencyKey);
 
     public async Task<T> GetAsync<T>(string nodeId, string path)
     {
@@ -199,7 +194,7 @@ public sealed class TestCluster : IAsyncDisposable
         return JsonSerializer.Deserialize<T>(text, Json)!;
     }
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    public static JsonSerializerOptions Json => NodeRequests.Json;
 
     public void Log(string message) => _output?.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {message}");
 

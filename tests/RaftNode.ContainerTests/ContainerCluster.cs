@@ -8,6 +8,7 @@ using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
 using DotNet.Testcontainers.Images;
 using DotNet.Testcontainers.Networks;
+using RaftMall.Harness;
 
 namespace RaftMall.Node.ContainerTests;
 
@@ -51,7 +52,7 @@ public sealed class ContainerCluster : IAsyncDisposable
     private readonly string _peerSecret = "rmp_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     private readonly string _adminKey = "rma_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    public static JsonSerializerOptions Json => NodeRequests.Json;
 
     public IReadOnlyList<string> NodeIds { get; }
 
@@ -182,34 +183,19 @@ public sealed class ContainerCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until every reachable node answers and names the same leader, one of them; returns its id.</summary>
+    /// <summary>Waits until every reachable node answers and names the same leader, one of them (the harness's rule); returns its id.</summary>
     public async Task<string> WaitForLeaderAsync(string? not = null)
     {
-        var deadline = DateTime.UtcNow + LeaderTimeout;
-        var seen = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            var reachable = Reachable;
-            var statuses = (await Task.WhenAll(reachable.Select(StatusAsync))).OfType<ClusterStatus>().ToList();
-            var leaders = statuses.Where(s => s.Role == "leader").Select(s => s.NodeId).Distinct().ToList();
-            if (statuses.Count == reachable.Count && leaders.Count == 1 && leaders[0] != not && statuses.All(s => s.LeaderId == leaders[0]))
-            {
-                Log($"leader {leaders[0]} (term {statuses.Max(s => s.Term)}), seen by {string.Join(", ", reachable)}");
-                return leaders[0];
-            }
-            seen = string.Join("; ", statuses.Select(s => $"{s.NodeId}: {s.Role} term {s.Term} leader {s.LeaderId ?? "-"}"));
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"no single leader{(not is null ? "" : $" other than {not}")} within {LeaderTimeout.TotalSeconds:F0} s; last seen: {seen}");
+        var seen = new ConcurrentDictionary<string, ClusterStatus?>(); // the last answers, for the log and the failure
+        var leader = await Leadership.WaitForOneLeaderAsync(async (id, _) => seen[id] = await StatusAsync(id), () => Reachable, LeaderTimeout, not);
+        var last = string.Join("; ", seen.Where(s => s.Value is not null).Select(s => $"{s.Key}: {s.Value!.Role} term {s.Value.Term} leader {s.Value.LeaderId ?? "-"}"));
+        if (leader is null) throw new TimeoutException($"no single leader{(not is null ? "" : $" other than {not}")} within {LeaderTimeout.TotalSeconds:F0} s; last seen: {last}");
+        Log($"leader {leader} (term {seen.Values.Max(s => s?.Term)}), seen by {string.Join(", ", Reachable)}");
+        return leader;
     }
 
-    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string nodeId, string path, object? body = null, string? idempotencyKey = null)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(Address(nodeId), path));
-        if (body is not null) request.Content = JsonContent.Create(body, options: Json);
-        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        return await Http.SendAsync(request);
-    }
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string nodeId, string path, object? body = null, string? idempotencyKey = null) =>
+        NodeRequests.SendAsync(Http, Address(nodeId), method, path, body, idempotencyKey);
 
     /// <summary>
     /// A read through one node. Right after a fault a node may fail a read (no leader yet, or the leader not yet

@@ -76,4 +76,19 @@ public class ClusterFileTests
         var file = ClusterFile.Parse($"electionTimeoutLowerMs: {lower}\nelectionTimeoutUpperMs: {upper}\nraftVoteTimeoutMs: {vote}\n{Nodes}");
         Assert.Equal((lower, upper), (file.ElectionTimeoutLowerMs, file.ElectionTimeoutUpperMs));
     }
+
+    [Fact]
+    public void A_copy_has_every_setting_node_and_key_and_shares_none_of_them()
+    {
+        var original = ClusterFile.Parse($"maxWritesPerEntry: 7\n{Nodes}");
+        original.ApiKeys = [new ApiKeyEntry { Name = "ops", Role = RaftMall.Contract.ClientRole.Admin, Key = new string('k', 32) }];
+        var copy = original.Copy();
+
+        Assert.Equivalent(original, copy, strict: true); // every public property, nodes and keys included
+        Assert.NotSame(original.Nodes[0], copy.Nodes[0]);
+        Assert.NotSame(original.ApiKeys[0], copy.ApiKeys[0]);
+        copy.Nodes[0].Address = "http://127.0.0.1:7201";
+        copy.ApiKeys[0].Key = "";
+        Assert.Equal(("http://127.0.0.1:7101", 32), (original.Nodes[0].Address, original.ApiKeys[0].Key.Length));
+    }
 }

@@ -1,12 +1,15 @@
 using RaftMall.Node.Consensus;
 using RaftMall.StateMachine;
+using RaftMall.StateMachine.Codec;
 
 namespace RaftMall.Node.InProcessTests;
 
 /// <summary>
 /// The consensus seam without Raft: this node leads (or not) as the test says, and a proposal is applied to the node's
 /// <see cref="ReplicatedState"/> at the next index — at once, or when the test releases it (<see cref="Hold"/>), or
-/// answered with an outcome the test chooses (<see cref="Answer"/>).
+/// answered with an outcome the test chooses (<see cref="Answer"/>). As the Raft implementation does, a command is
+/// encoded for its entry first: one over the codec's size limit throws <see cref="MallCodecException"/> and nothing is
+/// appended.
 /// </summary>
 public sealed class FakeConsensus(ReplicatedState state, ClusterNode self) : IConsensus, IDisposable
 {
@@ -29,6 +32,9 @@ public sealed class FakeConsensus(ReplicatedState state, ClusterNode self) : ICo
 
     /// <summary>Every command proposed, in order (one per log entry).</summary>
     public List<MallCommand> Proposed { get; } = [];
+
+    /// <summary>Proposals the codec refused (over the size limit of one entry): thrown back, not appended.</summary>
+    public int Oversized { get; private set; }
 
     /// <summary>When true, proposals wait until <see cref="Release"/>.</summary>
     public bool Hold { get; set; }
@@ -53,6 +59,15 @@ public sealed class FakeConsensus(ReplicatedState state, ClusterNode self) : ICo
     {
         lock (_lock)
         {
+            try
+            {
+                CommandCodec.Encode(command); // the entry's payload, as RaftConsensus makes it before appending
+            }
+            catch (MallCodecException)
+            {
+                Oversized++;
+                throw;
+            }
             Proposed.Add(command);
             if (!IsLeader) return Task.FromResult<ProposeOutcome>(new ProposeOutcome.NotLeader());
             if (Answer?.Invoke(command) is { } answer) return Task.FromResult(answer);

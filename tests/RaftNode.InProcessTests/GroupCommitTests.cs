@@ -1,5 +1,6 @@
 using RaftMall.Node.Consensus;
 using RaftMall.StateMachine;
+using RaftMall.StateMachine.Codec;
 
 namespace RaftMall.Node.InProcessTests;
 
@@ -54,17 +55,36 @@ public sealed class GroupCommitTests
     }
 
     [Fact]
+    public async Task Writes_too_large_for_one_entry_together_are_split_by_size_and_each_gets_its_own_answer_in_order()
+    {
+        var node = new Node(c => c.MaxWritesPerEntry = 64); // the count limit is far: only the size splits
+        using var batcher = await EveryEntryInFlightHeldAsync(node);
+        // 20 writes of the largest value wait together: about 1.3 MB, over what one entry's command may encode to (1 MiB).
+        var value = new string('v', MallLimits.MaxValueLength);
+        var large = Enumerable.Range(0, 20).Select(i => batcher.ProposeAsync(new KvPut($"large-{i}", value, null))).ToList();
+        node.Consensus.Hold = false;
+        node.Consensus.Release(); // frees one drain, which takes all 20 (under maxWritesPerEntry)
+        var answers = await Task.WhenAll(large);
+
+        Assert.Equal(1, node.Consensus.Oversized); // the entry of 20 was refused by the codec, nothing of it appended...
+        var batches = node.Consensus.Proposed.Skip(WriteBatcher.EntriesInFlight).Cast<CommandBatch>().ToList();
+        Assert.Equal([10, 10], batches.Select(b => b.Commands.Length)); // ...and went as two entries of 10
+        Assert.All(batches, b => Assert.True(CommandCodec.Encode(b).Length <= MallLimits.MaxEncodedCommandBytes));
+        // Each write's own answer, in the order the writes came (revision 1 went to the released single write).
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => ($"large-{i}", 2L + i)), answers.Select(Entry).Select(e => (e.Key, e.Revision)));
+        var indexes = answers.Select(a => Assert.IsType<ProposeOutcome.Applied>(a).Index).ToList();
+        Assert.Single(indexes.Take(10).Distinct());
+        Assert.Single(indexes.Skip(10).Distinct());
+        Assert.True(indexes[10] > indexes[0]);
+        node.Consensus.ReleaseAll();
+        await batcher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task An_entry_whose_outcome_is_unknown_answers_unknown_to_every_write_in_it_and_no_other()
     {
         var node = new Node();
-        node.Consensus.Hold = true;
-        using var batcher = new WriteBatcher(node.Proposer, node.Settings, Node.Log<WriteBatcher>());
-        await batcher.StartAsync(CancellationToken.None);
-        for (var i = 0; i < WriteBatcher.EntriesInFlight; i++)
-        {
-            _ = batcher.ProposeAsync(new KvPut($"alone-{i}", "v", null));
-            await WaitForAsync(() => node.Consensus.Proposed.Count == i + 1);
-        }
+        using var batcher = await EveryEntryInFlightHeldAsync(node);
         var lost = new[] { batcher.ProposeAsync(new KvPut("x", "1", null)), batcher.ProposeAsync(new KvPut("y", "1", null)) };
         node.Consensus.Release();
         await WaitForAsync(() => node.Consensus.Proposed.Count == WriteBatcher.EntriesInFlight + 1);
@@ -122,9 +142,19 @@ public sealed class GroupCommitTests
     private static KvEntry Entry(ProposeOutcome outcome) =>
         Assert.IsType<KvResult>(Assert.IsType<ProposeOutcome.Applied>(outcome).Result).Entry;
 
-    private static async Task WaitForAsync(Func<bool> condition)
+    /// <summary>A started batcher whose every drain holds an entry of one write ("alone-0".."alone-3"), so the next writes wait together.</summary>
+    private static async Task<WriteBatcher> EveryEntryInFlightHeldAsync(Node node)
     {
-        for (var i = 0; i < 2_000 && !condition(); i++) await Task.Delay(1);
-        Assert.True(condition(), "the batcher did not get there");
+        node.Consensus.Hold = true;
+        var batcher = new WriteBatcher(node.Proposer, node.Settings, Node.Log<WriteBatcher>());
+        await batcher.StartAsync(CancellationToken.None);
+        for (var i = 0; i < WriteBatcher.EntriesInFlight; i++)
+        {
+            _ = batcher.ProposeAsync(new KvPut($"alone-{i}", "v", null));
+            await WaitForAsync(() => node.Consensus.Proposed.Count == i + 1);
+        }
+        return batcher;
     }
+
+    private static Task WaitForAsync(Func<bool> condition) => Node.WaitForAsync(condition, "the batcher did not get there");
 }

@@ -2,11 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using RaftMall.Contract;
 using RaftMall.Node.Api;
@@ -23,27 +18,19 @@ namespace RaftMall.Node.InProcessTests;
 public sealed class MessageApiTests : IAsyncLifetime
 {
     private readonly Node _node = new(c => c.MaxWritesPerEntry = 1);
-    private WebApplication? _app;
+    private ApiHost _host = null!;
     private HttpClient _http = null!;
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddProblemDetails();
-        builder.Services.AddSingleton(_node.Settings).AddSingleton(_node.State).AddSingleton<TimeProvider>(TimeProvider.System);
-        builder.Services.AddSingleton<IConsensus>(_node.Consensus).AddSingleton(_node.Proposer).AddSingleton<WriteBatcher>().AddSingleton<Gateway>();
-        _app = builder.Build();
-        _app.MapEvents().MapMessages().MapConsumers();
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        _http = new HttpClient { BaseAddress = new Uri(address) };
+        _host = await ApiHost.StartAsync(_node, TimeProvider.System, app => app.MapEvents().MapMessages().MapConsumers(),
+            services => services.AddSingleton<WriteBatcher>().AddSingleton<Gateway>());
+        _http = _host.Http;
     }
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
-        await _app!.DisposeAsync();
+        await _host.DisposeAsync();
         _node.Consensus.Dispose();
     }
 

@@ -67,6 +67,13 @@ public sealed class Node
         }
     }
 
+    /// <summary>Waits (real time, about 2 s at most) until work on the thread pool made <paramref name="condition"/> hold.</summary>
+    public static async Task WaitForAsync(Func<bool> condition, string failure)
+    {
+        for (var i = 0; i < 2_000 && !condition(); i++) await Task.Delay(1);
+        Assert.True(condition(), failure);
+    }
+
     /// <summary>Lets continuations that are ready run (they are on the thread pool).</summary>
     public static async Task Settle()
     {

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Collections.Concurrent;
 using System.Globalization;
 using RaftMall.Client;
 using RaftMall.Harness;
@@ -26,7 +26,7 @@ public abstract class BenchCluster(string directory) : IAsyncDisposable
     /// <summary>The index of the member that leads now, or null during an election.</summary>
     public abstract Task<int?> LeaderAsync(CancellationToken token);
 
-    /// <summary>Whether one member says it leads, and its term; null when it does not answer within <paramref name="timeout"/>.</summary>
+    /// <summary>What one member says of itself and the leader; null when it does not answer within <paramref name="timeout"/>.</summary>
     public abstract Task<MemberStatus?> MemberStatusAsync(int member, TimeSpan timeout, CancellationToken token);
 
     public abstract void Kill(int member);
@@ -53,34 +53,51 @@ public abstract class BenchCluster(string directory) : IAsyncDisposable
     /// </summary>
     public virtual FailoverStages? StagesSince(DateTime faultUtc, int newLeader, long term) => null;
 
-    /// <summary>Waits until every member answers and agrees on one leader.</summary>
+    /// <summary>How long a member may take to answer while the cluster is waited for.</summary>
+    private static readonly TimeSpan AgreementStatusTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Waits until every member answers, has applied what it knows committed, and agrees on one leader.</summary>
     public async Task WaitHealthyAsync(TimeSpan timeout, CancellationToken token)
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
+        if (await WaitForOneLeaderAsync(timeout, token) is null)
         {
-            if (await AllAgreeAsync(token)) return;
-            await Task.Delay(100, token);
+            throw new BenchException($"{Name}: the members did not agree on a leader within {timeout.TotalSeconds:0} s; logs in {directory}");
         }
-        throw new BenchException($"{Name}: the members did not agree on a leader within {timeout.TotalSeconds:0} s; logs in {directory}");
     }
 
     /// <summary>
-    /// Waits until every member agrees on one leader: true when <paramref name="member"/> follows it, false when it is
-    /// that leader or there is no agreement within <paramref name="timeout"/>.
+    /// Waits until every member agrees on one leader (as <see cref="WaitHealthyAsync"/>): true when
+    /// <paramref name="member"/> follows it, false when it is that leader or there is no agreement within <paramref name="timeout"/>.
     /// </summary>
-    public async Task<bool> WaitFollowingAsync(int member, TimeSpan timeout, CancellationToken token)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
-        {
-            if (await AllAgreeAsync(token) && await LeaderAsync(token) is { } leader) return leader != member;
-            await Task.Delay(50, token);
-        }
-        return false;
-    }
+    public async Task<bool> WaitFollowingAsync(int member, TimeSpan timeout, CancellationToken token) =>
+        await WaitForOneLeaderAsync(timeout, token) is { } leader && leader != member;
 
-    protected abstract Task<bool> AllAgreeAsync(CancellationToken token);
+    /// <summary>The one leader every member names, each answering and caught up (the harness's <see cref="Leadership"/> rule); null after <paramref name="timeout"/>.</summary>
+    private Task<int?> WaitForOneLeaderAsync(TimeSpan timeout, CancellationToken token) =>
+        WaitForLeaderAsync(Enumerable.Range(0, Members), quorum: null, AgreementStatusTimeout, caughtUp: true, timeout, token);
+
+    /// <summary>
+    /// The index of the one leader that <paramref name="members"/> agree on, through the harness's <see cref="Leadership"/>
+    /// (the targets' own ids, mapped back to member indexes): every member answering, or with <paramref name="quorum"/>
+    /// at least that many of the answering ones, all agreeing; with <paramref name="caughtUp"/> a member counts only
+    /// once it applied what it knows committed. Null after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<int?> WaitForLeaderAsync(IEnumerable<int> members, int? quorum, TimeSpan statusTimeout, bool caughtUp, TimeSpan timeout, CancellationToken token)
+    {
+        var indexOf = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        async Task<LeaderView?> ViewAsync(string member, CancellationToken t)
+        {
+            var index = int.Parse(member, CultureInfo.InvariantCulture);
+            if (await MemberStatusAsync(index, statusTimeout, t) is not { } status || (caughtUp && !status.CaughtUp)) return null;
+            indexOf[status.Id] = index;
+            return new LeaderView(status.Id, status.Leader, status.LeaderId);
+        }
+        List<string> names = [.. members.Select(m => m.ToString(CultureInfo.InvariantCulture))];
+        var leader = quorum is { } count
+            ? await Leadership.WaitForLeaderOfQuorumAsync(ViewAsync, names, count, timeout, token)
+            : await Leadership.WaitForOneLeaderAsync(ViewAsync, () => names, timeout, token: token);
+        return leader is null ? null : indexOf[leader];
+    }
 
     protected static void WaitStopped(int? pid, string what)
     {
@@ -201,7 +218,9 @@ public sealed class ScratchRaftMallCluster : BenchCluster
         RaftMallClient.TryGetClusterStatusAsync(node, _adminKey, timeout ?? TimeSpan.FromSeconds(1), _cluster.CaFilePath, token);
 
     public override async Task<MemberStatus?> MemberStatusAsync(int member, TimeSpan timeout, CancellationToken token) =>
-        await StatusAsync(_cluster.Nodes[member].Uri, token, timeout) is { } status ? new MemberStatus(status.Role == "leader", status.Term) : null;
+        await StatusAsync(_cluster.Nodes[member].Uri, token, timeout) is { } status
+            ? new MemberStatus(status.NodeId, status.Role == "leader", status.LeaderId, status.Term, CaughtUp: status.AppliedIndex >= status.CommitIndex)
+            : null;
 
     public override void Kill(int member) => _nodes.Kill(_cluster.Nodes[member].Id);
 
@@ -228,12 +247,6 @@ public sealed class ScratchRaftMallCluster : BenchCluster
         await WaitHealthyAsync(TimeSpan.FromSeconds(60), token);
     }
 
-    protected override async Task<bool> AllAgreeAsync(CancellationToken token)
-    {
-        var statuses = await Task.WhenAll(_cluster.Nodes.Select(n => StatusAsync(n.Uri, token)));
-        return statuses.All(s => s is not null && s.LeaderId is not null && s.LeaderId == statuses[0]!.LeaderId && s.AppliedIndex >= s.CommitIndex);
-    }
-
     public override ValueTask DisposeAsync()
     {
         foreach (var node in _cluster.Nodes) _nodes.Stop(node.Id, TimeSpan.FromSeconds(5));
@@ -243,8 +256,11 @@ public sealed class ScratchRaftMallCluster : BenchCluster
     }
 }
 
-/// <summary>What one member says of itself: whether it leads, and its term.</summary>
-public sealed record MemberStatus(bool Leader, long Term);
+/// <summary>
+/// What one member says of itself: its id in its cluster (RaftMall's node id, etcd's member id), whether it leads, the
+/// leader it knows (null: none), its term, and whether it applied everything it knows committed (etcd: always true).
+/// </summary>
+public sealed record MemberStatus(string Id, bool Leader, string? LeaderId, long Term, bool CaughtUp);
 
 /// <summary>
 /// Milliseconds from a fault until a survivor noticed the leader gone, until the new leader took over, and until it

@@ -75,7 +75,8 @@ public sealed class EtcdCluster : BenchCluster
             return null; // no answer within the timeout (e.g. the member is paused)
         }
         if (status?["header"]?["member_id"]?.GetValue<string>() is not { } self || status["raftTerm"]?.GetValue<string>() is not { } term) return null;
-        return new MemberStatus(self == status["leader"]?.GetValue<string>(), long.Parse(term, CultureInfo.InvariantCulture));
+        var leader = status["leader"]?.GetValue<string>() is { } id && id != "0" ? id : null; // "0": no leader
+        return new MemberStatus(self, self == leader, leader, long.Parse(term, CultureInfo.InvariantCulture), CaughtUp: true);
     }
 
     public override void Kill(int member)
@@ -101,13 +102,6 @@ public sealed class EtcdCluster : BenchCluster
     {
         Launch(member, initial: false);
         await WaitHealthyAsync(TimeSpan.FromSeconds(60), token);
-    }
-
-    protected override async Task<bool> AllAgreeAsync(CancellationToken token)
-    {
-        var leaders = new List<string?>();
-        for (var i = 0; i < Members; i++) leaders.Add((await StatusAsync(i, token))?["leader"]?.GetValue<string>());
-        return leaders.All(l => l is not null && l != "0" && l == leaders[0]);
     }
 
     public override async ValueTask DisposeAsync()

@@ -215,22 +215,14 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
         sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(quantile * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     /// <summary>
-    /// The member that says it leads, asking every member but <paramref name="not"/>: a paused one would make every
-    /// round wait for its timeout, and an isolated one still says it leads.
+    /// The leader a majority of the members agrees on (the harness's <see cref="Harness.Leadership"/> rule: every
+    /// answering member names it), asking every member but <paramref name="not"/>: a paused one would make every round
+    /// wait for its timeout, and an isolated one still says it leads.
     /// </summary>
-    private async Task<int> WaitForLeaderAsync(int? not, CancellationToken token)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            for (var member = 0; member < BenchCluster.Members; member++)
-            {
-                if (member != not && await cluster.MemberStatusAsync(member, StatusTimeout, token) is { Leader: true }) return member;
-            }
-            await Task.Delay(20, token);
-        }
-        throw new BenchException($"{cluster.Name}: no leader within 60 s");
-    }
+    private async Task<int> WaitForLeaderAsync(int? not, CancellationToken token) =>
+        await cluster.WaitForLeaderAsync(Enumerable.Range(0, BenchCluster.Members).Where(m => m != not), quorum: BenchCluster.Members / 2 + 1,
+            StatusTimeout, caughtUp: false, TimeSpan.FromSeconds(60), token)
+        ?? throw new BenchException($"{cluster.Name}: no leader within 60 s");
 
     private async Task WriteLoopAsync(HttpClient http, BenchTarget target, string value, int client, CancellationToken stop)
     {

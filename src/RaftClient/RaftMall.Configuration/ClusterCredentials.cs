@@ -10,6 +10,9 @@ public sealed class ApiKeyEntry
     public string Name { get; set; } = "";
     public ClientRole Role { get; set; } = ClientRole.Reader;
     public string Key { get; set; } = "";
+
+    /// <summary>A copy of every property, including ones added later.</summary>
+    internal ApiKeyEntry Copy() => (ApiKeyEntry)MemberwiseClone();
 }
 
 /// <summary>

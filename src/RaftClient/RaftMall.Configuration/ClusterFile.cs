@@ -169,8 +169,8 @@ public sealed partial class ClusterFile
     public ClusterFile Copy()
     {
         var copy = (ClusterFile)MemberwiseClone();
-        copy.Nodes = [.. Nodes.Select(n => new ClusterNode { Id = n.Id, Address = n.Address })];
-        copy.ApiKeys = [.. ApiKeys.Select(k => new ApiKeyEntry { Name = k.Name, Role = k.Role, Key = k.Key })];
+        copy.Nodes = [.. Nodes.Select(n => n.Copy())];
+        copy.ApiKeys = [.. ApiKeys.Select(k => k.Copy())];
         return copy;
     }
 
@@ -294,6 +294,9 @@ public sealed class ClusterNode
 
     [YamlIgnore]
     public Uri Uri => new(Address);
+
+    /// <summary>A copy of every property, including ones added later.</summary>
+    internal ClusterNode Copy() => (ClusterNode)MemberwiseClone();
 }
 
 /// <summary>cluster.yml is missing, malformed or inconsistent.</summary>

@@ -3,6 +3,9 @@ namespace RaftMall.Contract;
 /// <summary>The HTTP headers of RaftMall's API, by name.</summary>
 public static class RaftMallHeaders
 {
+    /// <summary>On any request to /api: the client's API key, the alternative to <c>Authorization: Bearer &lt;key&gt;</c>.</summary>
+    public const string ApiKey = "X-Api-Key";
+
     /// <summary>On a write: the key that makes a retry of it apply once (the first answer is given again).</summary>
     public const string IdempotencyKey = "Idempotency-Key";
 

@@ -52,21 +52,21 @@ public sealed class Network : IDisposable
         var lockFile = AcquireLock();
         Cleanup(nodes);
         var network = new Network([.. nodes], lockFile);
-        Must("ip", $"link add {Bridge} type bridge");
-        Must("ip", $"addr add 10.213.0.254/24 dev {Bridge}");
-        Must("ip", $"link set {Bridge} up");
+        Must("ip", "link", "add", Bridge, "type", "bridge");
+        Must("ip", "addr", "add", "10.213.0.254/24", "dev", Bridge);
+        Must("ip", "link", "set", Bridge, "up");
         // If the host filters bridged traffic (br_netfilter, as with Docker's FORWARD DROP), let the bridge through.
-        Run("iptables", $"-I FORWARD -i {Bridge} -o {Bridge} -j ACCEPT");
+        Run("iptables", "-I", "FORWARD", "-i", Bridge, "-o", Bridge, "-j", "ACCEPT");
         for (var i = 0; i < nodes.Count; i++)
         {
             var ns = Namespace(nodes[i]);
-            Must("ip", $"netns add {ns}");
-            Must("ip", $"link add rmv-v{i} type veth peer name eth0 netns {ns}");
-            Must("ip", $"link set rmv-v{i} master {Bridge}");
-            Must("ip", $"link set rmv-v{i} up");
-            Must("ip", $"-n {ns} addr add {Address(i)}/24 dev eth0");
-            Must("ip", $"-n {ns} link set eth0 up");
-            Must("ip", $"-n {ns} link set lo up");
+            Must("ip", "netns", "add", ns);
+            Must("ip", "link", "add", $"rmv-v{i}", "type", "veth", "peer", "name", "eth0", "netns", ns);
+            Must("ip", "link", "set", $"rmv-v{i}", "master", Bridge);
+            Must("ip", "link", "set", $"rmv-v{i}", "up");
+            Must("ip", "-n", ns, "addr", "add", $"{Address(i)}/24", "dev", "eth0");
+            Must("ip", "-n", ns, "link", "set", "eth0", "up");
+            Must("ip", "-n", ns, "link", "set", "lo", "up");
         }
         return network;
     }
@@ -80,15 +80,15 @@ public sealed class Network : IDisposable
             {
                 if (i == j || side.Contains(_nodes[i]) == side.Contains(_nodes[j])) continue;
                 var ns = Namespace(_nodes[i]);
-                Must("ip", $"netns exec {ns} iptables -A INPUT -s {Address(j)} -j DROP");
-                Must("ip", $"netns exec {ns} iptables -A OUTPUT -d {Address(j)} -j DROP");
+                Must("ip", "netns", "exec", ns, "iptables", "-A", "INPUT", "-s", Address(j), "-j", "DROP");
+                Must("ip", "netns", "exec", ns, "iptables", "-A", "OUTPUT", "-d", Address(j), "-j", "DROP");
             }
         }
     }
 
     public void Heal()
     {
-        foreach (var node in _nodes) Run("ip", $"netns exec {Namespace(node)} iptables -F");
+        foreach (var node in _nodes) Run("ip", "netns", "exec", Namespace(node), "iptables", "-F");
     }
 
     public void Dispose()
@@ -100,31 +100,34 @@ public sealed class Network : IDisposable
     // Removes everything named rmv-*, also what a crashed earlier run left behind.
     private static void Cleanup(IEnumerable<string> nodes)
     {
-        var namespaces = Run("ip", "netns list").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]);
+        var namespaces = Run("ip", "netns", "list").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]);
         foreach (var ns in namespaces.Concat(nodes.Select(Namespace)).Where(n => n.StartsWith("rmv-", StringComparison.Ordinal)).Distinct())
         {
-            Run("ip", $"netns del {ns}");
+            Run("ip", "netns", "del", ns);
         }
-        var links = Run("ip", "-o link show").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        var links = Run("ip", "-o", "link", "show").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(':')[1].Trim().Split('@')[0]).Where(n => n.StartsWith("rmv-", StringComparison.Ordinal));
-        foreach (var link in links) Run("ip", $"link del {link}");
-        while (Run("iptables", $"-D FORWARD -i {Bridge} -o {Bridge} -j ACCEPT").ExitCode == 0)
+        foreach (var link in links) Run("ip", "link", "del", link);
+        while (Run("iptables", "-D", "FORWARD", "-i", Bridge, "-o", Bridge, "-j", "ACCEPT").ExitCode == 0)
         {
             // remove every copy of the rule
         }
     }
 
-    private static void Must(string file, string arguments)
+    private static void Must(string file, params ReadOnlySpan<string> arguments)
     {
         var (code, output) = Run(file, arguments);
-        if (code != 0) throw new InvalidOperationException($"`{file} {arguments}` failed ({code}): {output.Trim()}");
+        if (code != 0) throw new InvalidOperationException($"`{file} {string.Join(' ', arguments)}` failed ({code}): {output.Trim()}");
     }
 
-    private static (int ExitCode, string Output) Run(string file, string arguments)
+    /// <summary>Runs <paramref name="file"/> with <paramref name="arguments"/> as its argv (no shell, no splitting of a string).</summary>
+    private static (int ExitCode, string Output) Run(string file, params ReadOnlySpan<string> arguments)
     {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         try
         {
-            using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+            using var process = Process.Start(start)!;
             var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
             process.WaitForExit();
             return (process.ExitCode, output);

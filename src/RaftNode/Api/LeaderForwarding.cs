@@ -18,7 +18,7 @@ public sealed partial class LeaderForwarding(RequestDelegate next, IConsensus co
     private static readonly TimeSpan MaxLeaderWait = TimeSpan.FromMilliseconds(50);
 
     // The client's credentials go along: the leader authenticates and authorizes the write itself.
-    private static readonly string[] PassedRequestHeaders = ["Content-Type", "Accept", "If-Match", Contract.RaftMallHeaders.IdempotencyKey, "Authorization", "X-Api-Key"];
+    private static readonly string[] PassedRequestHeaders = ["Content-Type", "Accept", "If-Match", Contract.RaftMallHeaders.IdempotencyKey, "Authorization", Contract.RaftMallHeaders.ApiKey];
     private static readonly string[] PassedResponseHeaders = ["Location", "Retry-After", Contract.RaftMallHeaders.AppliedIndex];
 
     public async Task InvokeAsync(HttpContext context)

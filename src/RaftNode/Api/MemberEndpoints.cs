@@ -13,6 +13,11 @@ public static class MemberEndpoints
     /// <summary>The longest a change may take on the leader (catching a new node up included) before it answers 503.</summary>
     public static readonly TimeSpan ChangeTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often a change's answer looks for the change in the member list, at most <see cref="ShowPolls"/> times.</summary>
+    public static readonly TimeSpan ShowPoll = TimeSpan.FromMilliseconds(50);
+
+    public const int ShowPolls = 40;
+
     /// <summary>The client that asks a node to add whether it answers at all (its public liveness check).</summary>
     public const string ProbeClientName = "member-probe";
 
@@ -24,7 +29,7 @@ public static class MemberEndpoints
             .WithSummary("The members of the active configuration as this node knows it, with their roles")
             .Produces<MemberList>();
 
-        members.MapPost("/", async (HttpRequest request, IConsensus consensus, IHttpClientFactory clients) =>
+        members.MapPost("/", async (HttpRequest request, IConsensus consensus, IHttpClientFactory clients, TimeProvider time) =>
         {
             var (body, problem) = await JsonBody.ReadAsync<MemberRequest>(request, request.HttpContext.RequestAborted);
             if (problem is not null) return problem;
@@ -36,10 +41,10 @@ public static class MemberEndpoints
                 return Problems.Of(StatusCodes.Status422UnprocessableEntity, ProblemCodes.MemberUnreachable,
                     $"the node at {address.Authority} does not answer ({unreachable}); start it first (it waits to be added), then add it");
             }
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted);
-            timeout.CancelAfter(ChangeTimeout);
-            var outcome = await consensus.AddMemberAsync(address, timeout.Token);
-            if (outcome is MembershipOutcome.Done { Changed: true }) await WaitUntilShownAsync(consensus, address, member: true, request.HttpContext.RequestAborted);
+            using var timeout = new CancellationTokenSource(ChangeTimeout, time);
+            using var change = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted, timeout.Token);
+            var outcome = await consensus.AddMemberAsync(address, change.Token);
+            if (outcome is MembershipOutcome.Done { Changed: true }) await WaitUntilShownAsync(consensus, address, member: true, time, request.HttpContext.RequestAborted);
             return Answer(consensus, outcome, StatusCodes.Status201Created);
         })
         .WithSummary("Add a running node (that waits to be added) as a member: the leader catches it up first; one change at a time")
@@ -48,7 +53,7 @@ public static class MemberEndpoints
         .Refuses(422, ProblemCodes.MemberUnreachable, ProblemCodes.MemberNotCaughtUp)
         .Refuses(503, ProblemCodes.NoLeader, ProblemCodes.NotLeader, ProblemCodes.OutcomeUnknown);
 
-        members.MapDelete("/{member}", async (string member, HttpContext context, IConsensus consensus, NodeSettings settings) =>
+        members.MapDelete("/{member}", async (string member, HttpContext context, IConsensus consensus, NodeSettings settings, TimeProvider time) =>
         {
             var current = consensus.Members;
             if (Find(current, member) is not { } target) return Problems.Of(StatusCodes.Status404NotFound, ProblemCodes.UnknownMember, $"no member is {member}; members: {string.Join(", ", current.Select(m => m.Id))}");
@@ -59,14 +64,14 @@ public static class MemberEndpoints
                 // The leader does not remove itself: it resigns, and the next leader (which the retry reaches) removes it.
                 var changed = consensus.NextLeaderChange;
                 await consensus.ResignAsync(context.RequestAborted);
-                await Task.WhenAny(changed, Task.Delay(TimeSpan.FromMilliseconds(settings.Cluster.LeaderWaitMs), context.RequestAborted));
+                await Task.WhenAny(changed, Task.Delay(TimeSpan.FromMilliseconds(settings.Cluster.LeaderWaitMs), time, context.RequestAborted));
                 return Problems.Of(StatusCodes.Status503ServiceUnavailable, ProblemCodes.LeaderResigned,
                     $"{target.Id} led the cluster and resigned before its removal; nothing was removed yet: retry, and the next leader removes it", retryAfterSeconds: 1);
             }
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            timeout.CancelAfter(ChangeTimeout);
-            var outcome = await consensus.RemoveMemberAsync(target.Uri, timeout.Token);
-            if (outcome is MembershipOutcome.Done { Changed: true }) await WaitUntilShownAsync(consensus, target.Uri, member: false, context.RequestAborted);
+            using var timeout = new CancellationTokenSource(ChangeTimeout, time);
+            using var change = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, timeout.Token);
+            var outcome = await consensus.RemoveMemberAsync(target.Uri, change.Token);
+            if (outcome is MembershipOutcome.Done { Changed: true }) await WaitUntilShownAsync(consensus, target.Uri, member: false, time, context.RequestAborted);
             return Answer(consensus, outcome, StatusCodes.Status200OK);
         })
         .WithSummary("Remove a member (by id, or host:port); removing the leader makes it resign first (503 leader_resigned: retry)")
@@ -131,13 +136,13 @@ public static class MemberEndpoints
     /// DotNext applies a committed configuration to its member list in the background, and a new member's id arrives
     /// with its metadata: give this node a moment (bounded) so the answer shows the change.
     /// </summary>
-    private static async Task WaitUntilShownAsync(IConsensus consensus, Uri address, bool member, CancellationToken token)
+    private static async Task WaitUntilShownAsync(IConsensus consensus, Uri address, bool member, TimeProvider time, CancellationToken token)
     {
-        for (var i = 0; i < 40; i++)
+        for (var i = 0; i < ShowPolls; i++)
         {
             var shown = consensus.Members.FirstOrDefault(m => NodeSettings.SameAuthority(m.Uri, address));
             if (member ? shown is not null && shown.Id != address.Authority : shown is null) return;
-            await Task.Delay(50, token);
+            await Task.Delay(ShowPoll, time, token);
         }
     }
 }

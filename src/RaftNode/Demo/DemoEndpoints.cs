@@ -4,7 +4,6 @@ using System.Text.Json;
 using RaftMall.Node.Api;
 using RaftMall.Node.Consensus;
 using RaftMall.Node.Dashboard;
-using RaftMall.Node.Security;
 
 namespace RaftMall.Node.Demo;
 
@@ -177,7 +176,7 @@ public static class DemoEndpoints
 
     private static void CopyAuthorization(HttpRequest from, HttpRequestMessage to)
     {
-        foreach (var name in new[] { "Authorization", ClientAuthentication.ApiKeyHeader })
+        foreach (var name in new[] { "Authorization", Contract.RaftMallHeaders.ApiKey })
         {
             if (from.Headers[name] is { Count: > 0 } values) to.Headers.TryAddWithoutValidation(name, values.ToArray());
         }

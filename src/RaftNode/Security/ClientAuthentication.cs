@@ -4,15 +4,13 @@ using RaftMall.Node.Api;
 namespace RaftMall.Node.Security;
 
 /// <summary>
-/// API keys: <c>Authorization: Bearer &lt;key&gt;</c> (or <c>X-Api-Key</c>). A request without a valid key answers
+/// API keys: <c>Authorization: Bearer &lt;key&gt;</c> (or <c>X-Api-Key</c>, <see cref="RaftMallHeaders.ApiKey"/>). A request without a valid key answers
 /// 401 <c>unauthenticated</c>, one whose key's role is too low 403 <c>forbidden</c>; both before the body is read,
 /// so nothing is applied. A middleware with one rule table (<see cref="AccessRules"/>) rather than per-endpoint
 /// policies, so endpoints added later are protected by default.
 /// </summary>
 public sealed class ClientAuthentication(RequestDelegate next, NodeSecurity security)
 {
-    public const string ApiKeyHeader = "X-Api-Key";
-
     /// <summary>HttpContext.Items key of the authenticated key's name (the rate limiter partitions by it).</summary>
     public const string ClientItem = "RaftMall.Client";
 
@@ -50,7 +48,7 @@ public sealed class ClientAuthentication(RequestDelegate next, NodeSecurity secu
         {
             return value["Bearer ".Length..].Trim();
         }
-        return request.Headers[ApiKeyHeader] is { Count: 1 } header ? header[0] : null;
+        return request.Headers[RaftMallHeaders.ApiKey] is { Count: 1 } header ? header[0] : null;
     }
 
     private static string Name(ClientRole role) => role.ToString().ToLowerInvariant();

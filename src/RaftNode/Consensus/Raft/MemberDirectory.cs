@@ -10,17 +10,20 @@ namespace RaftMall.Node.Consensus.Raft;
 /// each node publishes its id in its Raft metadata (<see cref="NodeIdKey"/>), which is fetched once per address and
 /// kept. Until it arrives a member is named by the bootstrap list (cluster.yml) or, failing that, by its address.
 /// </summary>
-public sealed partial class MemberDirectory(NodeSettings settings, ILogger<MemberDirectory> logger)
+public sealed partial class MemberDirectory(NodeSettings settings, TimeProvider time, ILogger<MemberDirectory> logger)
 {
     /// <summary>The metadata key under which a node publishes its id to its peers.</summary>
     public const string NodeIdKey = "raftmall-node-id";
 
     private readonly ConcurrentDictionary<string, string> _ids = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, byte> _asking = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, DateTime> _failedAt = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _failedAt = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A member that did not tell its id is asked again after this long, not at every read of the members.</summary>
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a member may take to send its metadata.</summary>
+    private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The members of <paramref name="cluster"/>'s configuration as nodes; starts learning the ids it lacks.</summary>
     public IReadOnlyList<ClusterNode> Members(IRaftCluster cluster)
@@ -69,7 +72,7 @@ public sealed partial class MemberDirectory(NodeSettings settings, ILogger<Membe
     {
         var authority = Authority(address);
         if (_ids.ContainsKey(authority)) return;
-        if (_failedAt.TryGetValue(authority, out var failed) && DateTime.UtcNow - failed < RetryAfterFailure) return;
+        if (_failedAt.TryGetValue(authority, out var failed) && time.GetUtcNow() - failed < RetryAfterFailure) return;
         if (!_asking.TryAdd(authority, 0)) return;
         _ = LearnAsync(member, authority);
     }
@@ -78,7 +81,7 @@ public sealed partial class MemberDirectory(NodeSettings settings, ILogger<Membe
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            using var timeout = new CancellationTokenSource(MetadataTimeout, time);
             var metadata = await member.GetMetadataAsync(refresh: false, timeout.Token).ConfigureAwait(false);
             if (metadata.TryGetValue(NodeIdKey, out var id) && id.Length > 0)
             {
@@ -88,13 +91,13 @@ public sealed partial class MemberDirectory(NodeSettings settings, ILogger<Membe
             }
             else
             {
-                _failedAt[authority] = DateTime.UtcNow; // a node that publishes no id keeps its address as its name
+                _failedAt[authority] = time.GetUtcNow(); // a node that publishes no id keeps its address as its name
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Unreachable or not answering yet: a read of the members after RetryAfterFailure asks again.
-            _failedAt[authority] = DateTime.UtcNow;
+            _failedAt[authority] = time.GetUtcNow();
             LogNotLearned(authority, e);
         }
         finally
