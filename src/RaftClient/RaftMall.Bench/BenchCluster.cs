@@ -123,6 +123,7 @@ public sealed class ScratchRaftMallCluster : BenchCluster
 {
     private readonly ClusterFile _cluster;
     private readonly NodeProcesses _nodes;
+    private readonly NodeLog _log = new();
     private readonly string _adminKey;
     private readonly Network? _network;
 
@@ -186,7 +187,7 @@ public sealed class ScratchRaftMallCluster : BenchCluster
         var leaderId = _cluster.Nodes[newLeader].Id;
         foreach (var node in _cluster.Nodes)
         {
-            foreach (var (at, message) in NodeLog.LinesSince(_nodes.LogPath(node.Id), faultUtc))
+            foreach (var (at, message) in _log.LinesSince(_nodes.LogPath(node.Id), faultUtc))
             {
                 if (message.Contains("no leader (term", StringComparison.Ordinal) && (detected is null || at < detected)) detected = at;
                 if (node.Id == leaderId && message.Contains($"leader is {leaderId} in term {term.ToString(CultureInfo.InvariantCulture)}; this node is leader", StringComparison.Ordinal)) elected ??= at;
@@ -269,19 +270,37 @@ public sealed record MemberStatus(string Id, bool Leader, string? LeaderId, long
 public sealed record FailoverStages(double? DetectedMs, double? ElectedMs, double? CommittedMs);
 
 /// <summary>A node's log lines as (UTC time, text), read from its console format ("HH:mm:ss.fff level: ...", UTC).</summary>
-public static class NodeLog
+/// <summary>
+/// Reads the lines nodes append to their logs, each file from where the previous read ended, so that a run of many
+/// failover trials reads every line once instead of each whole log per trial. Faults only move forward in time, so
+/// lines passed over before one fault are never needed for a later one.
+/// </summary>
+public sealed class NodeLog
 {
-    public static IEnumerable<(DateTime At, string Message)> LinesSince(string path, DateTime sinceUtc)
+    private readonly Dictionary<string, long> _readUpTo = [];
+
+    /// <summary>The lines of <paramref name="path"/> stamped at or after <paramref name="sinceUtc"/> that this reader has not returned before.</summary>
+    public IReadOnlyList<(DateTime At, string Message)> LinesSince(string path, DateTime sinceUtc)
     {
-        if (!File.Exists(path)) yield break;
-        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
-        while (reader.ReadLine() is { } line)
+        if (!File.Exists(path)) return [];
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var from = _readUpTo.GetValueOrDefault(path);
+        if (from > stream.Length) from = 0; // the log was started anew
+        stream.Position = from;
+        var bytes = new byte[stream.Length - from];
+        stream.ReadExactly(bytes);
+        var complete = bytes.AsSpan().LastIndexOf((byte)'\n') + 1; // a line still being written is read next time
+        _readUpTo[path] = from + complete;
+
+        var lines = new List<(DateTime, string)>();
+        foreach (var line in System.Text.Encoding.UTF8.GetString(bytes, 0, complete).Split('\n'))
         {
             if (line.Length < 13 || !TimeOnly.TryParseExact(line.AsSpan(0, 12), "HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)) continue;
             // The log has times of day only: the day is the fault's, or the next one when the time is far before it.
             var at = DateTime.SpecifyKind(sinceUtc.Date + time.ToTimeSpan(), DateTimeKind.Utc);
             if (at < sinceUtc - TimeSpan.FromHours(12)) at = at.AddDays(1);
-            if (at >= sinceUtc) yield return (at, line[13..]);
+            if (at >= sinceUtc) lines.Add((at, line[13..].TrimEnd('\r')));
         }
+        return lines;
     }
 }
