@@ -17,7 +17,7 @@ using RaftMall.StateMachine;
 namespace RaftMall.Node.InProcessTests;
 
 /// <summary>
-/// The message and consumer endpoints over HTTP in this process (Kestrel on a free port), in front of the fake
+/// The message, consumer and subscription endpoints over HTTP in this process (Kestrel on a free port), in front of the fake
 /// consensus: what a client sees, and that a refused request proposes nothing.
 /// </summary>
 public sealed class MessageApiTests : IAsyncLifetime
@@ -34,7 +34,7 @@ public sealed class MessageApiTests : IAsyncLifetime
         builder.Services.AddSingleton(_node.Settings).AddSingleton(_node.State).AddSingleton<TimeProvider>(TimeProvider.System);
         builder.Services.AddSingleton<IConsensus>(_node.Consensus).AddSingleton(_node.Proposer).AddSingleton<WriteBatcher>().AddSingleton<Gateway>();
         _app = builder.Build();
-        _app.MapEvents().MapMessages().MapConsumers();
+        _app.MapEvents().MapMessages().MapConsumers().MapSubscriptions();
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         _http = new HttpClient { BaseAddress = new Uri(address) };
@@ -162,6 +162,43 @@ public sealed class MessageApiTests : IAsyncLifetime
         Assert.Equal(ClientRole.Reader, AccessRules.Required("GET", "/api/consumers/stock/events"));
         Assert.Equal(ClientRole.Admin, AccessRules.Required("PUT", "/api/consumers/stock/position"));
         Assert.Equal(ClientRole.Admin, AccessRules.Required("DELETE", "/api/consumers/stock"));
+    }
+
+    [Fact]
+    public async Task A_subscription_is_created_listed_retried_resumed_and_deleted_and_bad_settings_propose_nothing()
+    {
+        var proposedBefore = _node.Consensus.Proposed.Count;
+        await AssertProblem(await PostJson("/api/subscriptions", """{"name":"stock","endpoint":"http://127.0.0.1:9/in"}"""), 400, "validation", "at least one topic");
+        await AssertProblem(await PostJson("/api/subscriptions", """{"name":"stock","endpoint":"mailto:x","topics":["stock"]}"""), 400, "validation", "endpoint");
+        await AssertProblem(await PostJson("/api/subscriptions", """{"name":"stock","endpoint":"http://h/","topics":["stock"],"batchSize":0}"""), 400, "validation", "batchSize");
+        Assert.Equal(proposedBefore, _node.Consensus.Proposed.Count);
+
+        await PostJson("/api/messages", """{"topic":"stock","payload":1}""");
+        var created = await PostJson("/api/subscriptions", """{"name":"stock","endpoint":"http://127.0.0.1:9/in","topics":["stock"],"eventTypes":["orderPlaced"]}""");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var view = (await created.Content.ReadFromJsonAsync(ContractJsonContext.Default.Subscription))!;
+        Assert.Equal(("active", 1L, 0L, 100, 10, 5_000), (view.State, view.Position, view.Lag, view.BatchSize, view.MaxAttempts, view.TimeoutMs));
+        await AssertProblem(await PostJson("/api/subscriptions", """{"name":"stock","endpoint":"http://127.0.0.1:9/other","topics":["stock"]}"""), 409, "subscription_exists", "other settings");
+
+        var all = (await _http.GetFromJsonAsync("/api/subscriptions", ContractJsonContext.Default.SubscriptionArray))!;
+        Assert.Equal(["stock"], all.Select(s => s.Name));
+        Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync("/api/subscriptions/stock/retry", null)).StatusCode);
+        await AssertProblem(await PostJson("/api/subscriptions/stock/resume", """{"position":2}"""), 400, "validation", "position is between 0");
+        var resumed = (await (await PostJson("/api/subscriptions/stock/resume", """{"position":0}""")).Content.ReadFromJsonAsync(ContractJsonContext.Default.Subscription))!;
+        Assert.Equal((0L, 1L), (resumed.Position, resumed.Lag));
+        await AssertProblem(await _http.PostAsync("/api/subscriptions/none/retry", null), 404, "subscription_not_found", "no subscription none");
+
+        Assert.Equal(HttpStatusCode.OK, (await _http.DeleteAsync("/api/subscriptions/stock")).StatusCode);
+        await AssertProblem(await _http.GetAsync("/api/subscriptions/stock"), 404, "subscription_not_found", "");
+    }
+
+    [Fact]
+    public void Subscriptions_are_an_admins_even_to_read()
+    {
+        Assert.Equal(ClientRole.Admin, AccessRules.Required("GET", "/api/subscriptions"));
+        Assert.Equal(ClientRole.Admin, AccessRules.Required("POST", "/api/subscriptions"));
+        Assert.Equal(ClientRole.Admin, AccessRules.Required("POST", "/api/subscriptions/stock/retry"));
+        Assert.Equal(ClientRole.Admin, AccessRules.Required("DELETE", "/api/subscriptions/stock"));
     }
 
     private async Task<RaftMall.Contract.ConsumerPosition> Ack(string consumer, long sequence)

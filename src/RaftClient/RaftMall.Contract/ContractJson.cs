@@ -36,6 +36,11 @@ namespace RaftMall.Contract;
 [JsonSerializable(typeof(ConsumerAckRequest))]
 [JsonSerializable(typeof(ConsumerPosition))]
 [JsonSerializable(typeof(ConsumerPosition[]))]
+[JsonSerializable(typeof(SubscriptionRequest))]
+[JsonSerializable(typeof(SubscriptionResumeRequest))]
+[JsonSerializable(typeof(Subscription))]
+[JsonSerializable(typeof(Subscription[]))]
+[JsonSerializable(typeof(MallEvent[]))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(string))]
 public sealed partial class ContractJsonContext : JsonSerializerContext;

@@ -106,7 +106,7 @@ public sealed partial class MallStateHost : SimpleStateMachine
     {
         var clock = Stopwatch.StartNew();
         var bytes = await File.ReadAllBytesAsync(snapshotFile.FullName, token).ConfigureAwait(false);
-        var restored = MallStateMachine.Restore(bytes);
+        var restored = MallStateMachine.Restore(bytes, _state.RetainedEvents);
         _state.Replace(restored, long.TryParse(snapshotFile.Name.Split('-')[0], out var index) ? index : _state.LastAppliedIndex);
         _appliedSinceSnapshot = 0;
         Interlocked.Increment(ref _snapshotsRestored);
