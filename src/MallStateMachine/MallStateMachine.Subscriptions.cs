@@ -77,7 +77,7 @@ public sealed partial class MallStateMachine
     {
         if (Validation.CheckId(c.Name, "subscription") is { } error) return Invalid(error);
         if (!_subscriptions.TryGetValue(c.Name, out var current)) return SubscriptionNotFound(c.Name);
-        return CheckStart(c.Position, "position") ?? Restart(current, c.Position);
+        return CheckStart(c.Position, "position") ?? (MallResult)Restart(current, c.Position);
     }
 
     private MallResult ApplyDeleteSubscription(DeleteSubscription c)

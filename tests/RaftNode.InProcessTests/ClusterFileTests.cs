@@ -43,6 +43,16 @@ public class ClusterFileTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("retainedEvents: 5", "retainedEvents must be between 10 and 10000000")]
+    [InlineData("subscriptionRetryMaxMs: 50", "subscriptionRetryInitialMs (>= 1) <= subscriptionRetryMaxMs")]
+    [InlineData("subscriptionCommitMs: 0", "subscriptionCommitMs (1..60000)")]
+    public void Outbox_and_subscription_settings_out_of_range_are_refused(string line, string expected)
+    {
+        var error = Assert.Throws<ClusterFileException>(() => ClusterFile.Parse($"{line}\n{Nodes}"));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Votes_have_a_deadline_and_appends_keep_the_library_timeout_unless_set()
     {

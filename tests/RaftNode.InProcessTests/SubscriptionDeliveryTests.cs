@@ -52,7 +52,7 @@ public sealed class SubscriptionDeliveryTests : IAsyncLifetime
 
         await _node.RunUntilAsync(() => Subscription("stock").Position == 8, Step, Limit, "position 8 recorded");
         var deliveries = Deliveries("stock");
-        Assert.Equal([[1L, 2L, 3L], [5L, 6L, 7L]], deliveries.Select(d => d.Sequences));
+        Assert.Equal(new long[][] { [1, 2, 3], [5, 6, 7] }, deliveries.Select(d => d.Sequences));
         Assert.All(deliveries, d => Assert.Equal(1, d.Attempt));
         var body = JsonDocument.Parse(_http.Requests[0].Body).RootElement;
         Assert.Equal(JsonValueKind.Array, body.ValueKind);
@@ -130,7 +130,7 @@ public sealed class SubscriptionDeliveryTests : IAsyncLifetime
         for (var i = 0; i < 5; i++) await PublishAsync("stock");
 
         await _node.RunUntilAsync(() => Subscription("healthy").Position == 5, Step, TimeSpan.FromSeconds(5), "the healthy subscription delivered");
-        Assert.Equal([[1L], [2L], [3L], [4L], [5L]], Deliveries("healthy").Select(d => d.Sequences));
+        Assert.Equal(new long[][] { [1], [2], [3], [4], [5] }, Deliveries("healthy").Select(d => d.Sequences));
         Assert.Equal(0, Subscription("hanging").Position);
 
         await _node.RunUntilAsync(() => Subscription("hanging").Attempts >= 1, Step, Limit, "the hanging call timing out");

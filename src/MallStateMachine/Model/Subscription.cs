@@ -13,7 +13,7 @@ public sealed record SubscriptionSpec(string Name, string Endpoint, string[] Top
     /// <summary>True when <paramref name="e"/> is delivered to this subscription.</summary>
     public bool Matches(in MallEvent e)
     {
-        if (e.Kind == EventKind.Message && Topics.Length > 0 && Array.IndexOf(Topics, e.Subject) >= 0) return true;
+        if (e.Kind == EventKind.Message && e.Subject is { } topic && Array.IndexOf(Topics, topic) >= 0) return true;
         return EventTypes.Length > 0 && Array.IndexOf(EventTypes, EventKindNames.Name(e.Kind)) >= 0;
     }
 

@@ -16,7 +16,7 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
     private TaskCompletionSource _eventsChanged = NewSignal();
 
     /// <summary>The outbox's bound, which a restored snapshot keeps too.</summary>
-    public int RetainedEvents => retainedEvents;
+    public int RetainedEvents { get; } = retainedEvents;
 
     /// <summary>Index of the last log entry this state reflects.</summary>
     public long LastAppliedIndex => Interlocked.Read(ref _lastAppliedIndex);

@@ -113,21 +113,26 @@ public sealed partial class SubscriptionDriver(
             var taken = _runs.Values.Select(run => (Run: run, Progress: run.TakeProgress())).Where(p => p.Progress is not null).ToList();
             if (taken.Count == 0) continue;
             var command = new RecordSubscriptionProgress([.. taken.Select(p => p.Progress!.Value)]);
-            ProposeOutcome outcome;
+            ProposeOutcome? outcome = null;
             try
             {
                 outcome = await proposer.ProposeAsync(command, leadership).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (leadership.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                continue; // leadership ended: the next leader delivers again from what is recorded
+                // Leadership ended (the next leader delivers again from what is recorded), or the log refused: try again next round.
+                if (!leadership.IsCancellationRequested) LogRecordFailed(e.Message);
             }
             if (outcome is ProposeOutcome.Applied { Result: SubscriptionProgressResult })
             {
                 NodeTelemetry.SubscriptionRecords.Add(1);
                 continue;
             }
-            if (outcome is ProposeOutcome.Applied { Result: Rejected rejected }) LogRecordRejected(rejected.CodeName, rejected.Detail);
+            if (outcome is ProposeOutcome.Applied { Result: Rejected rejected })
+            {
+                LogRecordRejected(rejected.CodeName, rejected.Detail); // a bug, not a condition to retry: the loops' next progress replaces it
+                continue;
+            }
             // Not recorded (or not known to be): keep it for the next round unless the loop has moved on since.
             foreach (var (run, progress) in taken) run.ReturnProgress(progress!.Value);
         }
@@ -368,6 +373,9 @@ public sealed partial class SubscriptionDriver(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "subscription {Name}: delivery loop failed, the next scan starts it again: {Reason}")]
     private partial void LogRunFailed(string name, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "subscription progress not recorded, kept for the next round: {Reason}")]
+    private partial void LogRecordFailed(string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "subscription progress rejected: {Code}: {Detail}")]
     private partial void LogRecordRejected(string code, string detail);
