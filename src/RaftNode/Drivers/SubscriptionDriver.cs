@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using RaftMall.Node.Consensus;
@@ -38,7 +37,7 @@ public sealed partial class SubscriptionDriver(
         TypeInfoResolver = Contract.ContractJsonContext.Default,
     };
 
-    private readonly ConcurrentDictionary<string, Run> _runs = new(StringComparer.Ordinal);
+    private readonly LeaderRuns<Run> _runs = new((name, cancellation) => new Run(name, cancellation));
     private CancellationToken _stopping;
 
     /// <summary>Registers the driver and its HTTP client: pooled connections, a short connect timeout, no client-wide timeout (every call has its own).</summary>
@@ -110,7 +109,7 @@ public sealed partial class SubscriptionDriver(
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             if (consensus.Leadership is not { } leadership) continue;
-            var taken = _runs.Values.Select(run => (Run: run, Progress: run.TakeProgress())).Where(p => p.Progress is not null).ToList();
+            var taken = _runs.All.Select(run => (Run: run, Progress: run.TakeProgress())).Where(p => p.Progress is not null).ToList();
             if (taken.Count == 0) continue;
             var command = new RecordSubscriptionProgress([.. taken.Select(p => p.Progress!.Value)]);
             ProposeOutcome? outcome = null;
@@ -154,39 +153,11 @@ public sealed partial class SubscriptionDriver(
 
     private void Wake(string name)
     {
-        if (_runs.TryGetValue(name, out var run)) run.WakeUp();
+        if (_runs.TryGet(name, out var run)) run.WakeUp();
     }
 
-    private void StartRun(string name, CancellationToken leadership)
-    {
-        if (leadership.IsCancellationRequested || _stopping.IsCancellationRequested) return;
-        var run = new Run(name, CancellationTokenSource.CreateLinkedTokenSource(leadership, _stopping));
-        if (!_runs.TryAdd(name, run))
-        {
-            run.Dispose();
-            return;
-        }
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await DeliverAsync(run).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (run.Token.IsCancellationRequested)
-            {
-                // leadership moved or the node stops: the next leader delivers from the recorded position
-            }
-            catch (Exception e)
-            {
-                LogRunFailed(name, e.Message); // the next scan starts it again, from the recorded position
-            }
-            finally
-            {
-                _runs.TryRemove(new KeyValuePair<string, Run>(name, run));
-                run.Dispose();
-            }
-        }, CancellationToken.None); // the run watches its own token
-    }
+    private void StartRun(string name, CancellationToken leadership) =>
+        _runs.Start(name, leadership, _stopping, DeliverAsync, (key, e) => LogRunFailed(key, e.Message));
 
     /// <summary>One subscription's loop, for as long as this node leads and the subscription exists.</summary>
     private async Task DeliverAsync(Run run)
@@ -321,20 +292,13 @@ public sealed partial class SubscriptionDriver(
     private static string Clip(string text) =>
         text.Length <= MallLimits.MaxSubscriptionErrorLength ? text : text[..(MallLimits.MaxSubscriptionErrorLength - 1)] + "…";
 
-    /// <summary>One subscription being delivered by this leader, and its progress not yet recorded; its token ends with the leadership or the node.</summary>
-    private sealed class Run(string name, CancellationTokenSource cancellation) : IDisposable
+    /// <summary>One subscription being delivered by this leader, and its progress not yet recorded.</summary>
+    private sealed class Run(string name, CancellationTokenSource cancellation) : LeaderRun(name, cancellation)
     {
         private readonly Lock _lock = new();
-        private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private SubscriptionProgress? _progress;
 
-        public string Name => name;
-
-        public CancellationToken Token => cancellation.Token;
-
-        public Task WakeSignal => Volatile.Read(ref _wake).Task;
-
-        public void WakeUp() => Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        public string Name => Key;
 
         public void SetProgress(SubscriptionProgress progress)
         {
@@ -361,8 +325,6 @@ public sealed partial class SubscriptionDriver(
         {
             lock (_lock) _progress ??= progress;
         }
-
-        public void Dispose() => cancellation.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "leader of term {Term}: delivering {Count} subscriptions from their recorded positions")]
