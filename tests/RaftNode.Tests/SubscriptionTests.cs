@@ -49,14 +49,16 @@ public class SubscriptionTests(ITestOutputHelper output)
         await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string> { ["SubscriptionRetryMaxMs"] = "500", ["SubscriptionCommitMs"] = "200" });
         await cluster.StartAllAsync();
         await using var subscriber = await TestSubscriber.StartAsync();
-        subscriber.Delay = TimeSpan.FromMilliseconds(20); // deliveries stay in flight while the leader dies
+        subscriber.Delay = TimeSpan.FromMilliseconds(100); // 12 batches of 5 take over a second: the leader dies during delivery
         using var client = new RaftMallClient(cluster.ClientOptions(TimeSpan.FromSeconds(20)));
         await client.CreateSubscriptionAsync(new SubscriptionRequest("stock", subscriber.Url("stock"), ["stock"], null, 1_000, 5, 10, null));
 
         var published = await PublishAsync(client, 60, "stock");
         var leader = await cluster.WaitForLeaderAsync();
-        cluster.Log($"kill -9 of leader {leader} with {subscriber.Applied("stock").Count} of 60 applied");
+        var appliedAtKill = subscriber.Applied("stock").Count;
+        cluster.Log($"kill -9 of leader {leader} with {appliedAtKill} of 60 applied");
         cluster.Kill(leader);
+        Assert.InRange(appliedAtKill, 0, 59);
         published.AddRange(await PublishAsync(client, 40, "stock"));
         Assert.NotEqual(leader, await cluster.WaitForLeaderAsync(not: leader));
 
