@@ -40,7 +40,6 @@ namespace RaftMall.Contract;
 [JsonSerializable(typeof(SubscriptionResumeRequest))]
 [JsonSerializable(typeof(Subscription))]
 [JsonSerializable(typeof(Subscription[]))]
-[JsonSerializable(typeof(MallEvent[]))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(string))]
 public sealed partial class ContractJsonContext : JsonSerializerContext;

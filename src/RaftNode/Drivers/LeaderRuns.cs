@@ -47,7 +47,7 @@ public sealed class LeaderRuns<TRun>(Func<string, CancellationTokenSource, TRun>
     public bool TryGet(string key, [NotNullWhen(true)] out TRun? run) => _runs.TryGetValue(key, out run);
 
     /// <summary>Runs <paramref name="drive"/> for <paramref name="key"/> unless a run of it is under way; <paramref name="failed"/> hears of a run that threw.</summary>
-    public void Start(string key, CancellationToken leadership, CancellationToken stopping, Func<TRun, Task> drive, Action<string, Exception> failed)
+    public void Start(string key, Func<TRun, Task> drive, Action<string, Exception> failed, CancellationToken leadership, CancellationToken stopping)
     {
         if (leadership.IsCancellationRequested || stopping.IsCancellationRequested) return;
         var run = create(key, CancellationTokenSource.CreateLinkedTokenSource(leadership, stopping));

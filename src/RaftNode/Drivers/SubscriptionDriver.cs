@@ -91,7 +91,11 @@ public sealed partial class SubscriptionDriver(
                     await consensus.ReadBarrierAsync(leadership).ConfigureAwait(false);
                     resumedFor = leadership;
                     var count = state.Read(s => s.ListSubscriptions().Count);
-                    if (count > 0) LogResuming(count, consensus.Status().Term);
+                    if (count > 0)
+                    {
+                        var term = consensus.Status().Term;
+                        LogResuming(count, term);
+                    }
                 }
                 foreach (var subscription in state.Read(s => s.ListSubscriptions())) StartRun(subscription.Name, leadership);
             }
@@ -157,7 +161,7 @@ public sealed partial class SubscriptionDriver(
     }
 
     private void StartRun(string name, CancellationToken leadership) =>
-        _runs.Start(name, leadership, _stopping, DeliverAsync, (key, e) => LogRunFailed(key, e.Message));
+        _runs.Start(name, DeliverAsync, (key, e) => LogRunFailed(key, e.Message), leadership, _stopping);
 
     /// <summary>One subscription's loop, for as long as this node leads and the subscription exists.</summary>
     private async Task DeliverAsync(Run run)

@@ -68,7 +68,7 @@ public sealed partial class TransactionDriver(
     }
 
     private void StartRun(string gid, CancellationToken leadership) =>
-        _runs.Start(gid, leadership, _stopping, DriveAsync, (key, e) => LogRunFailed(key, e.Message));
+        _runs.Start(gid, DriveAsync, (key, e) => LogRunFailed(key, e.Message), leadership, _stopping);
 
     private async Task DriveAsync(LeaderRun run)
     {
