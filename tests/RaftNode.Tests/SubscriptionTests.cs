@@ -102,6 +102,7 @@ public class SubscriptionTests(ITestOutputHelper output)
         Assert.Contains("stuck", list.Output, StringComparison.Ordinal);
 
         broken = false;
+        var termBefore = await TermAsync(cluster);
         var callsBeforeRetry = subscriber.Calls("broken").Count;
         var retry = await CliProcess.RunAsync(cluster.ConfigPath, "subscription", "retry", "broken");
         Assert.True(retry.ExitCode == 0, retry.All);
@@ -109,7 +110,10 @@ public class SubscriptionTests(ITestOutputHelper output)
         await WaitAsync(() => subscriber.Applied("broken").Count == 30, "delivered after the operator's retry");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the retry waited for the 60 s backoff");
         Assert.Equal(published, subscriber.Applied("broken"));
-        Assert.Equal(1, subscriber.Calls("broken")[callsBeforeRetry].Attempt);
+        // A new leader calls every subscription at once, stuck ones too (going on from the recorded attempts): only
+        // without one in between is the first call after the retry the retry's own, attempt 1.
+        if (await TermAsync(cluster) == termBefore) Assert.Equal(1, subscriber.Calls("broken")[callsBeforeRetry].Attempt);
+        else output.WriteLine("the leader changed during the retry: its first call is not the retry's");
         await WaitAsync(async () => (await client.GetSubscriptionAsync("broken")).State == "active", "the retried subscription active again");
     }
 
@@ -143,6 +147,8 @@ public class SubscriptionTests(ITestOutputHelper output)
         await WaitAsync(() => subscriber.Applied("lagging").Count == 40, "the kept events delivered after the resume");
         Assert.Equal(published.Skip(10), subscriber.Applied("lagging"));
     }
+
+    private static async Task<long> TermAsync(TestCluster cluster) => (await cluster.StatusAsync(await cluster.WaitForLeaderAsync()))!.Term;
 
     /// <summary>Publishes <paramref name="count"/> messages one after the other; returns their sequences.</summary>
     private static async Task<List<long>> PublishAsync(RaftMallClient client, int count, string topic)
