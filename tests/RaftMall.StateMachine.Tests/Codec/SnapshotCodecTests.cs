@@ -123,8 +123,8 @@ public class SnapshotCodecTests
         Assert.IsType<MessageResult>(restored.Apply(new PublishMessage("stock", null, "{}") { TimeMs = 10_000_000 }));
         Assert.IsType<ConsumerResult>(restored.Apply(new AckConsumer("c", restored.LastEventSequence) { TimeMs = 10_000_000 }));
         Assert.Empty(restored.ListSubscriptions());
-        Assert.IsType<SubscriptionResult>(restored.Apply(new CreateSubscription(
-            new SubscriptionSpec("s", "http://127.0.0.1:9/in", ["stock"], [], 1_000, 10, 3), null) { TimeMs = 10_000_000 }));
+        var spec = new SubscriptionSpec("s", "http://127.0.0.1:9/in", ["stock"], [], 1_000, 10, 3);
+        Assert.IsType<SubscriptionResult>(restored.Apply(new CreateSubscription(spec, null) { TimeMs = 10_000_000 }));
         Assert.Equal(restored.Snapshot(), MallStateMachine.Restore(restored.Snapshot()).Snapshot());
 
         old[old.Length / 2] ^= 0x10;
