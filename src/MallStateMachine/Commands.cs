@@ -102,3 +102,21 @@ public sealed record MoveConsumer(string Consumer, long Sequence) : MallCommand;
 
 /// <summary>An operator forgets a consumer and its position.</summary>
 public sealed record DeleteConsumer(string Consumer) : MallCommand;
+
+/// <summary>
+/// Creates a push subscription that the leader delivers from after <see cref="StartAfter"/> (null: after the newest
+/// event). Creating it again with the same settings changes nothing; other settings under its name are refused.
+/// </summary>
+public sealed record CreateSubscription(SubscriptionSpec Spec, long? StartAfter) : MallCommand;
+
+/// <summary>The leader's acknowledged positions and failed attempts of many subscriptions, in one entry (batched, not one entry per delivery).</summary>
+public sealed record RecordSubscriptionProgress(SubscriptionProgress[] Items) : MallCommand;
+
+/// <summary>An operator's "retry now" of a stuck subscription: attempts and the stuck flag are cleared, and the leader calls it at once.</summary>
+public sealed record RetrySubscription(string Name) : MallCommand;
+
+/// <summary>An operator resumes a subscription (suspended, stuck or not) from a position: delivery continues after <see cref="Position"/>.</summary>
+public sealed record ResumeSubscription(string Name, long Position) : MallCommand;
+
+/// <summary>An operator drops a subscription and its position.</summary>
+public sealed record DeleteSubscription(string Name) : MallCommand;

@@ -31,6 +31,10 @@ public enum ErrorCode : byte
     TransactionFinished = 26,
     ConsumerNotFound = 27,
     TooManyConsumers = 28,
+    SubscriptionNotFound = 29,
+    SubscriptionExists = 30,
+    TooManySubscriptions = 31,
+    SubscriptionSuspended = 32,
 }
 
 /// <summary>Wire names and HTTP-independent classification of <see cref="ErrorCode"/>.</summary>
@@ -66,6 +70,10 @@ public static class ErrorCodes
         ErrorCode.TransactionFinished => "transaction_finished",
         ErrorCode.ConsumerNotFound => "consumer_not_found",
         ErrorCode.TooManyConsumers => "too_many_consumers",
+        ErrorCode.SubscriptionNotFound => "subscription_not_found",
+        ErrorCode.SubscriptionExists => "subscription_exists",
+        ErrorCode.TooManySubscriptions => "too_many_subscriptions",
+        ErrorCode.SubscriptionSuspended => "subscription_suspended",
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, "unknown error code"),
     };
 }

@@ -12,8 +12,13 @@ internal sealed class EventLog
     private int _start; // index of the oldest retained event
     private int _count;
 
-    public EventLog(int retainedEvents)
+    private readonly Action<MallEvent>? _trimmed;
+
+    /// <param name="retainedEvents">The bound: how many of the newest events are kept.</param>
+    /// <param name="trimmed">Called with each event overwritten at the bound, before it is gone.</param>
+    public EventLog(int retainedEvents, Action<MallEvent>? trimmed = null)
     {
+        _trimmed = trimmed;
         ArgumentOutOfRangeException.ThrowIfLessThan(retainedEvents, 1);
         RetainedEvents = retainedEvents;
         _ring = new MallEvent[Math.Min(InitialCapacity, retainedEvents)];
@@ -39,6 +44,7 @@ internal sealed class EventLog
         }
         if (_count == _ring.Length)
         {
+            _trimmed?.Invoke(_ring[_start]);
             _ring[_start] = e; // full at the bound: overwrite the oldest
             _start = (_start + 1) % _ring.Length;
         }
@@ -82,7 +88,7 @@ internal sealed class EventLog
         }
     }
 
-    private MallEvent At(long sequence) => _ring[(_start + (int)(sequence - FirstRetainedSequence)) % _ring.Length];
+    internal MallEvent At(long sequence) => _ring[(_start + (int)(sequence - FirstRetainedSequence)) % _ring.Length];
 
     private void Grow()
     {

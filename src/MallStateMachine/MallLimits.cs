@@ -66,6 +66,24 @@ public static class MallLimits
     /// <summary>Most pull consumers with a committed position; an ack that would add one more is refused (too_many_consumers).</summary>
     public const int MaxConsumers = 1_000;
 
+    /// <summary>Most push subscriptions; creating one more is refused (too_many_subscriptions).</summary>
+    public const int MaxSubscriptions = 64;
+
+    /// <summary>Most topics plus event types one subscription matches.</summary>
+    public const int MaxSubscriptionFilters = 32;
+
+    /// <summary>Most events in one delivery call of a subscription.</summary>
+    public const int MaxSubscriptionBatch = 1_000;
+
+    /// <summary>Longest deadline of one delivery call, in ms.</summary>
+    public const int MaxSubscriptionTimeoutMs = 60_000;
+
+    /// <summary>Largest number of failed attempts before a subscription is marked stuck.</summary>
+    public const int MaxSubscriptionAttempts = 1_000_000;
+
+    /// <summary>Longest recorded delivery error, in characters (longer ones are cut by the node before proposing).</summary>
+    public const int MaxSubscriptionErrorLength = 512;
+
     /// <summary>Largest encoded command the codec accepts.</summary>
     public const int MaxEncodedCommandBytes = 1024 * 1024;
 }

@@ -96,5 +96,11 @@ public sealed partial class MallStateMachine
         {
             Require(consumer.Sequence >= 0 && consumer.Sequence <= LastEventSequence, "a consumer's position is an emitted event");
         }
+        Require(_subscriptions.Count <= MallLimits.MaxSubscriptions, "subscriptions stay within their bound");
+        foreach (var subscription in _subscriptions.Values)
+        {
+            Require(subscription.Position >= 0 && subscription.Position <= LastEventSequence, "a subscription's position is an emitted event");
+            Require(subscription.SuspendedAt >= 0 && subscription.Generation >= 1 && subscription.Attempts >= 0, "a subscription's progress is well-formed");
+        }
     }
 }

@@ -4,7 +4,7 @@ namespace RaftMall.StateMachine;
 
 /// <summary>
 /// The whole mall state: stock, submit tokens, orders, key-value, transaction decisions, TCC barriers,
-/// idempotency keys, the outbox with application messages, and the pull consumers' positions.
+/// idempotency keys, the outbox with application messages, the pull consumers' positions and the push subscriptions.
 /// Pure and deterministic: the same commands in the same order give the
 /// same state and byte-identical snapshots on every replica. Not thread-safe: one applier at a time
 /// (readers synchronize with the applier outside).
@@ -17,7 +17,7 @@ public sealed partial class MallStateMachine
 
     public MallStateMachine(int retainedEvents = MallLimits.DefaultRetainedEvents)
     {
-        _events = new EventLog(retainedEvents);
+        _events = new EventLog(retainedEvents, SuspendLaggingSubscriptions);
     }
 
     /// <summary>Log time: the largest leader stamp applied so far (Unix ms). Never goes back.</summary>
@@ -84,6 +84,11 @@ public sealed partial class MallStateMachine
         AckConsumer c => ApplyAckConsumer(c),
         MoveConsumer c => ApplyMoveConsumer(c),
         DeleteConsumer c => ApplyDeleteConsumer(c),
+        CreateSubscription c => ApplyCreateSubscription(c),
+        RecordSubscriptionProgress c => ApplySubscriptionProgress(c),
+        RetrySubscription c => ApplyRetrySubscription(c),
+        ResumeSubscription c => ApplyResumeSubscription(c),
+        DeleteSubscription c => ApplyDeleteSubscription(c),
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
 

@@ -44,3 +44,9 @@ public sealed record OrderWithMessageResult(Order Order, MallEvent Message) : Ma
 
 /// <summary>A consumer's committed position after an ack, a move or a delete (its last position).</summary>
 public sealed record ConsumerResult(ConsumerPosition Consumer) : MallResult;
+
+/// <summary>A subscription after a create, retry, resume or delete (its last state).</summary>
+public sealed record SubscriptionResult(Subscription Subscription) : MallResult;
+
+/// <summary>What one progress record did: items applied, and items ignored (an unknown subscription, an older generation, a suspended one).</summary>
+public sealed record SubscriptionProgressResult(int Recorded, int Ignored) : MallResult;

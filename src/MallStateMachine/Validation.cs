@@ -77,6 +77,45 @@ public static class Validation
         return IsJson(payload) ? null : "payload is not well-formed JSON";
     }
 
+    /// <summary>
+    /// Checks a subscription's settings: its name, an absolute http(s) endpoint, 1..<see cref="MallLimits.MaxSubscriptionFilters"/>
+    /// topics and event types together (each once; event types by their names), and sensible timeout, batch size and attempts.
+    /// </summary>
+    public static string? CheckSubscription(SubscriptionSpec? spec)
+    {
+        if (spec is null) return "a subscription is required";
+        if (CheckId(spec.Name, "name") is { } nameError) return nameError;
+        if (string.IsNullOrEmpty(spec.Endpoint) || spec.Endpoint.Length > MallLimits.MaxUrlLength
+            || !Uri.TryCreate(spec.Endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+        {
+            return $"endpoint must be an absolute http(s) URL of at most {MallLimits.MaxUrlLength} characters";
+        }
+        if (spec.Topics is null || spec.EventTypes is null || spec.Topics.Length + spec.EventTypes.Length == 0)
+        {
+            return "a subscription matches at least one topic or event type";
+        }
+        if (spec.Topics.Length + spec.EventTypes.Length > MallLimits.MaxSubscriptionFilters)
+        {
+            return $"a subscription matches at most {MallLimits.MaxSubscriptionFilters} topics and event types together";
+        }
+        foreach (var topic in spec.Topics)
+        {
+            if (CheckId(topic, "topic") is { } topicError) return topicError;
+        }
+        foreach (var type in spec.EventTypes)
+        {
+            if (type is null || !EventKindNames.All.Contains(type)) return $"event type '{type}' is not one of {string.Join(", ", EventKindNames.All)}";
+        }
+        if (spec.Topics.Distinct(StringComparer.Ordinal).Count() != spec.Topics.Length || spec.EventTypes.Distinct(StringComparer.Ordinal).Count() != spec.EventTypes.Length)
+        {
+            return "a topic or event type appears twice";
+        }
+        if (spec.TimeoutMs < 10 || spec.TimeoutMs > MallLimits.MaxSubscriptionTimeoutMs) return $"timeoutMs is between 10 and {MallLimits.MaxSubscriptionTimeoutMs}";
+        if (spec.BatchSize < 1 || spec.BatchSize > MallLimits.MaxSubscriptionBatch) return $"batchSize is between 1 and {MallLimits.MaxSubscriptionBatch}";
+        if (spec.MaxAttempts < 1 || spec.MaxAttempts > MallLimits.MaxSubscriptionAttempts) return $"maxAttempts is between 1 and {MallLimits.MaxSubscriptionAttempts}";
+        return null;
+    }
+
     /// <summary>True when <paramref name="text"/> is exactly one JSON value (RFC 8259, no comments or trailing commas).</summary>
     public static bool IsJson(string text)
     {

@@ -57,6 +57,7 @@ services.AddHostedService(sp => sp.GetRequiredService<WriteBatcher>());
 services.AddSingleton<Gateway>();
 services.AddHostedService<ExpiryDriver>();
 TransactionServices.Add(services, settings);
+SubscriptionDriver.AddServices(services);
 // A forwarded membership change may take the leader up to MemberEndpoints.ChangeTimeout (catching a new node up).
 services.AddHttpClient(LeaderForwarding.ClientName, c => c.Timeout = TimeSpan.FromMilliseconds(
     Math.Max(settings.Cluster.LeaderWaitMs + settings.Cluster.WriteTimeoutMs, MemberEndpoints.ChangeTimeout.TotalMilliseconds) + 1_000));
@@ -109,7 +110,7 @@ app.MapDashboard();
 if (demo.Enabled) app.MapDemo(); // without the switch these endpoints do not exist
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
-app.MapMessages().MapConsumers();
+app.MapMessages().MapConsumers().MapSubscriptions();
 
 await app.RunAsync();
 return 0;

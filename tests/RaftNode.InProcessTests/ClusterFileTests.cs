@@ -37,7 +37,10 @@ public class ClusterFileTests
     [InlineData("raftVoteTimeoutMs: -1", "raftVoteTimeoutMs must be 0 (off) or up to 5000")]
     [InlineData("raftAppendTimeoutMs: 40", "raftAppendTimeoutMs must be 0 (off), or above heartbeatIntervalMs")]
     [InlineData("raftAppendTimeoutMs: 6000", "raftAppendTimeoutMs must be 0 (off), or above heartbeatIntervalMs")]
-    public void Raft_deadlines_out_of_range_are_refused(string line, string expected)
+    [InlineData("retainedEvents: 5", "retainedEvents must be between 10 and 10000000")]
+    [InlineData("subscriptionRetryMaxMs: 50", "subscriptionRetryInitialMs (>= 1) <= subscriptionRetryMaxMs")]
+    [InlineData("subscriptionCommitMs: 0", "subscriptionCommitMs (1..60000)")]
+    public void Settings_out_of_range_are_refused(string line, string expected)
     {
         var error = Assert.Throws<ClusterFileException>(() => ClusterFile.Parse($"{line}\n{Nodes}"));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

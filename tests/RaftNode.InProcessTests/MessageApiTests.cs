@@ -12,7 +12,7 @@ using RaftMall.StateMachine;
 namespace RaftMall.Node.InProcessTests;
 
 /// <summary>
-/// The message and consumer endpoints over HTTP in this process (Kestrel on a free port), in front of the fake
+/// The message, consumer and subscription endpoints over HTTP in this process (Kestrel on a free port), in front of the fake
 /// consensus: what a client sees, and that a refused request proposes nothing.
 /// </summary>
 public sealed class MessageApiTests : IAsyncLifetime
@@ -23,7 +23,7 @@ public sealed class MessageApiTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await ApiHost.StartAsync(_node, TimeProvider.System, app => app.MapEvents().MapMessages().MapConsumers(),
+        _host = await ApiHost.StartAsync(_node, TimeProvider.System, app => app.MapEvents().MapMessages().MapConsumers().MapSubscriptions(),
             services => services.AddSingleton<WriteBatcher>().AddSingleton<Gateway>());
         _http = _host.Http;
     }
@@ -140,16 +140,20 @@ public sealed class MessageApiTests : IAsyncLifetime
         Assert.Equal([7L, 8L, 9L, 10L], page.Events.Select(e => e.Sequence));
     }
 
-    [Fact]
-    public void A_consumer_acks_with_a_writer_key_and_an_operator_moves_or_deletes_with_an_admin_key()
-    {
-        Assert.Equal(ClientRole.Writer, AccessRules.Required("POST", "/api/messages"));
-        Assert.Equal(ClientRole.Writer, AccessRules.Required("POST", "/api/orders/with-message"));
-        Assert.Equal(ClientRole.Writer, AccessRules.Required("POST", "/api/consumers/stock/ack"));
-        Assert.Equal(ClientRole.Reader, AccessRules.Required("GET", "/api/consumers/stock/events"));
-        Assert.Equal(ClientRole.Admin, AccessRules.Required("PUT", "/api/consumers/stock/position"));
-        Assert.Equal(ClientRole.Admin, AccessRules.Required("DELETE", "/api/consumers/stock"));
-    }
+    /// <summary>A consumer acks with a writer's key; moving or deleting a consumer, and subscriptions (reads included: they name the URLs the leader calls), are an admin's.</summary>
+    [Theory]
+    [InlineData("POST", "/api/messages", ClientRole.Writer)]
+    [InlineData("POST", "/api/orders/with-message", ClientRole.Writer)]
+    [InlineData("POST", "/api/consumers/stock/ack", ClientRole.Writer)]
+    [InlineData("GET", "/api/consumers/stock/events", ClientRole.Reader)]
+    [InlineData("PUT", "/api/consumers/stock/position", ClientRole.Admin)]
+    [InlineData("DELETE", "/api/consumers/stock", ClientRole.Admin)]
+    [InlineData("GET", "/api/subscriptions", ClientRole.Admin)]
+    [InlineData("POST", "/api/subscriptions", ClientRole.Admin)]
+    [InlineData("POST", "/api/subscriptions/stock/retry", ClientRole.Admin)]
+    [InlineData("DELETE", "/api/subscriptions/stock", ClientRole.Admin)]
+    public void Each_message_consumer_and_subscription_endpoint_needs_its_role(string method, string path, ClientRole role) =>
+        Assert.Equal(role, AccessRules.Required(method, path));
 
     private async Task<RaftMall.Contract.ConsumerPosition> Ack(string consumer, long sequence)
     {

@@ -23,13 +23,14 @@ public sealed class Node
         };
         configure?.Invoke(cluster);
         Settings = new NodeSettings(cluster, "n1");
+        State = new ReplicatedState(cluster.RetainedEvents);
         Consensus = new FakeConsensus(State, Settings.Self) { MemberList = [.. cluster.Nodes] };
         Proposer = new Proposer(Consensus, Time);
     }
 
     public NodeSettings Settings { get; }
 
-    public ReplicatedState State { get; } = new();
+    public ReplicatedState State { get; }
 
     /// <summary>Starts at a fixed instant, so times in the state are the same on every run.</summary>
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));

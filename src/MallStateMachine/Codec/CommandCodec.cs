@@ -37,6 +37,11 @@ public static class CommandCodec
         AckConsumer = 20,
         MoveConsumer = 21,
         DeleteConsumer = 22,
+        CreateSubscription = 23,
+        RecordSubscriptionProgress = 24,
+        RetrySubscription = 25,
+        ResumeSubscription = 26,
+        DeleteSubscription = 27,
     }
 
     public static byte[] Encode(MallCommand command)
@@ -101,6 +106,11 @@ public static class CommandCodec
         Tag.AckConsumer => new AckConsumer(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
         Tag.MoveConsumer => new MoveConsumer(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
         Tag.DeleteConsumer => new DeleteConsumer(reader.ReadString(MaxIdBytes)),
+        Tag.CreateSubscription => new CreateSubscription(ReadSubscriptionSpec(ref reader), ReadOptionalLong(ref reader)),
+        Tag.RecordSubscriptionProgress => new RecordSubscriptionProgress(ReadSubscriptionProgress(ref reader)),
+        Tag.RetrySubscription => new RetrySubscription(reader.ReadString(MaxIdBytes)),
+        Tag.ResumeSubscription => new ResumeSubscription(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
+        Tag.DeleteSubscription => new DeleteSubscription(reader.ReadString(MaxIdBytes)),
         _ => throw new MallCodecException($"unknown command tag {tag}"),
     };
 
@@ -139,6 +149,11 @@ public static class CommandCodec
         AckConsumer => Tag.AckConsumer,
         MoveConsumer => Tag.MoveConsumer,
         DeleteConsumer => Tag.DeleteConsumer,
+        CreateSubscription => Tag.CreateSubscription,
+        RecordSubscriptionProgress => Tag.RecordSubscriptionProgress,
+        RetrySubscription => Tag.RetrySubscription,
+        ResumeSubscription => Tag.ResumeSubscription,
+        DeleteSubscription => Tag.DeleteSubscription,
         CommandBatch c => c.Commands.Any(nested => nested.IdempotencyKey is not null) ? Tag.KeyedBatch : Tag.CommandBatch,
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
@@ -263,6 +278,32 @@ public static class CommandCodec
             case DeleteConsumer c:
                 writer.WriteString(c.Consumer);
                 break;
+            case CreateSubscription c:
+                WriteSubscriptionSpec(writer, c.Spec);
+                WriteOptionalLong(writer, c.StartAfter);
+                break;
+            case RecordSubscriptionProgress c:
+                writer.WriteVarUInt((ulong)c.Items.Length);
+                foreach (var item in c.Items)
+                {
+                    writer.WriteString(item.Name);
+                    writer.WriteVarInt(item.Generation);
+                    writer.WriteVarInt(item.Position);
+                    writer.WriteVarInt(item.Attempts);
+                    writer.WriteString(item.LastError);
+                    writer.WriteBool(item.Stuck);
+                }
+                break;
+            case RetrySubscription c:
+                writer.WriteString(c.Name);
+                break;
+            case ResumeSubscription c:
+                writer.WriteString(c.Name);
+                writer.WriteVarInt(c.Position);
+                break;
+            case DeleteSubscription c:
+                writer.WriteString(c.Name);
+                break;
             default:
                 throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command));
         }
@@ -273,6 +314,42 @@ public static class CommandCodec
         writer.WriteString(topic);
         writer.WriteNullableString(key);
         writer.WriteString(payload);
+    }
+
+    internal static void WriteSubscriptionSpec(ByteWriter writer, SubscriptionSpec spec)
+    {
+        writer.WriteString(spec.Name);
+        writer.WriteString(spec.Endpoint);
+        writer.WriteVarUInt((ulong)spec.Topics.Length);
+        foreach (var topic in spec.Topics) writer.WriteString(topic);
+        writer.WriteVarUInt((ulong)spec.EventTypes.Length);
+        foreach (var type in spec.EventTypes) writer.WriteString(type);
+        writer.WriteVarInt(spec.TimeoutMs);
+        writer.WriteVarInt(spec.BatchSize);
+        writer.WriteVarInt(spec.MaxAttempts);
+    }
+
+    internal static SubscriptionSpec ReadSubscriptionSpec(ref SpanReader reader)
+    {
+        var name = reader.ReadString(MaxIdBytes);
+        var endpoint = reader.ReadString(MallLimits.MaxUrlLength * 4);
+        // Decoding allows more filters than a subscription may have, so that apply (not the codec) gives the clear refusal.
+        var topics = new string[reader.ReadCount(MallLimits.MaxSubscriptionFilters * 4)];
+        for (var i = 0; i < topics.Length; i++) topics[i] = reader.ReadString(MaxIdBytes);
+        var types = new string[reader.ReadCount(MallLimits.MaxSubscriptionFilters * 4)];
+        for (var i = 0; i < types.Length; i++) types[i] = reader.ReadString(MaxIdBytes);
+        return new SubscriptionSpec(name, endpoint, topics, types, reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+    }
+
+    private static SubscriptionProgress[] ReadSubscriptionProgress(ref SpanReader reader)
+    {
+        var items = new SubscriptionProgress[reader.ReadCount(MallLimits.MaxSubscriptions * 4)];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = new SubscriptionProgress(reader.ReadString(MaxIdBytes), reader.ReadVarInt(), reader.ReadVarInt(), reader.ReadInt32(),
+                reader.ReadString(MaxTextBytes), reader.ReadBool());
+        }
+        return items;
     }
 
     internal static void WriteItems(ByteWriter writer, OrderItem[] items)

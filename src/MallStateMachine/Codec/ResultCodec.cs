@@ -21,6 +21,8 @@ internal static class ResultCodec
         Message = 11,
         OrderWithMessage = 12,
         Consumer = 13,
+        Subscription = 14,
+        SubscriptionProgress = 15,
     }
 
     public static void Write(ByteWriter w, MallResult result)
@@ -98,6 +100,15 @@ internal static class ResultCodec
                 w.WriteVarInt(r.Consumer.Sequence);
                 w.WriteVarInt(r.Consumer.UpdatedAtMs);
                 break;
+            case SubscriptionResult r:
+                w.WriteByte((byte)Tag.Subscription);
+                WriteSubscription(w, r.Subscription);
+                break;
+            case SubscriptionProgressResult r:
+                w.WriteByte((byte)Tag.SubscriptionProgress);
+                w.WriteVarInt(r.Recorded);
+                w.WriteVarInt(r.Ignored);
+                break;
             default:
                 throw new ArgumentException($"unknown result type {result.GetType().Name}", nameof(result));
         }
@@ -118,8 +129,26 @@ internal static class ResultCodec
         Tag.Message => new MessageResult(ReadEvent(ref r)),
         Tag.OrderWithMessage => new OrderWithMessageResult(ReadOrderBody(ref r, r.ReadVarInt(), pool), ReadEvent(ref r)),
         Tag.Consumer => new ConsumerResult(new ConsumerPosition(r.ReadString(MaxIdBytes), r.ReadVarInt(), r.ReadVarInt())),
+        Tag.Subscription => new SubscriptionResult(ReadSubscription(ref r)),
+        Tag.SubscriptionProgress => new SubscriptionProgressResult(r.ReadInt32(), r.ReadInt32()),
         var tag => throw new MallCodecException($"unknown result tag {tag}"),
     };
+
+    /// <summary>A subscription with its progress (results and the snapshot's subscription table).</summary>
+    public static void WriteSubscription(ByteWriter w, Subscription s)
+    {
+        CommandCodec.WriteSubscriptionSpec(w, s.Spec);
+        w.WriteVarInt(s.Position);
+        w.WriteVarInt(s.Generation);
+        w.WriteVarInt(s.Attempts);
+        w.WriteString(s.LastError);
+        w.WriteBool(s.Stuck);
+        w.WriteVarInt(s.SuspendedAt);
+        w.WriteVarInt(s.UpdatedAtMs);
+    }
+
+    public static Subscription ReadSubscription(ref SpanReader r) =>
+        new(CommandCodec.ReadSubscriptionSpec(ref r), r.ReadVarInt(), r.ReadVarInt(), r.ReadInt32(), r.ReadString(MaxTextBytes), r.ReadBool(), r.ReadVarInt(), r.ReadVarInt());
 
     /// <summary>One event with its sequence (a result's; the snapshot's event table leaves sequences implicit).</summary>
     private static void WriteEvent(ByteWriter w, MallEvent e)

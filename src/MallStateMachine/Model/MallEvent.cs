@@ -63,4 +63,7 @@ public static class EventKindNames
         EventKind.Message => "message",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
+
+    /// <summary>Every event type's name, in kind order.</summary>
+    public static IReadOnlyList<string> All { get; } = [.. Enum.GetValues<EventKind>().Select(Name)];
 }

@@ -26,6 +26,8 @@ namespace RaftMall.Cli;
 [JsonSerializable(typeof(KvEntry))]
 [JsonSerializable(typeof(PublishedMessage))]
 [JsonSerializable(typeof(ConsumerPosition))]
+[JsonSerializable(typeof(Subscription))]
+[JsonSerializable(typeof(Subscription[]))]
 [JsonSerializable(typeof(GlobalTransaction))]
 [JsonSerializable(typeof(TransactionPage))]
 [JsonSerializable(typeof(StoppedNodes))]

@@ -19,6 +19,7 @@ var root = new RootCommand("""
     OrderCommand.Build(),
     KvCommand.Build(),
     EventsCommand.Build(),
+    SubscriptionCommand.Build(),
     TxnCommands.Build(),
     DemoCommand.Build(),
     VerifyCommand.Build(),

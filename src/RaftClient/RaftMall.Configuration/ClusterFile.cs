@@ -129,6 +129,22 @@ public sealed partial class ClusterFile
     public int TxnMaxCallsPerParticipant { get; set; } = 64;
 
     /// <summary>
+    /// The outbox's bound: how many of the newest events are kept. Below it, events stay until every push
+    /// subscription has acknowledged them; at it, the oldest event is dropped and a subscription that had not
+    /// acknowledged it is suspended (docs/messages.md). Part of the replicated state's rules: every node of a cluster
+    /// must have the same value.
+    /// </summary>
+    public int RetainedEvents { get; set; } = 100_000;
+
+    /// <summary>Push subscriptions: first and largest wait between failed deliveries of a batch (doubling in between); a stuck subscription is retried at the largest.</summary>
+    public int SubscriptionRetryInitialMs { get; set; } = 100;
+
+    public int SubscriptionRetryMaxMs { get; set; } = 10_000;
+
+    /// <summary>Push subscriptions: how often the leader records acknowledged positions and failed attempts in the log (one entry for every subscription).</summary>
+    public int SubscriptionCommitMs { get; set; } = 100;
+
+    /// <summary>
     /// Adding a member: replication rounds the leader gives a new node to catch up with the log before it counts as a
     /// voter; a node still behind after them is not added (DotNext's warm-up rounds).
     /// </summary>
@@ -255,6 +271,11 @@ public sealed partial class ClusterFile
         if (TxnCallTimeoutMs < 10 || TxnRetryInitialMs < 1 || TxnRetryMaxMs < TxnRetryInitialMs || TxnStuckAfterAttempts < 1 || TxnMaxCallsPerParticipant < 1)
         {
             problems.Add("txnCallTimeoutMs (>= 10), txnRetryInitialMs (>= 1) <= txnRetryMaxMs, txnStuckAfterAttempts (>= 1) and txnMaxCallsPerParticipant (>= 1) must be sensible");
+        }
+        if (RetainedEvents is < 10 or > 10_000_000) problems.Add("retainedEvents must be between 10 and 10000000");
+        if (SubscriptionRetryInitialMs < 1 || SubscriptionRetryMaxMs < SubscriptionRetryInitialMs || SubscriptionCommitMs is < 1 or > 60_000)
+        {
+            problems.Add("subscriptionRetryInitialMs (>= 1) <= subscriptionRetryMaxMs, and subscriptionCommitMs (1..60000) must be sensible");
         }
         if (RateLimitPerSecond < 1 || MaxConcurrentRequests < 1) problems.Add("rateLimitPerSecond and maxConcurrentRequests must be at least 1");
         var ids = new HashSet<string>(StringComparer.Ordinal);

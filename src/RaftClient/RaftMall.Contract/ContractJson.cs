@@ -36,6 +36,10 @@ namespace RaftMall.Contract;
 [JsonSerializable(typeof(ConsumerAckRequest))]
 [JsonSerializable(typeof(ConsumerPosition))]
 [JsonSerializable(typeof(ConsumerPosition[]))]
+[JsonSerializable(typeof(SubscriptionRequest))]
+[JsonSerializable(typeof(SubscriptionResumeRequest))]
+[JsonSerializable(typeof(Subscription))]
+[JsonSerializable(typeof(Subscription[]))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(string))]
 public sealed partial class ContractJsonContext : JsonSerializerContext;

@@ -36,12 +36,12 @@ public static class ConsumerEndpoints
             if (Validation.CheckId(name, "consumer") is { } invalid) return Problems.Validation(invalid);
             if (EventEndpoints.CheckPage(after ?? 0, limit, waitSeconds) is { } invalidPage) return invalidPage;
             if (await gateway.ReadBarrierAsync(request) is { } problem) return problem;
-            var (from, first) = gateway.State.Read(s => (after ?? s.GetConsumer(name)?.Sequence ?? 0, s.FirstRetainedEventSequence));
+            var (from, first, retained) = gateway.State.Read(s => (after ?? s.GetConsumer(name)?.Sequence ?? 0, s.FirstRetainedEventSequence, s.RetainedEvents));
             if (from < first - 1)
             {
                 return Problems.Of(StatusCodes.Status410Gone, Contract.ProblemCodes.EventsTrimmed,
                     $"consumer {name} reads after {from}, but events {from + 1}..{first - 1} are no longer kept (the outbox keeps the newest " +
-                    $"{MallLimits.DefaultRetainedEvents.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}); an admin moves it past them knowingly: PUT /api/consumers/{name}/position {{\"sequence\": {first - 1}}}");
+                    $"{retained.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}); an admin moves it past them knowingly: PUT /api/consumers/{name}/position {{\"sequence\": {first - 1}}}");
             }
             return Results.Ok(await EventEndpoints.WaitForPageAsync(request, gateway, time, from, limit ?? 100, waitSeconds ?? 0));
         })

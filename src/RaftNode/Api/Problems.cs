@@ -28,7 +28,7 @@ public static class Problems
     {
         ErrorCode.Validation => StatusCodes.Status400BadRequest,
         ErrorCode.UnknownSku or ErrorCode.OrderNotFound or ErrorCode.KeyNotFound or ErrorCode.TransactionNotFound or ErrorCode.BranchNotFound
-            or ErrorCode.ConsumerNotFound
+            or ErrorCode.ConsumerNotFound or ErrorCode.SubscriptionNotFound
             => StatusCodes.Status404NotFound,
         ErrorCode.RevisionMismatch => StatusCodes.Status412PreconditionFailed,
         _ => StatusCodes.Status409Conflict,

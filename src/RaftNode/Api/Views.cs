@@ -35,6 +35,15 @@ public static class Views
         c.Name, c.Sequence, Time(c.UpdatedAtMs), lastSequence, firstRetainedSequence, lastSequence - c.Sequence,
         Math.Max(0, firstRetainedSequence - 1 - c.Sequence));
 
+    /// <summary>A subscription's state by name: suspended (the outbox dropped an event it had not acknowledged), stuck or active.</summary>
+    public static string SubscriptionState(Subscription s) => s.Suspended ? "suspended" : s.Stuck ? "stuck" : "active";
+
+    /// <summary>A subscription with its lag against the outbox as it stands.</summary>
+    public static Contract.Subscription Subscription(Subscription s, long lastSequence, long firstRetainedSequence) => new(
+        s.Name, s.Spec.Endpoint, s.Spec.Topics, s.Spec.EventTypes, s.Spec.TimeoutMs, s.Spec.BatchSize, s.Spec.MaxAttempts, SubscriptionState(s),
+        s.Position, lastSequence, lastSequence - s.Position, s.Attempts, s.LastError.Length == 0 ? null : s.LastError,
+        s.Suspended ? s.SuspendedAt : null, firstRetainedSequence, Time(s.UpdatedAtMs));
+
     public static Contract.TransactionBranchView Branch(GlobalTransaction txn, TransactionBranch b) => new(
         b.BranchId, TransactionNames.Kind(b.Spec.Kind), TransactionNames.BranchState(txn, b), b.Attempts,
         b.LastError.Length == 0 ? null : b.LastError, b.Stuck, b.OrderId == 0 ? null : b.OrderId);

@@ -7,12 +7,16 @@ namespace RaftMall.Node.Consensus;
 /// entry it reflects, and the signals readers wait on. Consensus applies committed commands to it in log order and
 /// replaces it with a snapshot; everything else only reads it.
 /// </summary>
-public sealed class ReplicatedState
+/// <param name="retainedEvents">The outbox's bound (cluster.yml <c>retainedEvents</c>), the same on every node.</param>
+public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetainedEvents)
 {
     private readonly Lock _lock = new();
-    private MallStateMachine _state = new();
+    private MallStateMachine _state = new(retainedEvents);
     private long _lastAppliedIndex;
     private TaskCompletionSource _eventsChanged = NewSignal();
+
+    /// <summary>The outbox's bound, which a restored snapshot keeps too.</summary>
+    public int RetainedEvents { get; } = retainedEvents;
 
     /// <summary>Index of the last log entry this state reflects.</summary>
     public long LastAppliedIndex => Interlocked.Read(ref _lastAppliedIndex);

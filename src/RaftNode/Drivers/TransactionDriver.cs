@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using RaftMall.Node.Consensus;
 using RaftMall.Node.Observability;
@@ -21,7 +20,7 @@ public sealed partial class TransactionDriver(
     /// <summary>How often the leader looks for unfinished transactions that nobody drives (a new leader's first look resumes its predecessor's).</summary>
     public const int ScanIntervalMs = 500;
 
-    private readonly ConcurrentDictionary<string, Run> _runs = new(StringComparer.Ordinal);
+    private readonly LeaderRuns<LeaderRun> _runs = new((gid, cancellation) => new LeaderRun(gid, cancellation));
     private CancellationToken _stopping;
 
     /// <summary>Starts driving <paramref name="gid"/> now when this node leads (the begin endpoint calls it; the scan would find it too).</summary>
@@ -33,7 +32,7 @@ public sealed partial class TransactionDriver(
     /// <summary>An operator's retry: the transaction's waiting branches are called again now, their backoff reset.</summary>
     public void Retry(string gid)
     {
-        if (_runs.TryGetValue(gid, out var run)) run.WakeUp();
+        if (_runs.TryGet(gid, out var run)) run.WakeUp();
         else Start(gid);
     }
 
@@ -68,43 +67,15 @@ public sealed partial class TransactionDriver(
         }
     }
 
-    private void StartRun(string gid, CancellationToken leadership)
-    {
-        if (leadership.IsCancellationRequested || _stopping.IsCancellationRequested) return;
-        var run = new Run(gid, CancellationTokenSource.CreateLinkedTokenSource(leadership, _stopping));
-        if (!_runs.TryAdd(gid, run))
-        {
-            run.Dispose();
-            return;
-        }
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await DriveAsync(run).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (run.Token.IsCancellationRequested)
-            {
-                // leadership moved or the node stops: the next leader resumes from the log
-            }
-            catch (Exception e)
-            {
-                LogRunFailed(gid, e.Message); // the next scan starts it again
-            }
-            finally
-            {
-                _runs.TryRemove(new KeyValuePair<string, Run>(gid, run));
-                run.Dispose();
-            }
-        }, CancellationToken.None); // the run watches its own token
-    }
+    private void StartRun(string gid, CancellationToken leadership) =>
+        _runs.Start(gid, DriveAsync, (key, e) => LogRunFailed(key, e.Message), leadership, _stopping);
 
-    private async Task DriveAsync(Run run)
+    private async Task DriveAsync(LeaderRun run)
     {
         while (true)
         {
             run.Token.ThrowIfCancellationRequested();
-            var txn = state.Read(s => s.GetTransaction(run.Gid));
+            var txn = state.Read(s => s.GetTransaction(run.Key));
             if (txn is null || txn.IsFinished) return;
             if (txn.IsDecided)
             {
@@ -134,7 +105,7 @@ public sealed partial class TransactionDriver(
                     await Task.Delay(TimeSpan.FromMilliseconds(settings.Cluster.TxnRetryInitialMs), time, run.Token).ConfigureAwait(false);
                     break;
                 case Rejected { Code: not ErrorCode.DecisionFinal } rejected:
-                    LogDecisionRejected(run.Gid, rejected.CodeName, rejected.Detail);
+                    LogDecisionRejected(run.Key, rejected.CodeName, rejected.Detail);
                     await Task.Delay(TimeSpan.FromMilliseconds(settings.Cluster.TxnRetryMaxMs), time, run.Token).ConfigureAwait(false);
                     break;
             }
@@ -150,7 +121,7 @@ public sealed partial class TransactionDriver(
     }
 
     /// <summary>Runs phase 1 and returns the decision to propose, with every outcome learned.</summary>
-    private async Task<DecideTransaction> PhaseOneAsync(GlobalTransaction txn, Run run)
+    private async Task<DecideTransaction> PhaseOneAsync(GlobalTransaction txn, LeaderRun run)
     {
         var votes = new List<BranchVote>();
         var remaining = DateTimeOffset.FromUnixTimeMilliseconds(txn.DeadlineMs) - time.GetUtcNow();
@@ -235,7 +206,7 @@ public sealed partial class TransactionDriver(
         }
     }
 
-    private async Task PhaseTwoAsync(GlobalTransaction txn, Run run)
+    private async Task PhaseTwoAsync(GlobalTransaction txn, LeaderRun run)
     {
         var outstanding = Array.FindAll(txn.Branches, b => !b.Acknowledged);
         if (txn.Mode == TransactionMode.Saga && txn.Decision == Decision.Abort)
@@ -251,7 +222,7 @@ public sealed partial class TransactionDriver(
     }
 
     /// <summary>Calls a branch's phase-2 operation until it acknowledges; true once the acknowledgement is committed.</summary>
-    private async Task<bool> DeliverAsync(GlobalTransaction txn, TransactionBranch branch, Run run)
+    private async Task<bool> DeliverAsync(GlobalTransaction txn, TransactionBranch branch, LeaderRun run)
     {
         var step = 0;
         for (var attempt = branch.Attempts + 1; ; attempt++)
@@ -276,22 +247,6 @@ public sealed partial class TransactionDriver(
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a < TimeSpan.Zero ? TimeSpan.Zero : a) : (b < TimeSpan.Zero ? TimeSpan.Zero : b);
 
     private static string Clip(string text, int max = MallLimits.MaxBranchErrorLength) => text.Length <= max ? text : text[..(max - 1)] + "…";
-
-    /// <summary>One transaction being driven by this leader; its token ends with the leadership or the node.</summary>
-    private sealed class Run(string gid, CancellationTokenSource cancellation) : IDisposable
-    {
-        private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public string Gid => gid;
-
-        public CancellationToken Token => cancellation.Token;
-
-        public Task WakeSignal => Volatile.Read(ref _wake).Task;
-
-        public void WakeUp() => Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-
-        public void Dispose() => cancellation.Dispose();
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "leader of term {Term}: resuming {Count} unfinished transactions from the log")]
     private partial void LogResuming(int count, long term);

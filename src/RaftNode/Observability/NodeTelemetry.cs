@@ -60,6 +60,16 @@ public static class NodeTelemetry
     public static readonly Histogram<long> SnapshotSize = Meter.CreateHistogram<long>("raftmall.snapshot.size", "By", "Size of one snapshot");
 
     /// <summary>Coordinator calls to participants, by outcome (success, refused, rejected, transient) and phase.</summary>
+    /// <summary>Events delivered to push subscribers and acknowledged by them (2xx).</summary>
+    public static readonly Counter<long> SubscriptionEvents = Meter.CreateCounter<long>("raftmall.subscription.events", "{event}", "Events delivered to push subscribers and acknowledged (2xx), on the leader");
+
+    /// <summary>Log entries that recorded subscription progress.</summary>
+    public static readonly Counter<long> SubscriptionRecords = Meter.CreateCounter<long>("raftmall.subscription.records", "{entry}", "Log entries recording the acknowledged positions of push subscriptions");
+
+    /// <summary>Time of one delivery call to a push subscriber, by outcome.</summary>
+    public static readonly Histogram<double> SubscriptionCallDuration = Meter.CreateHistogram("raftmall.subscription.call.duration", "s", "Time of one delivery call to a push subscriber",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
     public static readonly Histogram<double> ParticipantCallDuration = Meter.CreateHistogram("raftmall.participant.call.duration", "s", "Time of one call to a transaction participant",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
 }

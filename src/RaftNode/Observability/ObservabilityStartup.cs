@@ -88,6 +88,9 @@ public sealed class NodeGauges(IConsensus consensus, ReplicatedState state) : Ba
         meter.CreateObservableGauge("raftmall.transactions", Transactions, "{transaction}", "Transactions by status (finished: committed or aborted, still retained)");
         meter.CreateObservableGauge("raftmall.transactions.stuck_branches", () => state.Read(s => s.TallyTransactions().StuckBranches), "{branch}",
             "Branches of unfinished transactions whose phase 2 keeps failing");
+        meter.CreateObservableGauge("raftmall.subscription.lag", SubscriptionLag, "{event}",
+            "Events after a push subscription's recorded position (matching or not), by subscription and state");
+        meter.CreateObservableGauge("raftmall.subscriptions", Subscriptions, "{subscription}", "Push subscriptions by state: active, stuck, suspended");
 
         var leader = consensus.Leader?.Id;
         while (!stoppingToken.IsCancellationRequested)
@@ -98,6 +101,25 @@ public sealed class NodeGauges(IConsensus consensus, ReplicatedState state) : Ba
             if (now == leader) continue;
             leader = now;
             NodeTelemetry.LeaderChanges.Add(1, new KeyValuePair<string, object?>("leader", now ?? "none"));
+        }
+    }
+
+    private IEnumerable<Measurement<long>> SubscriptionLag()
+    {
+        var (last, subscriptions) = state.Read(s => (s.LastEventSequence, s.ListSubscriptions()));
+        foreach (var subscription in subscriptions)
+        {
+            yield return new(last - subscription.Position, new KeyValuePair<string, object?>("subscription", subscription.Name),
+                new KeyValuePair<string, object?>("state", Api.Views.SubscriptionState(subscription)));
+        }
+    }
+
+    private IEnumerable<Measurement<int>> Subscriptions()
+    {
+        var subscriptions = state.Read(s => s.ListSubscriptions());
+        foreach (var name in (string[])["active", "stuck", "suspended"])
+        {
+            yield return new(subscriptions.Count(s => Api.Views.SubscriptionState(s) == name), new KeyValuePair<string, object?>("state", name));
         }
     }
 

@@ -43,5 +43,12 @@ public static class CodecSamples
         new MoveConsumer("stock-service", 0) { IdempotencyKey = "move-1" },
         new DeleteConsumer("stock-service"),
         new CommandBatch([new PublishMessage("stock", "k", "1") { IdempotencyKey = "b-1" }, new AckConsumer("c", 1)]) { TimeMs = 13 },
+        new CreateSubscription(new SubscriptionSpec("stock-service", "http://127.0.0.1:9000/in?x=ü", ["stock", "points"], ["orderPlaced"], 2_000, 100, 10), null) { IdempotencyKey = "sub-1" },
+        new CreateSubscription(new SubscriptionSpec("s", "https://h/", [], [], 0, 0, 0), 42),
+        new RecordSubscriptionProgress([new SubscriptionProgress("s", 3, 1_000, 0, "", false), new SubscriptionProgress("t", 1, 7, 12, "503 Service Unavailable: ✓", true)]),
+        new RecordSubscriptionProgress([]),
+        new RetrySubscription("stock-service"),
+        new ResumeSubscription("stock-service", 7) { IdempotencyKey = "resume-1" },
+        new DeleteSubscription("s"),
     ];
 }

@@ -25,7 +25,7 @@ public class CommandCodecTests
         Assert.Equal(bytes, CommandCodec.Encode(decoded));
         Assert.Equal(CommandCodec.Fingerprint(command), CommandCodec.Fingerprint(decoded));
         // Records with no array fields compare by value: check those directly too.
-        if (command is not (PlaceOrder or PlaceOrderWithMessage or BeginTransaction or RegisterBranch or DecideTransaction or RecordPhaseTwo or CommandBatch)) Assert.Equal(command, decoded);
+        if (command is not (PlaceOrder or PlaceOrderWithMessage or BeginTransaction or RegisterBranch or DecideTransaction or RecordPhaseTwo or CommandBatch or CreateSubscription or RecordSubscriptionProgress)) Assert.Equal(command, decoded);
     }
 
     [Fact]

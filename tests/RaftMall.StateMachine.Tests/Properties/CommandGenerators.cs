@@ -20,6 +20,7 @@ public static class CommandGenerators
     private static readonly string[] Branches = ["b1", "b2"];
     private static readonly string[] IdempotencyKeys = ["i1", "i2", "i3"];
     private static readonly string[] Consumers = ["stock-service", "points"];
+    private static readonly string[] Subscriptions = ["stock", "all"];
 
     public static Arbitrary<CommandSequence> Sequences() => Arb.From(SequenceGen(), Shrink);
 
@@ -118,6 +119,22 @@ public static class CommandGenerators
                 0 => (MallCommand)new AckConsumer(c, seq),
                 1 => new MoveConsumer(c, seq),
                 _ => new DeleteConsumer(c),
+            }),
+        // Subscriptions: creates (from a generated start), the leader's progress records under generated generations,
+        // the operator's retry, resume and drop; with a small outbox, suspension at its bound happens often.
+        (3, from name in Gen.Elements(Subscriptions)
+            from operation in Gen.Choose(0, 6)
+            from sequence in Gen.Choose(-1, 60)
+            from generation in Gen.Choose(0, 4)
+            from failing in Gen.Elements(false, true)
+            select operation switch
+            {
+                0 => (MallCommand)new CreateSubscription(new SubscriptionSpec(name, "http://s/" + name, name == "stock" ? ["stock"] : [],
+                    name == "stock" ? [] : ["message", "stockSet"], 1_000, 10, 3), sequence < 0 ? null : sequence),
+                1 or 2 or 3 => new RecordSubscriptionProgress([new SubscriptionProgress(name, generation, sequence, failing ? 3 : 0, failing ? "503" : "", failing)]),
+                4 => new RetrySubscription(name),
+                5 => new ResumeSubscription(name, sequence),
+                _ => new DeleteSubscription(name),
             }));
 
     private static BranchSpec Http(string branchId, TransactionMode mode) =>

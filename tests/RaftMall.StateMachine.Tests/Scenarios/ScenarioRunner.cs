@@ -139,6 +139,9 @@ public sealed class ScenarioRunner
         MessageResult r => FormatEvent(r.Message),
         OrderWithMessageResult r => $"order {r.Order.OrderId} {OrderStatusNames.Name(r.Order.Status)} + {FormatEvent(r.Message)}",
         ConsumerResult r => $"consumer {r.Consumer.Name}@{r.Consumer.Sequence} at={r.Consumer.UpdatedAtMs}",
+        SubscriptionResult { Subscription: var s } => $"subscription {s.Name}@{s.Position} gen={s.Generation} attempts={s.Attempts} stuck={s.Stuck} "
+            + $"suspendedAt={s.SuspendedAt} error={s.LastError} matches={string.Join(',', s.Spec.Topics.Concat(s.Spec.EventTypes))}",
+        SubscriptionProgressResult r => $"subscription progress recorded={r.Recorded} ignored={r.Ignored}",
         _ => throw new FormatException(result.GetType().Name),
     };
 

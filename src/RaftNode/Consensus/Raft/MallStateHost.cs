@@ -40,7 +40,7 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
         _snapshotIntervalEntries = settings.Cluster.SnapshotIntervalEntries;
         _directory = new DirectoryInfo(settings.SnapshotDirectory);
         _directory.Create();
-        _shadow = new ShadowSnapshots(new MallStateMachine(), 0, PersistAsync, logger);
+        _shadow = new ShadowSnapshots(new MallStateMachine(state.RetainedEvents), 0, PersistAsync, logger);
     }
 
     public long SnapshotsTaken => Interlocked.Read(ref _snapshotsTaken);
@@ -62,8 +62,8 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
         if (SnapshotFiles.Newest(_directory) is not var (file, index, term)) return;
         var clock = Stopwatch.StartNew();
         var bytes = await File.ReadAllBytesAsync(file.FullName, token).ConfigureAwait(false);
-        var restored = MallStateMachine.Restore(bytes);
-        Load(restored, MallStateMachine.Restore(bytes), index);
+        var restored = MallStateMachine.Restore(bytes, _state.RetainedEvents);
+        Load(restored, MallStateMachine.Restore(bytes, _state.RetainedEvents), index);
         _snapshot = new SnapshotFile(file, index, term);
         LogSnapshotRestored(file.Name, bytes.Length, restored.OrderCount, clock.ElapsedMilliseconds);
     }
@@ -171,7 +171,8 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
         await _shadow.StopAsync().ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         var bytes = await entry.ToByteArrayAsync(token: token).ConfigureAwait(false);
-        var (restored, shadow) = (MallStateMachine.Restore(bytes), MallStateMachine.Restore(bytes)); // raises on damage
+        var restored = MallStateMachine.Restore(bytes, _state.RetainedEvents); // raises on damage
+        var shadow = MallStateMachine.Restore(bytes, _state.RetainedEvents);
         var file = await SnapshotFiles.WriteAsync(_directory, entry.Index, entry.Term, bytes, token).ConfigureAwait(false);
         Load(restored, shadow, entry.Index);
         _snapshot = new SnapshotFile(file, entry.Index, entry.Term);

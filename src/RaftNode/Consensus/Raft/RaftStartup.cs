@@ -63,7 +63,7 @@ public static partial class RaftStartup
             ChunkSize = cluster.LogChunkSizeMiB * 1024 * 1024,
             MemoryManagement = cluster.LogMemory == "shared" ? WriteAheadLog.MemoryManagementStrategy.SharedMemory : WriteAheadLog.MemoryManagementStrategy.PrivateMemory,
         };
-        services.AddSingleton<ReplicatedState>();
+        services.AddSingleton(new ReplicatedState(settings.Cluster.RetainedEvents));
         services.AddSingleton<MallStateHost>();
         services.AddSingleton<IStateMachine>(sp => sp.GetRequiredService<MallStateHost>());
         services.AddSingleton(sp => new DurableWriteAheadLog(walOptions, sp.GetRequiredService<IStateMachine>(), cluster.DurableFollowerAppends));

@@ -62,6 +62,7 @@ const state = {
   streams: new Map(), // nodeId -> stream status from /api/demo
   lastKill: null, // { at (Date), nodeId }
   transactionsAvailable: true,
+  subscriptionsAvailable: true, // false once the node or the key cannot read them (404 on an older node, 401/403 without an admin key)
   polls: 0,
 };
 
@@ -166,6 +167,20 @@ async function pollTransactions() {
   renderTransactions(inFlight.filter((a) => a.ok).flatMap((a) => a.data.transactions), stuck.data.transactions);
 }
 
+/** Push subscriptions with their lag, stuck and suspended ones first; hidden without an admin key (subscriptions name the URLs the leader calls). */
+async function pollSubscriptions() {
+  if (!state.subscriptionsAvailable) return;
+  const answer = await api(readBase(), '/api/subscriptions?consistency=local');
+  if ([401, 403, 404].includes(answer.status)) {
+    state.subscriptionsAvailable = false;
+    $('#subscriptions').hidden = true;
+    return;
+  }
+  if (!answer.ok) return;
+  $('#subscriptions').hidden = false;
+  renderSubscriptions(answer.data);
+}
+
 async function pollDemo() {
   const answers = await Promise.all(state.members.map(async (m) => [m, await api(m.address, '/api/demo')]));
   for (const [member, answer] of answers) {
@@ -241,6 +256,17 @@ function renderTransactions(inFlight, stuck) {
   $('#transactions-stuck tbody').replaceChildren(...(stuckRows.length ? stuckRows : none('none stuck', 4)));
 }
 
+function renderSubscriptions(subscriptions) {
+  const order = { suspended: 0, stuck: 1, active: 2 };
+  const rows = [...subscriptions].sort((a, b) => order[a.state] - order[b.state] || a.name.localeCompare(b.name)).map((s) => el('tr', { 'data-subscription': s.name },
+    el('td', {}, s.name),
+    el('td', { class: s.state === 'active' ? '' : 'error' }, s.state === 'suspended' ? `suspended (lost #${s.suspendedAtSequence})` : s.state),
+    el('td', { class: 'num' }, formatNumber(s.lag)),
+    el('td', { class: 'num' }, formatNumber(s.attempts)),
+    el('td', { class: 'error' }, s.lastError ?? '')));
+  $('#subscriptions tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'empty', colspan: 5 }, 'no subscriptions'))]));
+}
+
 /** The stream, wherever it runs, and the failover it measured: the write gap around the last kill. */
 function renderStream() {
   if (!state.demo) return;
@@ -312,7 +338,7 @@ async function loop() {
   try {
     await pollMembers();
     const slow = state.polls % SLOW_POLL_EVERY === 0;
-    await Promise.all([pollEvents(), slow ? pollStock() : null, slow ? pollTransactions() : null, slow && state.demo ? pollDemo() : null]);
+    await Promise.all([pollEvents(), slow ? pollStock() : null, slow ? pollTransactions() : null, slow ? pollSubscriptions() : null, slow && state.demo ? pollDemo() : null]);
     render();
   } catch (error) {
     $('#connection').textContent = `dashboard error: ${error}`;
