@@ -66,6 +66,15 @@ public static class MallLimits
     /// <summary>Most pull consumers with a committed position; an ack that would add one more is refused (too_many_consumers).</summary>
     public const int MaxConsumers = 1_000;
 
+    /// <summary>
+    /// Most addresses in the member directory (<see cref="BindMember"/>). Addresses of removed members stay bound (a
+    /// removed node that keeps running still names itself), so this bounds the addresses a cluster has ever used.
+    /// </summary>
+    public const int MaxMemberAddresses = 1_024;
+
+    /// <summary>Longest member address (scheme, host and port), in characters.</summary>
+    public const int MaxMemberAddressLength = 512;
+
     /// <summary>Largest encoded command the codec accepts.</summary>
     public const int MaxEncodedCommandBytes = 1024 * 1024;
 }

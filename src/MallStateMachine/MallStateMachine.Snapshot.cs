@@ -10,10 +10,14 @@ namespace RaftMall.StateMachine;
 public sealed partial class MallStateMachine
 {
     // 2: transaction branches with kinds, attempts, errors, stuck flags; 3: finish times; 4: XxHash3 checksum;
-    // 5: message events with their payload, and the consumer positions (a section after the events).
-    public const byte SnapshotVersion = 5;
+    // 5: message events with their payload, and the consumer positions (a section after the events);
+    // 6: the member directory's identities (address, member id), a section after the consumers.
+    public const byte SnapshotVersion = 6;
 
-    /// <summary>The oldest version <see cref="Restore"/> reads: version 3 differs from 4 only in its checksum, 4 from 5 in having no messages and no consumers.</summary>
+    /// <summary>
+    /// The oldest version <see cref="Restore"/> reads: version 3 differs from 4 only in its checksum, 4 from 5 in having
+    /// no messages and no consumers, 5 from 6 in having no member identities (the leader binds them again).
+    /// </summary>
     public const byte OldestReadableSnapshotVersion = 3;
     private static ReadOnlySpan<byte> SnapshotMagic => "RMSN"u8;
 
@@ -108,6 +112,13 @@ public sealed partial class MallStateMachine
             w.WriteString(consumer.Name);
             w.WriteVarInt(consumer.Sequence);
             w.WriteVarInt(consumer.UpdatedAtMs);
+        }
+
+        w.WriteVarUInt((ulong)_memberIds.Count);
+        foreach (var address in SortedKeys(_memberIds))
+        {
+            w.WriteString(address);
+            w.WriteString(_memberIds[address]);
         }
 
         w.WriteUInt64(Checksum(SnapshotVersion, w.WrittenSpan));
@@ -246,6 +257,13 @@ public sealed partial class MallStateMachine
         {
             var consumer = new ConsumerPosition(r.ReadString(maxIdBytes), r.ReadVarInt(), r.ReadVarInt());
             _consumers.Add(consumer.Name, consumer);
+        }
+
+        if (version < 6) return; // version 5 ends here: no member identities yet
+        for (var n = r.ReadCount(MallLimits.MaxMemberAddresses); n > 0; n--)
+        {
+            var address = r.ReadString(MallLimits.MaxMemberAddressLength * 4);
+            if (!_memberIds.TryAdd(address, r.ReadString(maxIdBytes))) throw new MallCodecException($"member address {address} appears twice");
         }
     }
 

@@ -84,6 +84,7 @@ public sealed partial class MallStateMachine
         AckConsumer c => ApplyAckConsumer(c),
         MoveConsumer c => ApplyMoveConsumer(c),
         DeleteConsumer c => ApplyDeleteConsumer(c),
+        BindMember c => ApplyBindMember(c),
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
 

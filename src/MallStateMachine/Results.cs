@@ -44,3 +44,6 @@ public sealed record OrderWithMessageResult(Order Order, MallEvent Message) : Ma
 
 /// <summary>A consumer's committed position after an ack, a move or a delete (its last position).</summary>
 public sealed record ConsumerResult(ConsumerPosition Consumer) : MallResult;
+
+/// <summary>A member id bound to an address in the member directory.</summary>
+public sealed record MemberBound(string Address, string MemberId) : MallResult;

@@ -37,6 +37,7 @@ public static class CommandCodec
         AckConsumer = 20,
         MoveConsumer = 21,
         DeleteConsumer = 22,
+        BindMember = 23,
     }
 
     public static byte[] Encode(MallCommand command)
@@ -101,6 +102,7 @@ public static class CommandCodec
         Tag.AckConsumer => new AckConsumer(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
         Tag.MoveConsumer => new MoveConsumer(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
         Tag.DeleteConsumer => new DeleteConsumer(reader.ReadString(MaxIdBytes)),
+        Tag.BindMember => new BindMember(reader.ReadString(MallLimits.MaxMemberAddressLength * 4), reader.ReadString(MaxIdBytes)),
         _ => throw new MallCodecException($"unknown command tag {tag}"),
     };
 
@@ -139,6 +141,7 @@ public static class CommandCodec
         AckConsumer => Tag.AckConsumer,
         MoveConsumer => Tag.MoveConsumer,
         DeleteConsumer => Tag.DeleteConsumer,
+        BindMember => Tag.BindMember,
         CommandBatch c => c.Commands.Any(nested => nested.IdempotencyKey is not null) ? Tag.KeyedBatch : Tag.CommandBatch,
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
@@ -262,6 +265,10 @@ public static class CommandCodec
                 break;
             case DeleteConsumer c:
                 writer.WriteString(c.Consumer);
+                break;
+            case BindMember c:
+                writer.WriteString(c.Address);
+                writer.WriteString(c.MemberId);
                 break;
             default:
                 throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command));

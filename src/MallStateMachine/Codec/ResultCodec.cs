@@ -21,6 +21,7 @@ internal static class ResultCodec
         Message = 11,
         OrderWithMessage = 12,
         Consumer = 13,
+        MemberBound = 14,
     }
 
     public static void Write(ByteWriter w, MallResult result)
@@ -98,6 +99,11 @@ internal static class ResultCodec
                 w.WriteVarInt(r.Consumer.Sequence);
                 w.WriteVarInt(r.Consumer.UpdatedAtMs);
                 break;
+            case MemberBound r:
+                w.WriteByte((byte)Tag.MemberBound);
+                w.WriteString(r.Address);
+                w.WriteString(r.MemberId);
+                break;
             default:
                 throw new ArgumentException($"unknown result type {result.GetType().Name}", nameof(result));
         }
@@ -118,6 +124,7 @@ internal static class ResultCodec
         Tag.Message => new MessageResult(ReadEvent(ref r)),
         Tag.OrderWithMessage => new OrderWithMessageResult(ReadOrderBody(ref r, r.ReadVarInt(), pool), ReadEvent(ref r)),
         Tag.Consumer => new ConsumerResult(new ConsumerPosition(r.ReadString(MaxIdBytes), r.ReadVarInt(), r.ReadVarInt())),
+        Tag.MemberBound => new MemberBound(r.ReadString(MallLimits.MaxMemberAddressLength * 4), r.ReadString(MaxIdBytes)),
         var tag => throw new MallCodecException($"unknown result tag {tag}"),
     };
 

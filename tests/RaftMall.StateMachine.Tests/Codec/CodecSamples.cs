@@ -43,5 +43,7 @@ public static class CodecSamples
         new MoveConsumer("stock-service", 0) { IdempotencyKey = "move-1" },
         new DeleteConsumer("stock-service"),
         new CommandBatch([new PublishMessage("stock", "k", "1") { IdempotencyKey = "b-1" }, new AckConsumer("c", 1)]) { TimeMs = 13 },
+        new BindMember("http://127.0.0.1:7104", "5f0c2a9e41d7b386") { TimeMs = 14 },
+        new BindMember("", ""),
     ];
 }

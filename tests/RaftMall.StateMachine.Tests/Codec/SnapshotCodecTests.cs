@@ -89,13 +89,15 @@ public class SnapshotCodecTests
     }
 
     /// <summary>
-    /// The bytes an older node wrote for a state without messages or consumers: version 5 minus its consumer section
-    /// (an empty count, one byte before the checksum), with the version byte and the checksum of <paramref name="version"/>.
+    /// The bytes an older node wrote for a state without messages, consumers or member identities: the current version
+    /// minus its member section (version 5), and minus its consumer section too (versions 3 and 4), each an empty count
+    /// of one byte before the checksum, with the version byte and the checksum of <paramref name="version"/>.
     /// </summary>
     private static byte[] AsOldVersion(byte[] current, byte version)
     {
-        Assert.Equal(0, current[^9]); // no consumers
-        var old = current[..^1];
+        Assert.Equal(0, current[^9]); // no member identities
+        Assert.Equal(0, current[^10]); // no consumers
+        var old = current[..^(version >= 5 ? 1 : 2)];
         old[4] = version;
         var body = old.AsSpan(0, old.Length - 8);
         var checksum = version == 3 ? Fnv1a64.Hash(body) : System.IO.Hashing.XxHash3.HashToUInt64(body);
@@ -106,6 +108,7 @@ public class SnapshotCodecTests
     [Theory]
     [InlineData(3)] // FNV-1a 64 checksum
     [InlineData(4)] // XxHash3, no messages and no consumers
+    [InlineData(5)] // no member identities
     public void Older_snapshot_versions_are_still_read(byte version)
     {
         var state = LargeState(100);
