@@ -135,7 +135,8 @@ public sealed class SecurityTests(ITestOutputHelper output)
         var node = cluster.Address("n1");
         var secret = cluster.Credentials.PeerSecret;
         using var http = new HttpClient();
-        var metadata = RaftWire.Sign(RaftWire.Metadata(node, RaftWire.MemberId(node)), secret, DateTimeOffset.UtcNow);
+        var self = (await cluster.StatusAsync("n1"))!; // the request comes from the node's own address, under its own identity
+        var metadata = RaftWire.Sign(RaftWire.Identify(RaftWire.Metadata(node, RaftWire.MemberId(node)), self.ClusterId!, self.MemberId!, node), secret, DateTimeOffset.UtcNow);
         var replay = RaftWire.Copy(metadata);
         using (var first = await http.SendAsync(metadata)) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         await ExpectPeerRefusedAsync(http, replay, "replayed");

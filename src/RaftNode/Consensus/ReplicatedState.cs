@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using RaftMall.StateMachine;
 
 namespace RaftMall.Node.Consensus;
@@ -13,12 +14,19 @@ public sealed class ReplicatedState
     private MallStateMachine _state = new();
     private long _lastAppliedIndex;
     private TaskCompletionSource _eventsChanged = NewSignal();
+    private FrozenDictionary<string, string> _memberIds = FrozenDictionary<string, string>.Empty;
 
     /// <summary>Index of the last log entry this state reflects.</summary>
     public long LastAppliedIndex => Interlocked.Read(ref _lastAppliedIndex);
 
     /// <summary>Completes when the next event is appended to the outbox (or the state is replaced).</summary>
     public Task EventsChanged => Volatile.Read(ref _eventsChanged).Task;
+
+    /// <summary>
+    /// The member directory's identities (canonical address to member id), read without the state's lock: every Raft
+    /// request reads it (<c>Security/PeerSigner</c>, <c>Security/PeerIdentityCheck</c>) and it changes rarely.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> MemberIds => Volatile.Read(ref _memberIds);
 
     /// <summary>Raised after each applied command, outside the state lock, on the applying thread: handlers must be quick.</summary>
     public event Action<MallCommand>? CommandApplied;
@@ -43,6 +51,7 @@ public sealed class ReplicatedState
             var eventsBefore = _state.LastEventSequence;
             result = _state.Apply(command);
             newEvents = _state.LastEventSequence != eventsBefore;
+            if (command is BindMember || (command is CommandBatch batch && Array.Exists(batch.Commands, c => c is BindMember))) RefreshMemberIds();
         }
         if (newEvents) Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
         CommandApplied?.Invoke(command);
@@ -66,9 +75,13 @@ public sealed class ReplicatedState
         {
             _state = restored;
             Interlocked.Exchange(ref _lastAppliedIndex, index);
+            RefreshMemberIds();
         }
         Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
     }
+
+    // Under the lock: the copy matches the state it was read from.
+    private void RefreshMemberIds() => Volatile.Write(ref _memberIds, _state.MemberIds().ToFrozenDictionary(StringComparer.Ordinal));
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
