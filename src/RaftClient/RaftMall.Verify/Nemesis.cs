@@ -126,6 +126,8 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
 
     private async Task AddBackAsync(string node)
     {
+        // The leader refuses a node that does not answer yet (member_unreachable): give a fresh process time to listen.
+        for (var waited = Stopwatch.StartNew(); await probe.StatusAsync(node) is null && waited.Elapsed < ChangeTimeout;) await Task.Delay(200);
         if (await probe.AddMemberAsync(node, ChangeTimeout) is { } refused)
         {
             Note($"membership: adding {node} back failed ({refused}); healing retries");
