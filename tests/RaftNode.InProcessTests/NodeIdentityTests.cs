@@ -143,6 +143,9 @@ public sealed class NodeIdentityTests : IDisposable
         var wiped = check.Check(Request(mine.ClusterId, "m2-new", N2, to: mine.MemberId))!;
         Assert.Equal("unknown-member", wiped.Kind);
         Assert.Contains("holds m2 there", wiped.Reason, StringComparison.Ordinal);
+        // n2's data directory copied to another address: its member id is n2's, at an address bound to nobody.
+        Assert.Equal("moved-member", check.Check(Request(mine.ClusterId, "m2", "http://127.0.0.1:7109", to: mine.MemberId))!.Kind);
+        Assert.Null(check.Check(Request(mine.ClusterId, "m9", "http://127.0.0.1:7109", to: mine.MemberId)));
         // This node is not the member the sender means (this disk was wiped): it takes no part.
         Assert.Equal("not-that-member", check.Check(Request(mine.ClusterId, "m2", N2, to: "the-old-n1"))!.Kind);
     }

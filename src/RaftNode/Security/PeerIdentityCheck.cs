@@ -7,7 +7,7 @@ namespace RaftMall.Node.Security;
 /// <summary>
 /// After <see cref="PeerAuthentication"/> and before DotNext sees a Raft request: the request must come from this
 /// node's cluster, from the member id the replicated member directory binds to the sender's address, and be meant for
-/// the member id this data directory holds. Otherwise it answers 403 <c>peer_identity_refused</c>, which DotNext's
+/// the member id this data directory holds (and a member id bound to one address is refused at any other). Otherwise it answers 403 <c>peer_identity_refused</c>, which DotNext's
 /// sender takes as "member unavailable": the refused node neither votes nor counts toward a commit. A node without an
 /// identity (it waits to be added) refuses every Raft message. Addresses the directory binds nothing to yet (a new
 /// cluster before its first leader bound its members) are let through: DotNext's own rules apply to them.
@@ -68,11 +68,16 @@ public sealed partial class PeerIdentityCheck(RequestDelegate next, NodeIdentity
         var sender = Single(headers, PeerSignature.MemberIdHeader);
         var address = Single(headers, PeerSignature.MemberAddressHeader);
         if (sender is null || address is null) return new("anonymous", "the sender names no member id or address");
-        if (state.MemberIds.TryGetValue(address, out var bound) && bound != sender)
+        var directory = state.MemberIds;
+        if (directory.TryGetValue(address, out var bound))
         {
-            return new("unknown-member", $"member {sender} is not the member at {address}: the member directory holds {bound} there");
+            return bound == sender ? null : new("unknown-member", $"member {sender} is not the member at {address}: the member directory holds {bound} there");
         }
-        return null;
+        // An address bound to nobody: a new cluster's member before the leader bound it, or a member's data directory
+        // copied to another address (its id is bound elsewhere), which is refused: a member has one address.
+        return directory.Values.Contains(sender, StringComparer.Ordinal)
+            ? new("moved-member", $"member {sender} is bound to another address than {address}: a copy of a member's data directory does not make a new member")
+            : null;
     }
 
     private static string? Single(IHeaderDictionary headers, string name) => headers[name] is { Count: 1 } values ? values[0] : null;
