@@ -55,7 +55,7 @@ public sealed partial class IdentityBinder(IConsensus consensus, ReplicatedState
                     memberId = told.MemberId;
                     break;
                 case IdentityExchange.Answer.Known { Identity: var told }:
-                    LogNotBound(member.Id, address, $"it is of cluster {told.ClusterId}, not {mine.ClusterId}");
+                    LogOtherCluster(member.Id, address, told.ClusterId, mine.ClusterId);
                     return;
                 case IdentityExchange.Answer.Refused refused:
                     LogNotBound(member.Id, address, refused.Reason);
@@ -66,11 +66,17 @@ public sealed partial class IdentityBinder(IConsensus consensus, ReplicatedState
         }
         var outcome = await proposer.ProposeAsync(new BindMember(address, memberId), token).ConfigureAwait(false);
         if (outcome is ProposeOutcome.Applied { Result: MemberBound }) LogBound(member.Id, address, memberId);
-        else LogNotBound(member.Id, address, $"the binding was not applied ({outcome})");
+        else LogNotApplied(member.Id, address, outcome);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "identity: bound {NodeId} at {Address} to member {MemberId}")]
     private partial void LogBound(string nodeId, string address, string memberId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "identity: {NodeId} at {Address} is of cluster {TheirCluster}, not {OurCluster}: not bound")]
+    private partial void LogOtherCluster(string nodeId, string address, string theirCluster, string ourCluster);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "identity: binding {NodeId} at {Address} was not applied: {Outcome}")]
+    private partial void LogNotApplied(string nodeId, string address, ProposeOutcome outcome);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "identity: {NodeId} at {Address} not bound yet: {Reason}")]
     private partial void LogNotBound(string nodeId, string address, string reason);

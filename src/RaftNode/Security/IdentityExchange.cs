@@ -25,7 +25,7 @@ public sealed class IdentityExchange(IHttpClientFactory clients, NodeIdentity id
 
     /// <summary>The identity of the node at <paramref name="address"/>.</summary>
     public Task<Answer> ReadAsync(Uri address, CancellationToken token) =>
-        ExchangeAsync(address, request: null, token);
+        ExchangeAsync(address, offer: null, token);
 
     /// <summary>Hands the node at <paramref name="address"/> this cluster's id and a new member id; the node keeps them.</summary>
     public Task<Answer> OfferAsync(Uri address, CancellationToken token)
