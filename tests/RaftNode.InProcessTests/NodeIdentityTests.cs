@@ -20,11 +20,13 @@ public sealed class NodeIdentityTests : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
+    private static readonly int[] DefaultPorts = [7101, 7102, 7103];
+
     private ClusterFile Cluster(string secret = "a-peer-secret-of-the-first-cluster-0123456789", params int[] ports) => new()
     {
         DataDirectory = _root,
         PeerSecret = secret,
-        Nodes = [.. (ports.Length == 0 ? new[] { 7101, 7102, 7103 } : ports).Select((port, i) => new ClusterNode { Id = $"n{i + 1}", Address = $"http://127.0.0.1:{port}" })],
+        Nodes = [.. (ports.Length == 0 ? DefaultPorts : ports).Select((port, i) => new ClusterNode { Id = $"n{i + 1}", Address = $"http://127.0.0.1:{port}" })],
     };
 
     private static NodeIdentity Identity(ClusterFile cluster, string node) =>
