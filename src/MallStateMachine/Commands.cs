@@ -120,3 +120,10 @@ public sealed record ResumeSubscription(string Name, long Position) : MallComman
 
 /// <summary>An operator drops a subscription and its position.</summary>
 public sealed record DeleteSubscription(string Name) : MallCommand;
+
+/// <summary>
+/// Binds a member id to a member's address in the replicated member directory (node identity): peers refuse Raft
+/// requests that come from that address under another member id, or that are meant for another member id there. A
+/// later binding of the same address replaces the earlier one (a member replaced at its old address).
+/// </summary>
+public sealed record BindMember(string Address, string MemberId) : MallCommand;

@@ -84,6 +84,15 @@ public static class MallLimits
     /// <summary>Longest recorded delivery error, in characters (longer ones are cut by the node before proposing).</summary>
     public const int MaxSubscriptionErrorLength = 512;
 
+    /// <summary>
+    /// Most addresses in the member directory (<see cref="BindMember"/>). Addresses of removed members stay bound (a
+    /// removed node that keeps running still names itself), so this bounds the addresses a cluster has ever used.
+    /// </summary>
+    public const int MaxMemberAddresses = 1_024;
+
+    /// <summary>Longest member address (scheme, host and port), in characters.</summary>
+    public const int MaxMemberAddressLength = 512;
+
     /// <summary>Largest encoded command the codec accepts.</summary>
     public const int MaxEncodedCommandBytes = 1024 * 1024;
 }

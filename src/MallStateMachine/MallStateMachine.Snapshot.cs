@@ -11,10 +11,15 @@ public sealed partial class MallStateMachine
 {
     // 2: transaction branches with kinds, attempts, errors, stuck flags; 3: finish times; 4: XxHash3 checksum;
     // 5: message events with their payload, and the consumer positions (a section after the events);
-    // 6: push subscriptions with their progress (a section after the consumers).
-    public const byte SnapshotVersion = 6;
+    // 6: push subscriptions with their progress (a section after the consumers);
+    // 7: the member directory's identities (address, member id), a section after the subscriptions.
+    public const byte SnapshotVersion = 7;
 
-    /// <summary>The oldest version <see cref="Restore"/> reads: version 3 differs from 4 only in its checksum, 4 from 5 in having no messages and no consumers, 5 from 6 in having no subscriptions.</summary>
+    /// <summary>
+    /// The oldest version <see cref="Restore"/> reads: version 3 differs from 4 only in its checksum, 4 from 5 in having
+    /// no messages and no consumers, 5 from 6 in having no subscriptions, 6 from 7 in having no member identities (the
+    /// leader binds them again).
+    /// </summary>
     public const byte OldestReadableSnapshotVersion = 3;
     private static ReadOnlySpan<byte> SnapshotMagic => "RMSN"u8;
 
@@ -113,6 +118,13 @@ public sealed partial class MallStateMachine
 
         w.WriteVarUInt((ulong)_subscriptions.Count);
         foreach (var subscription in ListSubscriptions()) ResultCodec.WriteSubscription(w, subscription);
+
+        w.WriteVarUInt((ulong)_memberIds.Count);
+        foreach (var address in SortedKeys(_memberIds))
+        {
+            w.WriteString(address);
+            w.WriteString(_memberIds[address]);
+        }
 
         w.WriteUInt64(Checksum(SnapshotVersion, w.WrittenSpan));
     }
@@ -257,6 +269,13 @@ public sealed partial class MallStateMachine
         {
             var subscription = ResultCodec.ReadSubscription(ref r);
             _subscriptions.Add(subscription.Name, subscription);
+        }
+
+        if (version < 7) return; // version 6 ends here: no member identities yet
+        for (var n = r.ReadCount(MallLimits.MaxMemberAddresses); n > 0; n--)
+        {
+            var address = r.ReadString(MallLimits.MaxMemberAddressLength * 4);
+            if (!_memberIds.TryAdd(address, r.ReadString(maxIdBytes))) throw new MallCodecException($"member address {address} appears twice");
         }
     }
 

@@ -89,6 +89,7 @@ public sealed partial class MallStateMachine
         RetrySubscription c => ApplyRetrySubscription(c),
         ResumeSubscription c => ApplyResumeSubscription(c),
         DeleteSubscription c => ApplyDeleteSubscription(c),
+        BindMember c => ApplyBindMember(c),
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
 

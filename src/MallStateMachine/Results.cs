@@ -50,3 +50,6 @@ public sealed record SubscriptionResult(Subscription Subscription) : MallResult;
 
 /// <summary>What one progress record did: items applied, and items ignored (an unknown subscription, an older generation, a suspended one).</summary>
 public sealed record SubscriptionProgressResult(int Recorded, int Ignored) : MallResult;
+
+/// <summary>A member id bound to an address in the member directory.</summary>
+public sealed record MemberBound(string Address, string MemberId) : MallResult;

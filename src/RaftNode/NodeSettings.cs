@@ -72,6 +72,9 @@ public sealed class NodeSettings
     /// <summary>The member address Raft knows <paramref name="address"/> by: scheme, host and port, ending in a slash.</summary>
     public static Uri MemberUri(Uri address) => new(address.GetLeftPart(UriPartial.Authority) + "/");
 
+    /// <summary>The canonical spelling of a member's address (scheme, host and port) under which the member directory binds its id.</summary>
+    public static string AddressKey(Uri address) => address.GetLeftPart(UriPartial.Authority);
+
     /// <summary>True when both addresses name the same scheme, host and port.</summary>
     public static bool SameAuthority(Uri a, Uri b) =>
         string.Equals(a.GetLeftPart(UriPartial.Authority), b.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase);

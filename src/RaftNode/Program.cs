@@ -56,6 +56,7 @@ services.AddSingleton<WriteBatcher>();
 services.AddHostedService(sp => sp.GetRequiredService<WriteBatcher>());
 services.AddSingleton<Gateway>();
 services.AddHostedService<ExpiryDriver>();
+services.AddHostedService<IdentityBinder>();
 TransactionServices.Add(services, settings);
 SubscriptionDriver.AddServices(services);
 // A forwarded membership change may take the leader up to MemberEndpoints.ChangeTimeout (catching a new node up).
@@ -88,9 +89,10 @@ NodeStartup.LogStarted(logger, settings.NodeId, settings.DataDirectory, status.S
 var security = app.Services.GetRequiredService<NodeSecurity>();
 NodeStartup.LogSecurity(logger, settings.NodeId, security.Description, settings.Self.Uri.Scheme);
 
-// Order matters: Raft requests are authenticated before DotNext sees them; API requests are bounded, then
+// Order matters: Raft requests are authenticated, then their identity checked, before DotNext sees them; API requests are bounded, then
 // authenticated, then rate limited per key, and only then forwarded to the leader or served.
 app.UseMiddleware<PeerAuthentication>();
+app.UseMiddleware<PeerIdentityCheck>();
 app.UseRaftProtocol();
 app.UseExceptionHandler();
 // Answers the framework makes without a body (unknown route, wrong method, unreadable parameter) become problem+json

@@ -121,7 +121,17 @@ public sealed class TestCluster : IAsyncDisposable
     public async Task StartAllAsync()
     {
         foreach (var id in NodeIds) Start(id);
-        await WaitForLeaderAsync();
+        await WaitUntilMembersBoundAsync(await WaitForLeaderAsync());
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="leader"/>'s member directory binds a member id to every member (node identity). A new
+    /// cluster's first leader proposes these bindings right after its election; a test that counts log entries must not
+    /// race them.
+    /// </summary>
+    public async Task WaitUntilMembersBoundAsync(string leader)
+    {
+        await WaitForStatusAsync(leader, s => s.Members.Length > 0 && s.Members.All(m => m.MemberId is not null), "every member's id bound by the leader", TimeSpan.FromSeconds(15));
     }
 
     /// <summary>Starts a node process; <paramref name="environment"/> adds variables (e.g. another node's credentials).</summary>

@@ -25,6 +25,23 @@ public class VerifyTests(ITestOutputHelper output)
         Assert.NotEmpty(report.RootElement.GetProperty("longestProbeGaps").EnumerateArray());
     }
 
+    [Fact]
+    public async Task A_verify_that_replaces_members_while_clients_write_is_valid()
+    {
+        await using var files = new TestCluster(output: output); // for its temporary directory
+        var result = await CliProcess.RunAsync(files.ConfigPath, "verify", "--duration", "25s", "--nemesis", "membership", "--seed", "2812", "--clients", "6",
+            "--snapshot-interval", "500", "--out", Path.Combine(files.Root, "verify"));
+        output.WriteLine(result.All);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("verdict: valid", result.Output, StringComparison.Ordinal);
+        // The faults happened: a follower was removed, emptied and added back as a new member, at least once.
+        using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(files.Root, "verify", "report.json")));
+        var timeline = report.RootElement.GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("what").GetString()!).ToList();
+        Assert.Contains(timeline, what => what.Contains("added back as a new member", StringComparison.Ordinal));
+        Assert.Contains(timeline, what => what.StartsWith("membership: removed", StringComparison.Ordinal));
+        Assert.NotEmpty(Directory.GetDirectories(Path.Combine(files.Root, "verify", "data"), "*.replaced-*"));
+    }
+
     [NamespacesFact]
     public async Task Verify_catches_stale_reads_when_reads_skip_the_read_barrier()
     {

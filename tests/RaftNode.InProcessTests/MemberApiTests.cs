@@ -2,8 +2,10 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using RaftMall.Contract;
 using RaftMall.Node.Api;
+using RaftMall.Node.Security;
 
 namespace RaftMall.Node.InProcessTests;
 
@@ -13,16 +15,35 @@ namespace RaftMall.Node.InProcessTests;
 /// </summary>
 public sealed class MemberApiTests : IAsyncLifetime
 {
-    private readonly Node _node = new();
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "raftmall-memberapi-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly Node _node;
     private ApiHost _host = null!;
 
-    public async Task InitializeAsync() =>
-        _host = await ApiHost.StartAsync(_node, _node.Time, app => app.MapMembers(), services => services.AddSingleton<IHttpClientFactory>(new FakeHttp()));
+    public MemberApiTests() => _node = new(cluster =>
+    {
+        cluster.DataDirectory = _data;
+        cluster.PeerSecret = "a-peer-secret-for-the-members-api-0123456789";
+        cluster.ApiKeys = [new() { Name = "admin", Role = ClientRole.Admin, Key = "an-admin-key-long-enough-0123456789" }];
+    });
+
+    public async Task InitializeAsync()
+    {
+        // The leader hands a joining node the cluster's identity before it adds it: the fake node takes what it is offered.
+        var identity = new NodeIdentity(_node.Settings, NodeSecurity.From(_node.Settings.Cluster), NullLogger<NodeIdentity>.Instance);
+        identity.Establish(bootstrap: true, migrating: false);
+        var http = new FakeHttp
+        {
+            Handler = (_, body) => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json") }),
+        };
+        _host = await ApiHost.StartAsync(_node, _node.Time, app => app.MapMembers(), services => services
+            .AddSingleton<IHttpClientFactory>(http).AddSingleton(identity).AddSingleton<IdentityExchange>());
+    }
 
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
         _node.Consensus.Dispose();
+        if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
     }
 
     [Fact]

@@ -31,18 +31,18 @@ public class CatchUpTests(ITestOutputHelper output)
         }, environment: unpatched ? new Dictionary<string, string> { ["RaftMall__UnpatchedCatchUp"] = "true" } : null);
         const string follower = "n2";
         cluster.Start(follower);
-        await cluster.WaitForStatusAsync(follower, _ => true, "answering");
+        var clusterId = (await cluster.WaitForStatusAsync(follower, s => s.ClusterId is not null, "answering with its identity")).ClusterId!;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
 
         // Entries 1-6 written in term 1, 7-12 in term 2, all committed: the snapshot at 10 carries term 2.
         var entries = Enumerable.Range(1, 13).Select(i => (Index: (long)i, Term: i <= 6 ? 1L : LeaderTerm)).ToList();
-        var (status, answer) = await AppendAsync(http, cluster, follower, prevIndex: 0, prevTerm: 0, entries.Take(12), commitIndex: 12);
+        var (status, answer) = await AppendAsync(http, cluster, clusterId, follower, prevIndex: 0, prevTerm: 0, entries.Take(12), commitIndex: 12);
         Assert.Equal((HttpStatusCode.OK, "ReplicatedWithLeaderTerm"), (status, answer));
         var state = await cluster.WaitForStatusAsync(follower, s => s is { AppliedIndex: >= 12, SnapshotIndex: >= 10 }, "applying 12 entries and a snapshot at 10");
         cluster.Log($"follower applied {state.AppliedIndex}, snapshot at {state.SnapshotIndex}");
 
         // The leader retries from inside the follower's snapshot with the true term of entry 3 (term 1).
-        (status, answer) = await AppendAsync(http, cluster, follower, prevIndex: 3, prevTerm: 1, entries.Skip(3), commitIndex: 13);
+        (status, answer) = await AppendAsync(http, cluster, clusterId, follower, prevIndex: 3, prevTerm: 1, entries.Skip(3), commitIndex: 13);
         cluster.Log($"AppendEntries after index 3 (inside the snapshot): {(int)status} {answer}");
         Assert.Equal(HttpStatusCode.OK, status);
         if (unpatched)
@@ -56,7 +56,7 @@ public class CatchUpTests(ITestOutputHelper output)
         }
 
         // A snapshot at 10, at or below the follower's commit index.
-        (status, answer) = await InstallSnapshotAsync(http, cluster, follower, snapshotIndex: 10);
+        (status, answer) = await InstallSnapshotAsync(http, cluster, clusterId, follower, snapshotIndex: 10);
         cluster.Log($"InstallSnapshot at 10: {(int)status} {answer}");
         Assert.Equal((HttpStatusCode.OK, unpatched ? "Rejected" : "Replicated"), (status, answer));
 
@@ -65,24 +65,26 @@ public class CatchUpTests(ITestOutputHelper output)
         Assert.Equal(!unpatched, log.Contains("catch-up: InstallSnapshot at 10 is covered", StringComparison.Ordinal));
     }
 
-    private static async Task<(HttpStatusCode, string)> AppendAsync(HttpClient http, TestCluster cluster, string target,
+    private static async Task<(HttpStatusCode, string)> AppendAsync(HttpClient http, TestCluster cluster, string clusterId, string target,
         long prevIndex, long prevTerm, IEnumerable<(long Index, long Term)> entries, long commitIndex)
     {
         var list = entries.ToList();
         var request = RaftWire.AppendEntries(cluster.Address(target), RaftWire.MemberId(cluster.Address("n1")), LeaderTerm, prevIndex, prevTerm, commitIndex,
             list.Select(e => (e.Term, Payload(e.Index))).ToList());
-        return await SendAsync(http, cluster, request);
+        return await SendAsync(http, cluster, clusterId, request);
     }
 
-    private static async Task<(HttpStatusCode, string)> InstallSnapshotAsync(HttpClient http, TestCluster cluster, string target, long snapshotIndex)
+    private static async Task<(HttpStatusCode, string)> InstallSnapshotAsync(HttpClient http, TestCluster cluster, string clusterId, string target, long snapshotIndex)
     {
         var request = RaftWire.InstallSnapshot(cluster.Address(target), RaftWire.MemberId(cluster.Address("n1")), LeaderTerm, snapshotIndex,
             snapshotTerm: LeaderTerm, snapshot: "not a snapshot: a covered one is never read"u8.ToArray());
-        return await SendAsync(http, cluster, request);
+        return await SendAsync(http, cluster, clusterId, request);
     }
 
-    private static async Task<(HttpStatusCode, string)> SendAsync(HttpClient http, TestCluster cluster, HttpRequestMessage request)
+    /// <summary>Sent as n1 of the follower's cluster (n1 never ran, so no member id is bound to its address).</summary>
+    private static async Task<(HttpStatusCode, string)> SendAsync(HttpClient http, TestCluster cluster, string clusterId, HttpRequestMessage request)
     {
+        RaftWire.Identify(request, clusterId, "test-leader", cluster.Address("n1"));
         using var signed = RaftWire.Sign(request, cluster.Credentials.PeerSecret, DateTimeOffset.UtcNow);
         using var response = await http.SendAsync(signed);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());

@@ -130,6 +130,39 @@ public sealed class DashboardTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task The_demo_controls_kill_and_start_a_member_that_cluster_yml_does_not_list()
+    {
+        await using var cluster = new TestCluster(3, output, environment: new Dictionary<string, string> { ["RaftMall__Demo__Enabled"] = "true" });
+        await cluster.StartAllAsync();
+        var n4 = cluster.StartJoining("n4");
+        await WaitForAsync(async () => await cluster.StatusAsync("n4") is not null, "n4 to answer");
+        var added = await MemberSteps.ChangeAsync(cluster, HttpMethod.Post, "n1", "/api/cluster/members", new { address = n4.ToString() });
+        Assert.Equal(HttpStatusCode.Created, added.Status);
+        await MemberSteps.WaitForMembersAsync(cluster, ["n1", "n2", "n3", "n4"]);
+        var memberId = (await cluster.StatusAsync("n4"))!.MemberId;
+        try
+        {
+            using (var kill = await PostJsonAsync(cluster, "n1", "/api/demo/nodes/n4/kill", "{}"))
+            {
+                Assert.True(kill.StatusCode == HttpStatusCode.Accepted, $"{(int)kill.StatusCode} {await kill.Content.ReadAsStringAsync()}");
+            }
+            await WaitForAsync(() => Task.FromResult(!cluster.IsRunning("n4")), "n4 to exit");
+
+            using (var start = await PostJsonAsync(cluster, "n1", "/api/demo/nodes/n4/start", "{}"))
+            {
+                Assert.True(start.StatusCode == HttpStatusCode.Accepted, $"{(int)start.StatusCode} {await start.Content.ReadAsStringAsync()}");
+            }
+            // Started at its own address (cluster.yml does not have it), with its data directory: the same member again.
+            var back = await cluster.WaitForStatusAsync("n4", s => s.LeaderId is not null, "n4 to follow a leader again");
+            Assert.Equal(("n4", memberId), (back.NodeId, back.MemberId));
+        }
+        finally
+        {
+            cluster.Kill("n4"); // started by n1 with the harness's pid file
+        }
+    }
+
     private static async Task<List<long>> GapsAsync(TestCluster cluster, IEnumerable<string> nodes)
     {
         var gaps = new List<long>();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using static RaftMall.Node.Tests.MemberSteps;
 
 namespace RaftMall.Node.Tests;
 
@@ -168,56 +169,5 @@ public sealed class MembershipTests(ITestOutputHelper output)
         var unknown = await ChangeAsync(cluster, HttpMethod.Delete, leader, "/api/cluster/members/n9", null);
         Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
         Assert.Equal("unknown_member", unknown.Problem!.Code);
-    }
-
-    private sealed record Answer(HttpStatusCode Status, MemberList? Members, ProblemBody? Problem);
-
-    private static async Task<Answer> ChangeAsync(TestCluster cluster, HttpMethod method, string node, string path, object? body)
-    {
-        using var response = await cluster.SendAsync(method, node, path, body);
-        var text = await response.Content.ReadAsStringAsync();
-        cluster.Log($"{method} {path} via {node}: {(int)response.StatusCode} {text}");
-        return response.IsSuccessStatusCode
-            ? new Answer(response.StatusCode, System.Text.Json.JsonSerializer.Deserialize<MemberList>(text, TestCluster.Json), null)
-            : new Answer(response.StatusCode, null, System.Text.Json.JsonSerializer.Deserialize<ProblemBody>(text, TestCluster.Json));
-    }
-
-    /// <summary>Removes a member, retrying while a resigned leader is replaced (503 leader_resigned) or an election runs.</summary>
-    private static async Task<MemberList> RemoveAsync(TestCluster cluster, string member, string via)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var answer = await ChangeAsync(cluster, HttpMethod.Delete, via, $"/api/cluster/members/{member}", null);
-            if (answer.Status == HttpStatusCode.OK) return answer.Members!;
-            Assert.True(answer.Status == HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < deadline, $"remove {member}: {(int)answer.Status} {answer.Problem?.Code} {answer.Problem?.Detail}");
-            await Task.Delay(200);
-        }
-    }
-
-    private static async Task WaitUntilAnswersAsync(TestCluster cluster, string node)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (await cluster.StatusAsync(node) is null)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{node} does not answer; see {cluster.LogPath(node)}");
-            await Task.Delay(100);
-        }
-    }
-
-    /// <summary>Waits until every node of <paramref name="among"/> (default: the expected members) knows exactly these members by id, and one leader among them.</summary>
-    private static async Task WaitForMembersAsync(TestCluster cluster, string[] expected, string[]? among = null)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        string last = "";
-        while (true)
-        {
-            var views = await Task.WhenAll((among ?? expected).Select(async id => (id, status: await cluster.StatusAsync(id))));
-            var ok = views.All(v => v.status is { LeaderId: not null } s && s.Members.Select(m => m.NodeId).Order(StringComparer.Ordinal).SequenceEqual(expected.Order(StringComparer.Ordinal)));
-            if (ok) return;
-            last = string.Join("; ", views.Select(v => $"{v.id}: {(v.status is null ? "no answer" : $"leader {v.status.LeaderId}, members {string.Join(",", v.status.Members.Select(m => m.NodeId))}")}"));
-            Assert.True(DateTime.UtcNow < deadline, $"members are not {string.Join(",", expected)}: {last}");
-            await Task.Delay(200);
-        }
     }
 }

@@ -80,13 +80,26 @@ public static class RaftWire
         return request;
     }
 
+    /// <summary>
+    /// Names the sender as a member does (node identity): its cluster id, member id and address. A node refuses a Raft
+    /// request without them, and one whose member id is not the one its directory binds to that address.
+    /// </summary>
+    public static HttpRequestMessage Identify(HttpRequestMessage request, string clusterId, string memberId, Uri senderAddress)
+    {
+        request.Headers.Add("RaftMall-Cluster-Id", clusterId);
+        request.Headers.Add("RaftMall-Member-Id", memberId);
+        request.Headers.Add("RaftMall-Member-Address", senderAddress.GetLeftPart(UriPartial.Authority));
+        return request;
+    }
+
     /// <summary>Signs like a member holding <paramref name="secret"/> (an independent implementation of the node's scheme).</summary>
     public static HttpRequestMessage Sign(HttpRequestMessage request, string secret, DateTimeOffset at, string? nonce = null)
     {
         var timestamp = at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         nonce ??= Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-        var text = new StringBuilder($"raftmall-peer-v1\nPOST\n{request.RequestUri!.Authority.ToLowerInvariant()}\n{request.RequestUri.PathAndQuery}\n{timestamp}\n{nonce}\n");
-        foreach (var header in request.Headers.Where(h => h.Key.StartsWith("X-Raft-", StringComparison.OrdinalIgnoreCase) || h.Key == "X-Request-ID")
+        var text = new StringBuilder($"raftmall-peer-v2\nPOST\n{request.RequestUri!.Authority.ToLowerInvariant()}\n{request.RequestUri.PathAndQuery}\n{timestamp}\n{nonce}\n");
+        foreach (var header in request.Headers.Where(h => h.Key.StartsWith("X-Raft-", StringComparison.OrdinalIgnoreCase) || h.Key == "X-Request-ID"
+                || h.Key is "RaftMall-Cluster-Id" or "RaftMall-Member-Id" or "RaftMall-Member-Address" or "RaftMall-To-Member-Id")
             .Select(h => (Name: h.Key.ToLowerInvariant(), Value: string.Join(',', h.Value))).OrderBy(h => h.Name, StringComparer.Ordinal))
         {
             text.Append(header.Name).Append(':').Append(header.Value).Append('\n');

@@ -21,10 +21,11 @@ public class ReadIndexTests(ITestOutputHelper output)
         var followers = cluster.NodeIds.Where(id => id != leader).ToList();
         (await cluster.SendAsync(HttpMethod.Put, leader, "/api/kv/read-index", new { value = "1" })).EnsureSuccessStatusCode();
         var committed = (await cluster.StatusAsync(leader))!.CommitIndex;
+        var sender = (await cluster.StatusAsync(followers[0]))!; // its identity, asked before it is frozen
 
         // DotNext's wire format as the middleware relies on it: the message type header, the leader's answer of 8 bytes.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
-        var (status, commitIndex) = await SynchronizeAsync(http, cluster, leader, followers[0]);
+        var (status, commitIndex) = await SynchronizeAsync(http, cluster, leader, sender);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.True(commitIndex >= committed, $"the leader named commit index {commitIndex}, below {committed}");
 
@@ -32,7 +33,7 @@ public class ReadIndexTests(ITestOutputHelper output)
         foreach (var id in followers) cluster.Pause(id);
         try
         {
-            (status, commitIndex) = await SynchronizeAsync(http, cluster, leader, followers[0]);
+            (status, commitIndex) = await SynchronizeAsync(http, cluster, leader, sender);
             cluster.Log($"Synchronize to a leader without a majority: {(int)status}, commit index {commitIndex?.ToString() ?? "none"}");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
             Assert.Null(commitIndex);
@@ -44,10 +45,12 @@ public class ReadIndexTests(ITestOutputHelper output)
         Assert.Contains("a follower's read found no quorum behind this leader", await File.ReadAllTextAsync(cluster.LogPath(leader)), StringComparison.Ordinal);
     }
 
-    private static async Task<(HttpStatusCode Status, long? CommitIndex)> SynchronizeAsync(HttpClient http, TestCluster cluster, string leader, string sender)
+    private static async Task<(HttpStatusCode Status, long? CommitIndex)> SynchronizeAsync(HttpClient http, TestCluster cluster, string leader, RaftMall.Contract.ClusterStatus sender)
     {
         var target = cluster.Address(leader);
-        var request = RaftWire.Sign(RaftWire.Synchronize(target, RaftWire.MemberId(cluster.Address(sender)), commitIndex: 0), cluster.Credentials.PeerSecret, DateTimeOffset.UtcNow);
+        var from = cluster.Address(sender.NodeId);
+        var request = RaftWire.Sign(RaftWire.Identify(RaftWire.Synchronize(target, RaftWire.MemberId(from), commitIndex: 0), sender.ClusterId!, sender.MemberId!, from),
+            cluster.Credentials.PeerSecret, DateTimeOffset.UtcNow);
         using var response = await http.SendAsync(request);
         var body = await response.Content.ReadAsByteArrayAsync();
         return (response.StatusCode, body.Length == sizeof(long) ? BinaryPrimitives.ReadInt64LittleEndian(body) : null);

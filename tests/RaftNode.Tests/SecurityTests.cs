@@ -81,11 +81,15 @@ public sealed class SecurityTests(ITestOutputHelper output)
     public async Task The_same_rogue_moves_the_term_of_an_insecure_cluster()
     {
         // The control experiment: the attack of the test above is well-formed Raft and does work without peer authentication.
+        // Node identity is no defence against a process that reads the members' identities off the open API and names
+        // itself as the member it spoofs (docs/operations.md): it guards against wiped disks, the peer secret against rogues.
         await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string> { ["Insecure"] = "true" });
         await cluster.StartAllAsync();
         var leader = await cluster.WaitForLeaderAsync();
         var term = (await cluster.StatusAsync(leader))!.Term;
-        await AttackAsync(cluster, term, expectRefused: false);
+        var identities = new Dictionary<string, ClusterStatus>();
+        foreach (var id in cluster.NodeIds) identities[id] = (await cluster.StatusAsync(id))!;
+        await AttackAsync(cluster, term, expectRefused: false, identities);
         var terms = new List<long>();
         foreach (var id in cluster.NodeIds) terms.Add((await cluster.StatusAsync(id))?.Term ?? 0);
         cluster.Log($"terms after the attack on the insecure cluster: {string.Join(", ", terms)} (was {term})");
@@ -135,7 +139,8 @@ public sealed class SecurityTests(ITestOutputHelper output)
         var node = cluster.Address("n1");
         var secret = cluster.Credentials.PeerSecret;
         using var http = new HttpClient();
-        var metadata = RaftWire.Sign(RaftWire.Metadata(node, RaftWire.MemberId(node)), secret, DateTimeOffset.UtcNow);
+        var self = (await cluster.StatusAsync("n1"))!; // the request comes from the node's own address, under its own identity
+        var metadata = RaftWire.Sign(RaftWire.Identify(RaftWire.Metadata(node, RaftWire.MemberId(node)), self.ClusterId!, self.MemberId!, node), secret, DateTimeOffset.UtcNow);
         var replay = RaftWire.Copy(metadata);
         using (var first = await http.SendAsync(metadata)) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         await ExpectPeerRefusedAsync(http, replay, "replayed");
@@ -167,8 +172,8 @@ public sealed class SecurityTests(ITestOutputHelper output)
         Assert.Contains("INSECURE", await File.ReadAllTextAsync(cluster.LogPath("n1")), StringComparison.Ordinal);
     }
 
-    /// <summary>Votes, pre-votes, heartbeats with a higher term and resigns, from spoofed member ids, to every node.</summary>
-    private static async Task<int> AttackAsync(TestCluster cluster, long term, bool expectRefused)
+    /// <summary>Votes, pre-votes, heartbeats with a higher term and resigns, from spoofed member ids (named with their identities when given), to every node.</summary>
+    private static async Task<int> AttackAsync(TestCluster cluster, long term, bool expectRefused, Dictionary<string, ClusterStatus>? identities = null)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var sent = 0;
@@ -186,6 +191,7 @@ public sealed class SecurityTests(ITestOutputHelper output)
                         RaftWire.Heartbeat(to, sender, term + 100 + round), RaftWire.Resign(to, sender),
                     })
                     {
+                        if (identities?[spoofed] is { } named) RaftWire.Identify(request, named.ClusterId!, named.MemberId!, cluster.Address(spoofed));
                         using (request)
                         using (var response = await http.SendAsync(request))
                         {

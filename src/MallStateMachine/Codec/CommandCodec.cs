@@ -42,6 +42,7 @@ public static class CommandCodec
         RetrySubscription = 25,
         ResumeSubscription = 26,
         DeleteSubscription = 27,
+        BindMember = 28,
     }
 
     public static byte[] Encode(MallCommand command)
@@ -111,6 +112,7 @@ public static class CommandCodec
         Tag.RetrySubscription => new RetrySubscription(reader.ReadString(MaxIdBytes)),
         Tag.ResumeSubscription => new ResumeSubscription(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
         Tag.DeleteSubscription => new DeleteSubscription(reader.ReadString(MaxIdBytes)),
+        Tag.BindMember => new BindMember(reader.ReadString(MallLimits.MaxMemberAddressLength * 4), reader.ReadString(MaxIdBytes)),
         _ => throw new MallCodecException($"unknown command tag {tag}"),
     };
 
@@ -154,6 +156,7 @@ public static class CommandCodec
         RetrySubscription => Tag.RetrySubscription,
         ResumeSubscription => Tag.ResumeSubscription,
         DeleteSubscription => Tag.DeleteSubscription,
+        BindMember => Tag.BindMember,
         CommandBatch c => c.Commands.Any(nested => nested.IdempotencyKey is not null) ? Tag.KeyedBatch : Tag.CommandBatch,
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
@@ -303,6 +306,10 @@ public static class CommandCodec
                 break;
             case DeleteSubscription c:
                 writer.WriteString(c.Name);
+                break;
+            case BindMember c:
+                writer.WriteString(c.Address);
+                writer.WriteString(c.MemberId);
                 break;
             default:
                 throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command));

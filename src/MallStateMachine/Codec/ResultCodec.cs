@@ -23,6 +23,7 @@ internal static class ResultCodec
         Consumer = 13,
         Subscription = 14,
         SubscriptionProgress = 15,
+        MemberBound = 16,
     }
 
     public static void Write(ByteWriter w, MallResult result)
@@ -109,6 +110,11 @@ internal static class ResultCodec
                 w.WriteVarInt(r.Recorded);
                 w.WriteVarInt(r.Ignored);
                 break;
+            case MemberBound r:
+                w.WriteByte((byte)Tag.MemberBound);
+                w.WriteString(r.Address);
+                w.WriteString(r.MemberId);
+                break;
             default:
                 throw new ArgumentException($"unknown result type {result.GetType().Name}", nameof(result));
         }
@@ -131,6 +137,7 @@ internal static class ResultCodec
         Tag.Consumer => new ConsumerResult(new ConsumerPosition(r.ReadString(MaxIdBytes), r.ReadVarInt(), r.ReadVarInt())),
         Tag.Subscription => new SubscriptionResult(ReadSubscription(ref r)),
         Tag.SubscriptionProgress => new SubscriptionProgressResult(r.ReadInt32(), r.ReadInt32()),
+        Tag.MemberBound => new MemberBound(r.ReadString(MallLimits.MaxMemberAddressLength * 4), r.ReadString(MaxIdBytes)),
         var tag => throw new MallCodecException($"unknown result tag {tag}"),
     };
 

@@ -6,7 +6,14 @@ namespace RaftMall.Contract;
 /// <param name="NodeId">The member's id (e.g. n1), as the member itself names it; its address until the answering node has learned it.</param>
 /// <param name="Address">The member's base address (e.g. http://127.0.0.1:7101).</param>
 /// <param name="Role">leader or follower, as the answering node knows; null when it knows no leader.</param>
-public sealed record ClusterMember(string NodeId, string Address, string? Role);
+public sealed record ClusterMember(string NodeId, string Address, string? Role)
+{
+    /// <summary>
+    /// The member id the replicated member directory binds to this address (node identity, docs/operations.md); null
+    /// until the leader has bound it. Peers refuse Raft requests from this address under another member id.
+    /// </summary>
+    public string? MemberId { get; init; }
+}
 
 /// <summary>Counts of the answering node: its replicated state as it has applied it, and its own snapshots and flushes since it started.</summary>
 /// <param name="Orders">Orders in the state, of every status.</param>
@@ -30,7 +37,14 @@ public sealed record NodeStats(int Orders, int Skus, int Keys, long LastEventSeq
 /// <param name="Members">Every member of the active configuration as the answering node knows it (empty on a node that waits to be added).</param>
 /// <param name="Stats">Counts of the node's state, snapshots and flushes.</param>
 /// <param name="ProcessId">The node's operating-system process id (lets a local tool tell its own node from another process on the port).</param>
-public sealed record ClusterStatus(string NodeId, string Role, long Term, string? LeaderId, long CommitIndex, long AppliedIndex, long SnapshotIndex, ClusterMember[] Members, NodeStats Stats, int ProcessId);
+public sealed record ClusterStatus(string NodeId, string Role, long Term, string? LeaderId, long CommitIndex, long AppliedIndex, long SnapshotIndex, ClusterMember[] Members, NodeStats Stats, int ProcessId)
+{
+    /// <summary>The cluster id of the answering node's data directory; null while it waits to be added (it has no identity yet).</summary>
+    public string? ClusterId { get; init; }
+
+    /// <summary>The answering node's own member id (its data directory's); null while it waits to be added.</summary>
+    public string? MemberId { get; init; }
+}
 
 /// <summary>The answer of <c>GET /api/cluster/state-hash</c>: a fingerprint of one node's state for comparing replicas.</summary>
 /// <param name="Hash">A hash of the node's whole state (16 hex digits): equal on replicas that applied the same entries.</param>

@@ -55,6 +55,12 @@ public static class ProblemCodes
     /// <summary>422: the node to add does not answer at its address (not started, wrong address, or another cluster's credentials).</summary>
     public const string MemberUnreachable = "member_unreachable";
 
+    /// <summary>422: the node to add did not take the cluster's identity (its data directory belongs to another cluster, or it did not answer); it was not added.</summary>
+    public const string MemberIdentityRefused = "member_identity_refused";
+
+    /// <summary>403 on the Raft endpoint: the sender is of another cluster, or not the member the directory binds to its address, or the receiver is not the member the request is for.</summary>
+    public const string PeerIdentityRefused = "peer_identity_refused";
+
     /// <summary>404: no member of the active configuration has that id or address.</summary>
     public const string UnknownMember = "unknown_member";
 

@@ -37,6 +37,9 @@ public sealed class NodeProcesses(ClusterFile cluster, string nodeDll)
 
     public string LogPath(string nodeId) => NodeFiles.LogPath(cluster, nodeId);
 
+    /// <summary>The node's data directory (its Raft log, snapshots, configuration, identity, log file and pid).</summary>
+    public string DataDirectory(string nodeId) => cluster.NodeDataDirectory(nodeId);
+
     /// <summary>The pid of the node's running process, or null (no pid file, the process gone, or the pid reused by another program).</summary>
     public int? RunningPid(string nodeId) => NodeFiles.RunningPid(cluster, nodeId);
 

@@ -9,13 +9,22 @@ public sealed record FaultEvent(double AtSeconds, string AtUtc, string What);
 
 /// <summary>
 /// Injects one fault at a time on a schedule derived from the seed: kill -9 (then restart), SIGSTOP (then SIGCONT),
-/// partitions (one node, or with five nodes or more also the leader with one follower; then heal), graceful restarts, and full-cluster crashes restarted in the adversarial order (former
-/// followers first, the old leader only after they elected a leader and committed a write).
+/// partitions (one node, or with five nodes or more also the leader with one follower; then heal), graceful restarts, full-cluster crashes restarted in the adversarial order (former
+/// followers first, the old leader only after they elected a leader and committed a write), and membership changes
+/// (a follower removed, its data directory set aside, added back empty as a new member).
 /// </summary>
 public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Network? network, IReadOnlyList<string> nodes, Probe probe, Stopwatch clock)
 {
     private readonly Random _random = new(options.Seed);
     private readonly ConcurrentQueue<FaultEvent> _timeline = new();
+    private readonly HashSet<string> _removed = [];
+    private int _replacements;
+
+    /// <summary>How long a membership change may take (the new member catches up first).</summary>
+    private static readonly TimeSpan ChangeTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>What a node started to join gets: it waits without a configuration until a leader adds it.</summary>
+    private static readonly Dictionary<string, string> JoinEnvironment = new() { ["RaftMall__Join"] = "true" };
 
     public IReadOnlyList<FaultEvent> Timeline => [.. _timeline];
 
@@ -84,7 +93,48 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
             case Verify.Nemeses.CrashAll:
                 await CrashAllAsync(leader);
                 break;
+            case Verify.Nemeses.Membership:
+                await ReplaceFollowerAsync(leader);
+                break;
         }
+    }
+
+    /// <summary>
+    /// Replaces a follower as an operator replaces a dead disk (docs/operations.md): removes it from the members, kills
+    /// it, sets its data directory aside (as &lt;node&gt;.replaced-&lt;n&gt; beside the others, for its logs), starts it
+    /// empty to join, and adds it back as a new member, which catches up from the leader (by snapshot when the log is
+    /// compacted). Node identity makes the new member a different one at the same address.
+    /// </summary>
+    private async Task ReplaceFollowerAsync(string? leader)
+    {
+        var candidates = nodes.Where(n => n != leader && !_removed.Contains(n)).ToList();
+        if (candidates.Count == 0 || _removed.Count > 0) return; // one member out at a time
+        var follower = candidates[_random.Next(candidates.Count)];
+        if (await probe.RemoveMemberAsync(follower, ChangeTimeout) is { } refused)
+        {
+            Note($"membership: removing {follower} failed ({refused}); it stays a member");
+            return;
+        }
+        _removed.Add(follower);
+        processes.Kill(follower);
+        var directory = processes.DataDirectory(follower);
+        if (Directory.Exists(directory)) Directory.Move(directory, $"{directory}.replaced-{++_replacements}");
+        Note($"membership: removed {follower}; its data directory set aside; started empty to join");
+        processes.Start(follower, JoinEnvironment);
+        await AddBackAsync(follower);
+    }
+
+    private async Task AddBackAsync(string node)
+    {
+        // The leader refuses a node that does not answer yet (member_unreachable): give a fresh process time to listen.
+        for (var waited = Stopwatch.StartNew(); await probe.StatusAsync(node) is null && waited.Elapsed < ChangeTimeout;) await Task.Delay(200);
+        if (await probe.AddMemberAsync(node, ChangeTimeout) is { } refused)
+        {
+            Note($"membership: adding {node} back failed ({refused}); healing retries");
+            return;
+        }
+        _removed.Remove(node);
+        Note($"membership: {node} added back as a new member");
     }
 
     /// <summary>
@@ -115,15 +165,16 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
         processes.Start(leader);
     }
 
-    /// <summary>Ends every fault: resumes paused nodes, heals partitions, starts dead nodes.</summary>
-    public void HealAll()
+    /// <summary>Ends every fault: resumes paused nodes, heals partitions, starts dead nodes, adds removed members back.</summary>
+    public async Task HealAllAsync()
     {
         network?.Heal();
         foreach (var node in nodes)
         {
             if (processes.IsPaused(node)) processes.Resume(node);
-            if (!processes.IsRunning(node)) processes.Start(node);
+            if (!processes.IsRunning(node)) processes.Start(node, _removed.Contains(node) ? JoinEnvironment : null);
         }
-        Note("healed: every node running and connected");
+        foreach (var node in _removed.ToList()) await AddBackAsync(node);
+        Note(_removed.Count == 0 ? "healed: every node running, connected and a member" : $"healed, but {string.Join(",", _removed)} could not be added back");
     }
 }

@@ -32,6 +32,38 @@ public sealed class Probe(IReadOnlyDictionary<string, Uri> nodes, string apiKey)
         }
     }
 
+    /// <summary>Removes <paramref name="node"/> from the members through the others (a leader resigns first; the client retries); null when done, else why not.</summary>
+    public Task<string?> RemoveMemberAsync(string node, TimeSpan timeout) =>
+        ChangeMembersAsync(node, timeout, (client, token) => client.RemoveMemberAsync(node, token));
+
+    /// <summary>Adds <paramref name="node"/> (started to join) as a member through the others; null when done, else why not.</summary>
+    public Task<string?> AddMemberAsync(string node, TimeSpan timeout) =>
+        ChangeMembersAsync(node, timeout, (client, token) => client.AddMemberAsync(nodes[node], token));
+
+    private async Task<string?> ChangeMembersAsync(string node, TimeSpan timeout, Func<RaftMallClient, CancellationToken, Task<MemberList>> change)
+    {
+        using var client = new RaftMallClient(new RaftMallClientOptions
+        {
+            Endpoints = [.. nodes.Where(n => n.Key != node).Select(n => n.Value)],
+            ApiKey = apiKey,
+            RetryBudget = timeout,
+        });
+        using var deadline = new CancellationTokenSource(timeout + TimeSpan.FromSeconds(30));
+        try
+        {
+            await change(client, deadline.Token);
+            return null;
+        }
+        catch (RaftMallException e)
+        {
+            return $"{e.Code}: {e.Detail}";
+        }
+        catch (OperationCanceledException)
+        {
+            return $"no answer within {timeout.TotalSeconds:F0} s";
+        }
+    }
+
     /// <summary>Waits until every node answers, knows the same leader and has applied the leader's commit index.</summary>
     public async Task<bool> WaitForSettledAsync(TimeSpan timeout)
     {

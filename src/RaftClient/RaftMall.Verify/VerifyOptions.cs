@@ -8,7 +8,11 @@ public static class Nemeses
     public const string Partition = "partition";
     public const string Restart = "restart";
     public const string CrashAll = "crash-all";
-    public static readonly string[] All = [Kill, Pause, Partition, Restart, CrashAll];
+
+    /// <summary>Replaces a follower as an operator replaces a dead disk: remove it, empty it, add it back as a new member.</summary>
+    public const string Membership = "membership";
+
+    public static readonly string[] All = [Kill, Pause, Partition, Restart, CrashAll, Membership];
 }
 
 /// <summary>What a verify run does: how long, how many clients, which faults, which seed, where the results go.</summary>

@@ -102,7 +102,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         var probeEnd = clock.Elapsed.TotalSeconds;
         workloads.ForEach(w => w.Dispose());
 
-        nemesis.HealAll();
+        await nemesis.HealAllAsync();
         var settled = await probe.WaitForSettledAsync(TimeSpan.FromSeconds(60));
         nemesis.Note(settled ? "settled: one leader, every node applied the commit index" : "did NOT settle within 60 s");
         await Task.Delay(TimeSpan.FromSeconds(Workload.ShortTtlSeconds + 1), token); // let the last short-ttl orders expire

@@ -7,16 +7,20 @@ public static class ClusterEndpoints
 {
     public static IEndpointRouteBuilder MapClusterStatus(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/cluster", (IConsensus consensus, ReplicatedState state, NodeSettings settings) =>
+        app.MapGet("/api/cluster", (IConsensus consensus, ReplicatedState state, NodeSettings settings, Security.NodeIdentity identity) =>
         {
             var status = consensus.Status();
             var leader = status.Leader;
-            var members = MemberEndpoints.Members(consensus.Members, leader);
+            var members = MemberEndpoints.Members(consensus.Members, leader, state.MemberIds);
             var stats = state.Read(s => new Contract.NodeStats(
                 s.OrderCount, s.ListStock().Count, s.KvCount, s.LastEventSequence, status.SnapshotsTaken, status.SnapshotsRestored,
                 status.FollowerFlushes, status.DurableFollowerAppends));
             return Results.Ok(new Contract.ClusterStatus(
-                settings.NodeId, status.Role, status.Term, leader?.Id, status.CommitIndex, status.AppliedIndex, status.SnapshotIndex, members, stats, Environment.ProcessId));
+                settings.NodeId, status.Role, status.Term, leader?.Id, status.CommitIndex, status.AppliedIndex, status.SnapshotIndex, members, stats, Environment.ProcessId)
+            {
+                ClusterId = identity.Current?.ClusterId,
+                MemberId = identity.Current?.MemberId,
+            });
         })
         .WithTags("Cluster")
         .WithSummary("This node's view of the cluster: role, term, leader, commit and applied index, members")

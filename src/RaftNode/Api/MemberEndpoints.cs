@@ -1,5 +1,7 @@
 using RaftMall.Contract;
 using RaftMall.Node.Consensus;
+using RaftMall.Node.Security;
+using RaftMall.StateMachine;
 
 namespace RaftMall.Node.Api;
 
@@ -25,17 +27,17 @@ public static class MemberEndpoints
     {
         var members = app.MapGroup("/api/cluster/members").WithTags("Cluster");
 
-        members.MapGet("/", (IConsensus consensus) => Results.Ok(View(consensus, changed: null)))
+        members.MapGet("/", (IConsensus consensus, ReplicatedState state) => Results.Ok(View(consensus, state, changed: null)))
             .WithSummary("The members of the active configuration as this node knows it, with their roles")
             .Produces<MemberList>();
 
-        members.MapPost("/", async (HttpRequest request, IConsensus consensus, IHttpClientFactory clients, TimeProvider time) =>
+        members.MapPost("/", async (HttpRequest request, IConsensus consensus, ReplicatedState state, IHttpClientFactory clients, IdentityExchange exchange, Proposer proposer, TimeProvider time) =>
         {
             var (body, problem) = await JsonBody.ReadAsync<MemberRequest>(request, request.HttpContext.RequestAborted);
             if (problem is not null) return problem;
             if (ParseAddress(body!.Address) is not { } address) return Problems.Validation("address must be a node's base address, e.g. http://127.0.0.1:7104");
             if (!consensus.IsLeader) return Problems.NotLeader();
-            if (consensus.Members.Any(m => NodeSettings.SameAuthority(m.Uri, address))) return Results.Ok(View(consensus, changed: false));
+            if (consensus.Members.Any(m => NodeSettings.SameAuthority(m.Uri, address))) return Results.Ok(View(consensus, state, changed: false));
             if (await ProbeAsync(clients, address, request.HttpContext.RequestAborted) is { } unreachable)
             {
                 return Problems.Of(StatusCodes.Status422UnprocessableEntity, ProblemCodes.MemberUnreachable,
@@ -43,17 +45,18 @@ public static class MemberEndpoints
             }
             using var timeout = new CancellationTokenSource(ChangeTimeout, time);
             using var change = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted, timeout.Token);
+            if (await GiveIdentityAsync(exchange, proposer, address, change.Token) is { } refused) return refused;
             var outcome = await consensus.AddMemberAsync(address, change.Token);
             if (outcome is MembershipOutcome.Done { Changed: true }) await WaitUntilShownAsync(consensus, address, member: true, time, request.HttpContext.RequestAborted);
-            return Answer(consensus, outcome, StatusCodes.Status201Created);
+            return Answer(consensus, state, outcome, StatusCodes.Status201Created);
         })
         .WithSummary("Add a running node (that waits to be added) as a member: the leader catches it up first; one change at a time")
         .Produces<MemberList>().Produces<MemberList>(StatusCodes.Status201Created).JsonBodyOf<MemberRequest>()
         .Refuses(409, ProblemCodes.MembershipChangeInProgress)
-        .Refuses(422, ProblemCodes.MemberUnreachable, ProblemCodes.MemberNotCaughtUp)
+        .Refuses(422, ProblemCodes.MemberUnreachable, ProblemCodes.MemberNotCaughtUp, ProblemCodes.MemberIdentityRefused)
         .Refuses(503, ProblemCodes.NoLeader, ProblemCodes.NotLeader, ProblemCodes.OutcomeUnknown);
 
-        members.MapDelete("/{member}", async (string member, HttpContext context, IConsensus consensus, NodeSettings settings, TimeProvider time) =>
+        members.MapDelete("/{member}", async (string member, HttpContext context, IConsensus consensus, ReplicatedState state, NodeSettings settings, TimeProvider time) =>
         {
             var current = consensus.Members;
             if (Find(current, member) is not { } target) return Problems.Of(StatusCodes.Status404NotFound, ProblemCodes.UnknownMember, $"no member is {member}; members: {string.Join(", ", current.Select(m => m.Id))}");
@@ -72,7 +75,7 @@ public static class MemberEndpoints
             using var change = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, timeout.Token);
             var outcome = await consensus.RemoveMemberAsync(target.Uri, change.Token);
             if (outcome is MembershipOutcome.Done { Changed: true }) await WaitUntilShownAsync(consensus, target.Uri, member: false, time, context.RequestAborted);
-            return Answer(consensus, outcome, StatusCodes.Status200OK);
+            return Answer(consensus, state, outcome, StatusCodes.Status200OK);
         })
         .WithSummary("Remove a member (by id, or host:port); removing the leader makes it resign first (503 leader_resigned: retry)")
         .Produces<MemberList>()
@@ -82,20 +85,51 @@ public static class MemberEndpoints
         return app;
     }
 
-    /// <summary>The members with their roles as this node knows them.</summary>
-    public static ClusterMember[] Members(IReadOnlyList<ClusterNode> members, ClusterNode? leader) =>
-        [.. members.Select(n => new ClusterMember(n.Id, n.Address, leader is null ? null : n.Id == leader.Id ? "leader" : "follower"))];
+    /// <summary>The members with their roles as this node knows them, and the member ids the directory binds to their addresses.</summary>
+    public static ClusterMember[] Members(IReadOnlyList<ClusterNode> members, ClusterNode? leader, IReadOnlyDictionary<string, string> memberIds) =>
+        [.. members.Select(n => new ClusterMember(n.Id, n.Address, leader is null ? null : n.Id == leader.Id ? "leader" : "follower")
+        {
+            MemberId = memberIds.GetValueOrDefault(NodeSettings.AddressKey(n.Uri)),
+        })];
 
-    private static MemberList View(IConsensus consensus, bool? changed)
+    private static MemberList View(IConsensus consensus, ReplicatedState state, bool? changed)
     {
         var leader = consensus.Leader;
-        return new MemberList(leader?.Id, Members(consensus.Members, leader), changed);
+        return new MemberList(leader?.Id, Members(consensus.Members, leader, state.MemberIds), changed);
     }
 
-    private static IResult Answer(IConsensus consensus, MembershipOutcome outcome, int changedStatus) => outcome switch
+    /// <summary>
+    /// Node identity of a new member: the node takes this cluster's id and a new member id, and the directory binds that
+    /// id to its address before the node is added, so that every request of the catch-up is already meant for it. A
+    /// data directory of another cluster refuses; an address bound before (a replaced member) gets the new id. Null
+    /// when the node may be added; otherwise the answer.
+    /// </summary>
+    private static async Task<IResult?> GiveIdentityAsync(IdentityExchange exchange, Proposer proposer, Uri address, CancellationToken token)
     {
-        MembershipOutcome.Done { Changed: true } => Results.Json(View(consensus, changed: true), statusCode: changedStatus),
-        MembershipOutcome.Done => Results.Ok(View(consensus, changed: false)),
+        switch (await exchange.OfferAsync(address, token))
+        {
+            case IdentityExchange.Answer.Refused refused:
+                return Problems.Of(StatusCodes.Status422UnprocessableEntity, ProblemCodes.MemberIdentityRefused,
+                    $"the node at {address.Authority} did not take the cluster's identity: {refused.Reason}; it was not added");
+            case IdentityExchange.Answer.Known { Identity: var given }:
+                return await proposer.ProposeAsync(new BindMember(NodeSettings.AddressKey(address), given.MemberId), token) switch
+                {
+                    ProposeOutcome.Applied { Result: MemberBound } => null,
+                    ProposeOutcome.Applied { Result: Rejected rejected } => Problems.Of(StatusCodes.Status422UnprocessableEntity, ProblemCodes.MemberIdentityRefused,
+                        $"the member directory refused to bind {address.Authority}: {rejected.Detail}; it was not added"),
+                    ProposeOutcome.NotLeader => Problems.NotLeader(),
+                    var other => Problems.Of(StatusCodes.Status503ServiceUnavailable, ProblemCodes.OutcomeUnknown,
+                        $"binding the new member's id did not complete ({other}); nothing was added: retry", retryAfterSeconds: 1),
+                };
+            default:
+                throw new InvalidOperationException("unexpected identity answer");
+        }
+    }
+
+    private static IResult Answer(IConsensus consensus, ReplicatedState state, MembershipOutcome outcome, int changedStatus) => outcome switch
+    {
+        MembershipOutcome.Done { Changed: true } => Results.Json(View(consensus, state, changed: true), statusCode: changedStatus),
+        MembershipOutcome.Done => Results.Ok(View(consensus, state, changed: false)),
         MembershipOutcome.NotLeader => Problems.NotLeader(),
         MembershipOutcome.Busy => Problems.Of(StatusCodes.Status409Conflict, ProblemCodes.MembershipChangeInProgress,
             "another change of the members is in progress (one at a time); nothing changed: retry after it"),

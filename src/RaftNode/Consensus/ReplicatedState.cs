@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using RaftMall.StateMachine;
 
 namespace RaftMall.Node.Consensus;
@@ -14,6 +15,7 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
     private MallStateMachine _state = new(retainedEvents);
     private long _lastAppliedIndex;
     private TaskCompletionSource _eventsChanged = NewSignal();
+    private FrozenDictionary<string, string> _memberIds = FrozenDictionary<string, string>.Empty;
 
     /// <summary>The outbox's bound, which a restored snapshot keeps too.</summary>
     public int RetainedEvents { get; } = retainedEvents;
@@ -23,6 +25,12 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
 
     /// <summary>Completes when the next event is appended to the outbox (or the state is replaced).</summary>
     public Task EventsChanged => Volatile.Read(ref _eventsChanged).Task;
+
+    /// <summary>
+    /// The member directory's identities (canonical address to member id), read without the state's lock: every Raft
+    /// request reads it (<c>Security/PeerSigner</c>, <c>Security/PeerIdentityCheck</c>) and it changes rarely.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> MemberIds => Volatile.Read(ref _memberIds);
 
     /// <summary>Raised after each applied command, outside the state lock, on the applying thread: handlers must be quick.</summary>
     public event Action<MallCommand>? CommandApplied;
@@ -47,6 +55,7 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
             var eventsBefore = _state.LastEventSequence;
             result = _state.Apply(command);
             newEvents = _state.LastEventSequence != eventsBefore;
+            if (command is BindMember || (command is CommandBatch batch && Array.Exists(batch.Commands, c => c is BindMember))) RefreshMemberIds();
         }
         if (newEvents) Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
         CommandApplied?.Invoke(command);
@@ -70,9 +79,13 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
         {
             _state = restored;
             Interlocked.Exchange(ref _lastAppliedIndex, index);
+            RefreshMemberIds();
         }
         Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
     }
+
+    // Under the lock: the copy matches the state it was read from.
+    private void RefreshMemberIds() => Volatile.Write(ref _memberIds, _state.MemberIds().ToFrozenDictionary(StringComparer.Ordinal));
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -51,7 +51,7 @@ public static class DemoEndpoints
             if (consensus.IsLeader && body.ContinueFrom is null)
             {
                 var payload = JsonSerializer.SerializeToUtf8Bytes(body, JsonBody.Options);
-                foreach (var follower in settings.Cluster.Nodes.Where(n => n.Id != settings.NodeId))
+                foreach (var follower in consensus.Members.Where(n => n.Id != settings.NodeId))
                 {
                     if (await TryForwardAsync(context, clients, new Uri(follower.Uri, "/api/demo/orders/start"), payload)) return Results.Empty;
                 }
@@ -86,7 +86,7 @@ public static class DemoEndpoints
         demo.MapPost("/nodes/{nodeId}/kill", async (string nodeId, HttpContext context, IConsensus consensus, NodeSettings settings, IHttpClientFactory clients, OrderFeed stream, MemberProcesses processes) =>
         {
             if (RequireJson(context.Request) is { } notJson) return notJson;
-            if (settings.Cluster.Nodes.Find(n => n.Id == nodeId) is not { } node) return UnknownNode(nodeId);
+            if (MemberNamed(consensus, nodeId) is not { } node) return UnknownNode(nodeId);
             if (node.Id == settings.NodeId) return await KillSelfAsync(context, consensus, settings, clients, stream, processes);
             var forwarded = await TryForwardAsync(context, clients, new Uri(node.Uri, $"/api/demo/nodes/{node.Id}/kill"), "{}"u8.ToArray());
             return forwarded ? Results.Empty : Unreachable(node.Id);
@@ -97,12 +97,12 @@ public static class DemoEndpoints
         demo.MapPost("/nodes/{nodeId}/start", async (string nodeId, HttpRequest request, IConsensus consensus, NodeSettings settings, IHttpClientFactory clients, MemberProcesses processes) =>
         {
             if (RequireJson(request) is { } notJson) return notJson;
-            if (settings.Cluster.Nodes.Find(n => n.Id == nodeId) is not { } node) return UnknownNode(nodeId);
+            if (MemberNamed(consensus, nodeId) is not { } node) return UnknownNode(nodeId);
             if (node.Id == settings.NodeId || await AnswersAsync(clients, node.Uri, request.HttpContext.RequestAborted))
             {
                 return Problems.Of(StatusCodes.Status409Conflict, "node_running", $"node {node.Id} is running");
             }
-            return Results.Accepted(value: new StartedView(node.Id, processes.Start(node.Id)));
+            return Results.Accepted(value: new StartedView(node.Id, processes.Start(node)));
         })
         .WithSummary("Demo mode only: start a member that does not answer, as a process on this node's machine")
         .Produces<StartedView>(StatusCodes.Status202Accepted).Refuses(415, "unsupported_media_type").Refuses(404, "unknown_node").Refuses(409, "node_running");
@@ -122,7 +122,7 @@ public static class DemoEndpoints
                 new OrderFeed.Carry(running.Acknowledged, running.Failed, running.LastAcknowledgedAt));
             using var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request, JsonBody.Options));
             content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypeNames.Application.Json);
-            foreach (var other in settings.Cluster.Nodes.Where(n => n.Id != settings.NodeId))
+            foreach (var other in consensus.Members.Where(n => n.Id != settings.NodeId))
             {
                 try
                 {
@@ -197,7 +197,10 @@ public static class DemoEndpoints
         }
     }
 
-    private static IResult UnknownNode(string nodeId) => Problems.Of(StatusCodes.Status404NotFound, "unknown_node", $"no node {nodeId} in the cluster file");
+    /// <summary>The member with this id in the member directory (a member that cluster.yml does not list included).</summary>
+    private static ClusterNode? MemberNamed(IConsensus consensus, string nodeId) => consensus.Members.FirstOrDefault(n => n.Id == nodeId);
+
+    private static IResult UnknownNode(string nodeId) => Problems.Of(StatusCodes.Status404NotFound, "unknown_node", $"no member {nodeId} in the member directory");
 
     private static IResult Unreachable(string nodeId) =>
         Problems.Of(StatusCodes.Status503ServiceUnavailable, "node_unreachable", $"node {nodeId} did not answer; nothing was killed", retryAfterSeconds: 1);

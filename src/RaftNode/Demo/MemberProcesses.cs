@@ -13,6 +13,7 @@ namespace RaftMall.Node.Demo;
 public sealed partial class MemberProcesses(NodeSettings settings, ILogger<MemberProcesses> logger)
 {
     private const string DemoSwitchArgument = "--RaftMall:Demo:Enabled=true";
+    private const string AddressArgument = "--RaftMall:Address=";
 
     /// <summary>SIGKILL to this process: no flush, no graceful stop, exactly what `kill -9` does.</summary>
     public void KillSelf()
@@ -22,10 +23,13 @@ public sealed partial class MemberProcesses(NodeSettings settings, ILogger<Membe
         self.Kill(); // SIGKILL on Linux
     }
 
-    /// <summary>Starts <paramref name="nodeId"/> and returns its pid.</summary>
-    public int Start(string nodeId)
+    /// <summary>Starts the member <paramref name="node"/> and returns its pid.</summary>
+    public int Start(ClusterNode node)
     {
-        var command = CommandLineFor(nodeId);
+        ArgumentNullException.ThrowIfNull(node);
+        var nodeId = node.Id;
+        // A member that cluster.yml does not list (added later) is started at its address; it keeps its configuration.
+        var command = CommandLineFor(nodeId, settings.BootstrapNodeAt(node.Uri) is null ? node.Address : null);
         var pid = Processes.StartDetached(
             command[0], command.Skip(1), NodeFiles.LogPath(settings.Cluster, nodeId),
             workingDirectory: Environment.CurrentDirectory, // a cluster file found by searching upwards is found again
@@ -35,8 +39,8 @@ public sealed partial class MemberProcesses(NodeSettings settings, ILogger<Membe
         return pid;
     }
 
-    /// <summary>This process's own command line with another node id, and the demo switch kept on.</summary>
-    private static List<string> CommandLineFor(string nodeId)
+    /// <summary>This process's own command line with another node id (and address, when given), and the demo switch kept on.</summary>
+    private static List<string> CommandLineFor(string nodeId, string? address)
     {
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("the process path is unknown");
         var command = new List<string> { host };
@@ -50,10 +54,11 @@ public sealed partial class MemberProcesses(NodeSettings settings, ILogger<Membe
                 i++;
                 continue;
             }
-            if (args[i].StartsWith("--node=", StringComparison.Ordinal)) continue;
+            if (args[i].StartsWith("--node=", StringComparison.Ordinal) || args[i].StartsWith(AddressArgument, StringComparison.OrdinalIgnoreCase)) continue;
             command.Add(args[i]);
         }
         command.AddRange(["--node", nodeId]);
+        if (address is not null) command.Add(AddressArgument + address);
         if (!command.Contains(DemoSwitchArgument)) command.Add(DemoSwitchArgument); // however this node got the switch
         return command;
     }

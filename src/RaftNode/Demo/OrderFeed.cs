@@ -8,7 +8,7 @@ namespace RaftMall.Node.Demo;
 /// between two consecutive acknowledged orders longer than a few intervals: the write gap a failover causes, measured
 /// from the last write before it to the first after it.
 /// </summary>
-public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options, IHttpClientFactory clients, ILogger<OrderFeed> logger) : IDisposable
+public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options, IHttpClientFactory clients, Consensus.IConsensus consensus, ILogger<OrderFeed> logger) : IDisposable
 {
     public const int MaxOrdersPerSecond = 200;
     public const int MaxDurationSeconds = 600;
@@ -84,8 +84,11 @@ public sealed partial class OrderFeed(NodeSettings settings, DemoOptions options
         var cluster = settings.Cluster;
         // It sets the demo sku's stock (admin) and places orders: the admin key of the node's own credentials, or the
         // configured one. The stream is a client like any other.
+        // The members as the directory knows them (one that cluster.yml does not list included); the bootstrap list
+        // only on a node that knows no configuration yet.
+        var members = consensus.Members.Count > 0 ? consensus.Members : cluster.Nodes;
         var client = new DemoWriter(
-            clients.CreateClient(DemoEndpoints.ClientName), [.. cluster.Nodes.Select(n => n.Uri)],
+            clients.CreateClient(DemoEndpoints.ClientName), [.. members.Select(n => n.Uri)],
             options.ApiKey ?? cluster.EffectiveCredentials()?.KeyFor(Contract.ClientRole.Admin));
         using var slots = new SemaphoreSlim(MaxInFlight);
         var prefix = $"demo-{settings.NodeId}-{run.StartedAt.ToUnixTimeMilliseconds()}";

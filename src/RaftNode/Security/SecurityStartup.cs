@@ -50,6 +50,8 @@ public static class SecurityStartup
         var services = builder.Services;
         services.AddSingleton(security);
         services.AddSingleton<NonceCache>();
+        services.AddSingleton<NodeIdentity>();
+        services.AddSingleton<IdentityExchange>();
         services.AddTransient<PeerSigner>();
         raftClient.AddHttpMessageHandler<PeerSigner>();
         if (caFile is not null) services.AddHttpClient(LeaderForwarding.ClientName).ConfigurePrimaryHttpMessageHandler(() => TrustedCertificates.Handler(caFile, TimeSpan.FromSeconds(1)));

@@ -50,5 +50,7 @@ public static class CodecSamples
         new RetrySubscription("stock-service"),
         new ResumeSubscription("stock-service", 7) { IdempotencyKey = "resume-1" },
         new DeleteSubscription("s"),
+        new BindMember("http://127.0.0.1:7104", "5f0c2a9e41d7b386") { TimeMs = 14 },
+        new BindMember("", ""),
     ];
 }

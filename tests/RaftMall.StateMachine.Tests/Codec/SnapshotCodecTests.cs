@@ -89,13 +89,16 @@ public class SnapshotCodecTests
     }
 
     /// <summary>
-    /// The bytes an older node wrote for a state without messages or consumers: version 5 minus its consumer section
-    /// (an empty count, one byte before the checksum), with the version byte and the checksum of <paramref name="version"/>.
+    /// The bytes an older node wrote for a state without messages, consumers, subscriptions or member identities: the
+    /// current version minus its member section (version 6), minus its subscription section too (version 5), and minus
+    /// its consumer section too (versions 3 and 4), each an empty count of one byte before the checksum, with the version
+    /// byte and the checksum of <paramref name="version"/>.
     /// </summary>
     private static byte[] AsOldVersion(byte[] current, byte version)
     {
-        // Version 5 lacks the subscription count, 3 and 4 the consumer count too (both 0 here): drop them, seal again.
-        var dropped = version >= 5 ? 1 : 2;
+        // Version 6 lacks the member count, 5 the subscription count too, 3 and 4 the consumer count too (all 0 here):
+        // drop them, seal again.
+        var dropped = version switch { 6 => 1, 5 => 2, _ => 3 };
         Assert.All(current[^(8 + dropped)..^8], b => Assert.Equal(0, b));
         var old = current[..^dropped];
         old[4] = version;
@@ -108,7 +111,8 @@ public class SnapshotCodecTests
     [Theory]
     [InlineData(3)] // FNV-1a 64 checksum
     [InlineData(4)] // XxHash3, no messages and no consumers
-    [InlineData(5)] // no subscriptions
+    [InlineData(5)] // no subscriptions, no member identities
+    [InlineData(6)] // no member identities
     public void Older_snapshot_versions_are_still_read(byte version)
     {
         var state = LargeState(100);

@@ -56,10 +56,11 @@ public static class MemberCommand
 
     public static void Render(MemberList members)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("member", "address", "role");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("member", "address", "role", "member id");
         foreach (var m in members.Members)
         {
-            table.AddRow(Markup.Escape(m.NodeId), Markup.Escape(m.Address), m.Role == "leader" ? "[bold green]leader[/]" : m.Role ?? "-");
+            // The member id is the one the directory binds to the address (node identity); "-" until the leader bound it.
+            table.AddRow(Markup.Escape(m.NodeId), Markup.Escape(m.Address), m.Role == "leader" ? "[bold green]leader[/]" : m.Role ?? "-", Markup.Escape(m.MemberId ?? "-"));
         }
         AnsiConsole.Write(table);
         CliContext.Info(members.LeaderId is { } leader ? $"{members.Members.Length} members; leader: [bold green]{Markup.Escape(leader)}[/]" : $"{members.Members.Length} members; [yellow]no leader known[/]");

@@ -12,7 +12,7 @@ public static class VerifyCommand
     {
         var duration = new Option<string>("--duration", "-d") { Description = "How long the workload runs: 60s, 2m or seconds", DefaultValueFactory = _ => "60s" };
         var clients = new Option<int>("--clients") { Description = "Concurrent clients", DefaultValueFactory = _ => 8 };
-        var nemesis = new Option<string>("--nemesis") { Description = "Faults, comma-separated: kill,pause,partition,restart,crash-all or all", DefaultValueFactory = _ => "all", CompletionSources = { "all", "kill", "pause", "partition", "restart", "crash-all" } };
+        var nemesis = new Option<string>("--nemesis") { Description = "Faults, comma-separated: kill,pause,partition,restart,crash-all,membership or all", DefaultValueFactory = _ => "all", CompletionSources = { "all", "kill", "pause", "partition", "restart", "crash-all", "membership" } };
         var seed = new Option<int?>("--seed") { Description = "Seed of the fault schedule and workload (default: random; printed)" };
         var output = new Option<string?>("--out", "-o") { Description = "Directory for the history, report, node logs and data (default: a new one under /tmp)" };
         var defaults = new RaftMall.Configuration.ClusterFile();

@@ -83,7 +83,12 @@ public static partial class RaftStartup
     {
         SnapshotFiles.UseTemporaryDirectoryBeside(settings);
         SnapshotFiles.SetAsideTorn(settings, logger);
-        await ConfigurationSeed.SeedAsync(settings, logger, CancellationToken.None).ConfigureAwait(false);
+        var seed = await ConfigurationSeed.SeedAsync(settings, logger, CancellationToken.None).ConfigureAwait(false);
+        // Identity before the cluster starts: a data directory that predates it (a configuration, or a round-1 log)
+        // migrates now; a joining node gets one only when a leader adds it.
+        app.Services.GetRequiredService<Security.NodeIdentity>().Establish(
+            bootstrap: seed == ConfigurationSeed.Outcome.Seeded,
+            migrating: seed is ConfigurationSeed.Outcome.Migrated or ConfigurationSeed.Outcome.Kept);
         await app.Services.GetRequiredService<MallStateHost>().RestoreAsync(CancellationToken.None).ConfigureAwait(false);
         var log = app.Services.GetRequiredService<DurableWriteAheadLog>();
         app.Lifetime.ApplicationStopping.Register(() =>
