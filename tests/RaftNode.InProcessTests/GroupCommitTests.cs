@@ -32,7 +32,9 @@ public sealed class GroupCommitTests
             batcher.ProposeAsync(new KvPut("c", "1", null)),
             batcher.ProposeAsync(new KvPut("d", "1", null)),
         };
+        // One drain at a time: two released together race to propose, and either entry could come first.
         node.Consensus.Release();
+        await WaitForAsync(() => node.Consensus.Proposed.Count == WriteBatcher.EntriesInFlight + 1);
         node.Consensus.Release();
         await WaitForAsync(() => node.Consensus.Proposed.Count == WriteBatcher.EntriesInFlight + 2);
         node.Consensus.ReleaseAll();
