@@ -65,9 +65,17 @@ public class CrashTests(ITestOutputHelper output)
         // The adversarial order: former followers first; they elect and commit; then the old leader.
         foreach (var id in cluster.NodeIds.Where(id => id != oldLeader)) cluster.Start(id);
         var newLeader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
-        using (var marker = await cluster.SendAsync(HttpMethod.Put, newLeader, $"/api/kv/marker-{trial}", new { value = "after-crash" }))
+        // Under load a just-elected leader can lose its term again (503): the marker, an idempotent put, is retried.
+        for (var attempt = 1; ; attempt++)
         {
+            using var marker = await cluster.SendAsync(HttpMethod.Put, await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30)), $"/api/kv/marker-{trial}", new { value = "after-crash" });
+            if (marker.StatusCode == HttpStatusCode.ServiceUnavailable && attempt < 5)
+            {
+                await Task.Delay(500);
+                continue;
+            }
             Assert.Equal(HttpStatusCode.OK, marker.StatusCode);
+            break;
         }
         cluster.Start(oldLeader);
         await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
