@@ -112,8 +112,12 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
         var follower = candidates[_random.Next(candidates.Count)];
         if (await probe.RemoveMemberAsync(follower, ChangeTimeout) is { } refused)
         {
-            Note($"membership: removing {follower} failed ({refused}); it stays a member");
-            return;
+            if (await probe.IsMemberAsync(follower) is not false)
+            {
+                Note($"membership: removing {follower} failed ({refused}); it stays a member");
+                return;
+            }
+            Note($"membership: removing {follower} answered {refused}, but the leader no longer lists it: an earlier attempt took effect");
         }
         _removed.Add(follower);
         processes.Kill(follower);

@@ -40,6 +40,26 @@ public sealed class Probe(IReadOnlyDictionary<string, Uri> nodes, string apiKey)
     public Task<string?> AddMemberAsync(string node, TimeSpan timeout) =>
         ChangeMembersAsync(node, timeout, (client, token) => client.AddMemberAsync(nodes[node], token));
 
+    /// <summary>
+    /// Whether the leader's configuration holds <paramref name="node"/>; null when no leader among the others answers.
+    /// A change whose first attempt ended unknown may have taken effect before the client's retry was refused (a retried
+    /// removal answers 404 unknown_member): only the leader's member list tells.
+    /// </summary>
+    public async Task<bool?> IsMemberAsync(string node)
+    {
+        if (await LeaderAsync(nodes.Keys.Where(n => n != node)) is not { } leader) return null;
+        using var client = new RaftMallClient(new RaftMallClientOptions { Endpoints = [nodes[leader]], ApiKey = apiKey, RetryBudget = TimeSpan.FromSeconds(2) });
+        try
+        {
+            var members = await client.ListMembersAsync(nodes[leader]);
+            return members.LeaderId == leader ? members.Members.Any(m => m.NodeId == node) : null;
+        }
+        catch (Exception e) when (OutcomeRules.IsAnswerOrTransportError(e))
+        {
+            return null;
+        }
+    }
+
     private async Task<string?> ChangeMembersAsync(string node, TimeSpan timeout, Func<RaftMallClient, CancellationToken, Task<MemberList>> change)
     {
         using var client = new RaftMallClient(new RaftMallClientOptions

@@ -89,7 +89,7 @@ public sealed partial class CommittedPrefixMatch(RequestDelegate next, DurableWr
     }
 
     private static bool TryRead(HttpRequest request, string header, out long value) =>
-        long.TryParse(request.Headers[header], NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
+        RaftHeaders.TryParseNumber(request.Headers[header], out value);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "catch-up: AppendEntries after committed index {PrevIndex} carried term {LeaderTerm}, this log holds {LocalTerm} there (commit index {CommitIndex}): matched")]
     private partial void LogPrefixMatched(long prevIndex, long leaderTerm, long localTerm, long commitIndex);

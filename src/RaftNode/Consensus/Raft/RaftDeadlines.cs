@@ -36,7 +36,7 @@ public sealed class RaftDeadlines(TimeSpan vote, TimeSpan heartbeat, TimeSpan ap
     {
         var type = request.Headers.TryGetValues(MessageTypeHeader, out var values) ? values.FirstOrDefault() : null;
         long? entries = request.Headers.TryGetValues(EntriesCountHeader, out var counts)
-            && long.TryParse(counts.FirstOrDefault(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) ? count : null;
+            && RaftHeaders.TryParseNumber(counts.FirstOrDefault(), out var count) ? count : null;
         if (DeadlineOf(type, entries) is not { } deadline) return Noted(await base.SendAsync(request, cancellationToken).ConfigureAwait(false));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(deadline);

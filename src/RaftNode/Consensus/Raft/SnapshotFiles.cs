@@ -45,10 +45,7 @@ public static partial class SnapshotFiles
         var directory = new DirectoryInfo(settings.SnapshotDirectory);
         if (!directory.Exists) return [];
         var setAside = new List<string>();
-        foreach (var (file, _) in directory.EnumerateFiles("*-*")
-                     .Select(f => (File: f, Index: IndexOf(f)))
-                     .Where(f => f.Index >= 0)
-                     .OrderByDescending(f => f.Index))
+        foreach (var (file, _, _) in All(directory).OrderByDescending(s => s.Index))
         {
             var damage = MallStateMachine.CheckSnapshotFrame(File.ReadAllBytes(file.FullName));
             if (damage is null) break;
@@ -111,8 +108,6 @@ public static partial class SnapshotFiles
     }
 
     private const string PartialPrefix = "partial.";
-
-    private static long IndexOf(FileInfo file) => Parse(file).Index;
 
     private static (long Index, long Term) Parse(FileInfo file) =>
         file.Name.Split('-') is [var index, var term] && long.TryParse(index, CultureInfo.InvariantCulture, out var i)
