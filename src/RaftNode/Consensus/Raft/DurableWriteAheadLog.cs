@@ -7,9 +7,11 @@ using RaftMall.Node.Observability;
 namespace RaftMall.Node.Consensus.Raft;
 
 /// <summary>
-/// DotNext's write-ahead log with one fix: a follower's append returns only after the appended entries are on disk.
+/// DotNext's write-ahead log with two fixes on a follower's append: it returns only after the appended entries are on
+/// disk, and it never cuts entries the log already holds (Raft §5.3: only a conflicting entry truncates).
 /// </summary>
 /// <remarks>
+/// <para>
 /// DotNext 6.12 flushes before the leader counts an entry toward commit, but a follower appends into memory (private
 /// memory with cluster.yml's default logMemory: private, mapped log pages with shared) and acknowledges AppendEntries
 /// at once; its checkpoint (the last index a restarted node trusts) catches up later. A follower killed in between has
@@ -18,11 +20,24 @@ namespace RaftMall.Node.Consensus.Raft;
 /// Raft calls the log through <see cref="IAuditTrail{TEntry}"/>; the base class implements those members
 /// non-virtually, so re-implementing the interface here redirects exactly the follower's append paths
 /// (AppendEntries and InstallSnapshot) to "append, then flush". The leader's own append is left alone.
+/// </para>
+/// <para>
+/// DotNext 6.12 writes an AppendEntries' entries from its first index on and makes the last one written the end of the
+/// log, whatever the log held after it. Raft truncates only at an entry whose term conflicts. The difference matters
+/// when an AppendEntries arrives after a newer one from the same leader (a request the leader gave up on, processed
+/// late; a frozen leader's request finishing after it resumes): it cut entries the follower had already acknowledged,
+/// which the leader may have counted toward a commit. A majority that forgot a committed entry then elected a leader
+/// without it, and the old leader, whose log skips committed indexes, kept its own entries there: acknowledged writes
+/// lost on the new majority and replicas that disagreed (found by <c>raftmall verify --nemesis all --seed 303</c>,
+/// docs/dotnext.md). So the entries this log already holds with the same term are skipped before DotNext appends,
+/// and an AppendEntries that brings nothing new appends (and cuts) nothing.
+/// </para>
 /// </remarks>
-public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine, bool durableFollowerAppends)
+public sealed partial class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine, bool durableFollowerAppends, ILogger? logger = null)
     : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>
 {
     private long _followerFlushes;
+    private long _heldEntriesKept;
 
     /// <summary>Flushes made for follower appends (0 when the fix is off).</summary>
     public long FollowerFlushes => Interlocked.Read(ref _followerFlushes);
@@ -32,10 +47,66 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
     // Follower: AppendEntries -> AppendAsync(entries, prevLogIndex + 1, skipCommitted: true).
     async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, bool skipCommitted, CancellationToken token)
     {
-        var appended = entries.RemainingCount; // heartbeats append nothing and need no flush
-        await AppendAsync(entries, startIndex, skipCommitted, token).ConfigureAwait(false);
+        var (rest, restIndex) = await SkipHeldAsync(entries, startIndex, token).ConfigureAwait(false);
+        if (rest is null) return; // everything already held: nothing to write, and nothing after it is cut
+        var appended = rest.RemainingCount; // heartbeats append nothing and need no flush
+        await AppendAsync(rest, restIndex, skipCommitted, token).ConfigureAwait(false);
         if (appended > 0) await FlushIfDurableAsync(token).ConfigureAwait(false);
     }
+
+    /// <summary>Entries whose stale AppendEntries would have cut this log, and were kept (see the remarks).</summary>
+    public long HeldEntriesKept => Interlocked.Read(ref _heldEntriesKept);
+
+    /// <summary>
+    /// Moves past the leading entries this log already holds: at or below the commit index (they match by definition)
+    /// or with the term this log holds at their index. Returns the entries from the first new or conflicting one on and
+    /// its index, or null when every entry was held.
+    /// </summary>
+    private async ValueTask<(ILogEntryProducer<TEntry>? Remaining, long Index)> SkipHeldAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, CancellationToken token)
+        where TEntry : IRaftLogEntry
+    {
+        var last = LastEntryIndex;
+        if (startIndex > last || entries.RemainingCount == 0) return (entries, startIndex);
+        var committed = LastCommittedEntryIndex;
+        var index = startIndex;
+        while (await entries.MoveNextAsync().ConfigureAwait(false))
+        {
+            if (index > last || (index > committed && await TermAtAsync(index, token).ConfigureAwait(false) != entries.Current.Term))
+            {
+                return (new Resumed<TEntry>(entries), index);
+            }
+            index++;
+        }
+        if (index - 1 < last)
+        {
+            Interlocked.Add(ref _heldEntriesKept, last - (index - 1));
+            if (logger is not null) LogHeldEntriesKept(logger, startIndex, index - 1, last);
+        }
+        return (null, index);
+    }
+
+    /// <summary>The rest of a producer that was moved onto its first entry to append, from that entry on.</summary>
+    private sealed class Resumed<TEntry>(ILogEntryProducer<TEntry> entries) : ILogEntryProducer<TEntry>
+        where TEntry : IRaftLogEntry
+    {
+        private bool _started;
+
+        public long RemainingCount => _started ? entries.RemainingCount : entries.RemainingCount + 1;
+
+        public TEntry Current => entries.Current;
+
+        public ValueTask<bool> MoveNextAsync()
+        {
+            if (_started) return entries.MoveNextAsync();
+            _started = true;
+            return ValueTask.FromResult(true);
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask; // the caller owns the producer
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "an AppendEntries with entries {First}..{End}, all held already, arrived after newer ones (log ends at {Last}): appended nothing, and kept the entries after {End} that DotNext would have cut")]
+    private static partial void LogHeldEntriesKept(ILogger logger, long first, long end, long last);
 
     // Follower: InstallSnapshot -> AppendAsync(snapshot, snapshotIndex). The snapshot file is flushed by MallStateHost before it is installed;
     // the flush moves the checkpoint past it.

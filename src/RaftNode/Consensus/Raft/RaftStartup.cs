@@ -66,7 +66,8 @@ public static partial class RaftStartup
         services.AddSingleton(new ReplicatedState(settings.Cluster.RetainedEvents));
         services.AddSingleton<MallStateHost>();
         services.AddSingleton<IStateMachine>(sp => sp.GetRequiredService<MallStateHost>());
-        services.AddSingleton(sp => new DurableWriteAheadLog(walOptions, sp.GetRequiredService<IStateMachine>(), cluster.DurableFollowerAppends));
+        services.AddSingleton(sp => new DurableWriteAheadLog(walOptions, sp.GetRequiredService<IStateMachine>(), cluster.DurableFollowerAppends,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<DurableWriteAheadLog>()));
         services.AddSingleton<IPersistentState>(sp => sp.GetRequiredService<DurableWriteAheadLog>());
         services.AddSingleton<DotNext.IO.Log.IAuditTrail<IRaftLogEntry>>(sp => sp.GetRequiredService<DurableWriteAheadLog>());
         builder.JoinCluster();
