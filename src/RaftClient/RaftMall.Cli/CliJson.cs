@@ -47,6 +47,7 @@ namespace RaftMall.Cli;
 [JsonSerializable(typeof(FailoverDemo.TimelineEntry), TypeInfoPropertyName = "FailoverDemoTimelineEntry")]
 [JsonSerializable(typeof(FailoverDemo.TimelineEntry[]), TypeInfoPropertyName = "FailoverDemoTimeline")]
 [JsonSerializable(typeof(TxnDemoReport))]
+[JsonSerializable(typeof(MessagesDemo.Report), TypeInfoPropertyName = "MessagesDemoReport")]
 [JsonSerializable(typeof(TxnDemoReport.TimelineEntry), TypeInfoPropertyName = "TxnDemoTimelineEntry")]
 [JsonSerializable(typeof(TxnDemoReport.TimelineEntry[]), TypeInfoPropertyName = "TxnDemoTimeline")]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
