@@ -42,6 +42,7 @@ namespace RaftMall.Cli;
 [JsonSerializable(typeof(List<FailoverBench.Report>), TypeInfoPropertyName = "FailoverBenchReports")]
 [JsonSerializable(typeof(RecoveryBench.Report), TypeInfoPropertyName = "RecoveryReport")]
 [JsonSerializable(typeof(TxnBench.Report), TypeInfoPropertyName = "TxnBenchReport")]
+[JsonSerializable(typeof(MessageBench.Report), TypeInfoPropertyName = "MessageBenchReport")]
 [JsonSerializable(typeof(VerifyReport))]
 [JsonSerializable(typeof(FailoverDemo.Report), TypeInfoPropertyName = "FailoverDemoReport")]
 [JsonSerializable(typeof(FailoverDemo.TimelineEntry), TypeInfoPropertyName = "FailoverDemoTimelineEntry")]
