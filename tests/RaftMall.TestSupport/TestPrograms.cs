@@ -9,6 +9,8 @@ public static class TestPrograms
 
     public static string PointsDll { get; } = Built("LoyaltyPointsDll");
 
+    public static string StockConsumerDll { get; } = Built("StockConsumerDll");
+
     /// <summary>The raftmall tool (raftmall.dll), run as a process by <see cref="CliProcess"/>.</summary>
     public static string CliDll { get; } = Built("RaftMallCliDll");
 

@@ -23,6 +23,11 @@ public class VerifyTests(ITestOutputHelper output)
         // The availability probe ran beside the workload and its windows are in the report.
         using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(files.Root, "verify", "report.json")));
         Assert.NotEmpty(report.RootElement.GetProperty("longestProbeGaps").EnumerateArray());
+        // Delivery was checked: messages were acknowledged, and each subscription applied them all, in order.
+        Assert.Contains(history, o => o.Kind == Kinds.Publish && o.Outcome == Outcome.Ok && o.Sequence is not null);
+        var deliveries = report.RootElement.GetProperty("deliveries").EnumerateArray().ToList();
+        Assert.Equal(MessageWorkload.Subscriptions.Length, deliveries.Count);
+        Assert.All(deliveries, d => Assert.True(d.GetProperty("acknowledged").GetInt32() > 0 && d.GetProperty("lost").GetArrayLength() == 0, d.ToString()));
     }
 
     [Fact]

@@ -24,6 +24,7 @@ public sealed partial class ArchitectureTests
         ["RaftMall.Bench"] = ["RaftMall.Client", "RaftMall.Configuration", "RaftMall.Harness"],
         ["RaftMall.Cli"] = ["RaftMall.Client", "RaftMall.Configuration", "RaftMall.Verify", "RaftMall.Bench", "RaftMall.Harness"],
         ["LoyaltyPoints"] = ["RaftMall.Client"],
+        ["StockConsumer"] = ["RaftMall.Client"],
         ["HealthCheck"] = [],
     };
 
@@ -33,8 +34,8 @@ public sealed partial class ArchitectureTests
     /// </summary>
     private static readonly Dictionary<string, string[]> BuildOnly = new(StringComparer.Ordinal)
     {
-        ["RaftMall.Cli"] = ["RaftNode", "LoyaltyPoints"],
-        ["RaftMall.TestSupport"] = ["RaftNode", "LoyaltyPoints", "RaftMall.Cli"],
+        ["RaftMall.Cli"] = ["RaftNode", "LoyaltyPoints", "StockConsumer"],
+        ["RaftMall.TestSupport"] = ["RaftNode", "LoyaltyPoints", "StockConsumer", "RaftMall.Cli"],
     };
 
     /// <summary>The projects whose references docs/architecture.md draws, besides every project of src/, samples/ and deploy/.</summary>

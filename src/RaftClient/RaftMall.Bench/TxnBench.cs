@@ -97,7 +97,8 @@ public static class TxnBench
         return spans.Length == 0 ? null : spans[spans.Length / 2];
     }
 
-    private static double? LoadAverage() =>
+    /// <summary>The machine's 1-minute load average (Linux), for a bench's report.</summary>
+    internal static double? LoadAverage() =>
         File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load) ? load : null;
 
     private static System.Text.Json.JsonElement Payload(int client) => new PointsPayload($"acct-{client % Accounts}", 1).ToJson();

@@ -42,11 +42,13 @@ namespace RaftMall.Cli;
 [JsonSerializable(typeof(List<FailoverBench.Report>), TypeInfoPropertyName = "FailoverBenchReports")]
 [JsonSerializable(typeof(RecoveryBench.Report), TypeInfoPropertyName = "RecoveryReport")]
 [JsonSerializable(typeof(TxnBench.Report), TypeInfoPropertyName = "TxnBenchReport")]
+[JsonSerializable(typeof(MessageBench.Report), TypeInfoPropertyName = "MessageBenchReport")]
 [JsonSerializable(typeof(VerifyReport))]
 [JsonSerializable(typeof(FailoverDemo.Report), TypeInfoPropertyName = "FailoverDemoReport")]
 [JsonSerializable(typeof(FailoverDemo.TimelineEntry), TypeInfoPropertyName = "FailoverDemoTimelineEntry")]
 [JsonSerializable(typeof(FailoverDemo.TimelineEntry[]), TypeInfoPropertyName = "FailoverDemoTimeline")]
 [JsonSerializable(typeof(TxnDemoReport))]
+[JsonSerializable(typeof(MessagesDemo.Report), TypeInfoPropertyName = "MessagesDemoReport")]
 [JsonSerializable(typeof(TxnDemoReport.TimelineEntry), TypeInfoPropertyName = "TxnDemoTimelineEntry")]
 [JsonSerializable(typeof(TxnDemoReport.TimelineEntry[]), TypeInfoPropertyName = "TxnDemoTimeline")]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -24,6 +24,7 @@ var root = new RootCommand("""
     DemoCommand.Build(),
     VerifyCommand.Build(),
     TxnBenchCommand.Build(),
+    MessageBenchCommand.Build(),
     BenchCommand.Build(),
     CompletionCommand.Build(),
 };

@@ -36,6 +36,9 @@ public sealed class Network : IDisposable
 
     public static string Address(int index) => $"10.213.0.{index + 1}";
 
+    /// <summary>This machine's address on the bridge: where the nodes reach a server of the host (a push subscriber).</summary>
+    public const string HostAddress = "10.213.0.254";
+
     /// <summary>Why namespaces cannot be used here, or null when they can.</summary>
     public static string? Unavailable()
     {
@@ -53,7 +56,7 @@ public sealed class Network : IDisposable
         Cleanup(nodes);
         var network = new Network([.. nodes], lockFile);
         Must("ip", "link", "add", Bridge, "type", "bridge");
-        Must("ip", "addr", "add", "10.213.0.254/24", "dev", Bridge);
+        Must("ip", "addr", "add", $"{HostAddress}/24", "dev", Bridge);
         Must("ip", "link", "set", Bridge, "up");
         // If the host filters bridged traffic (br_netfilter, as with Docker's FORWARD DROP), let the bridge through.
         Run("iptables", "-I", "FORWARD", "-i", Bridge, "-o", Bridge, "-j", "ACCEPT");

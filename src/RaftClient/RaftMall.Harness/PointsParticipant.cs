@@ -12,31 +12,27 @@ namespace RaftMall.Harness;
 public sealed class PointsParticipant : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = PointsJsonContext.Default.Options;
-    private readonly string _dataDirectory;
-    private readonly string _logPath;
     private readonly HttpClient _http;
-    private readonly string _dll;
-    private (int Pid, long StartTime)? _process;
+    private readonly SampleProcess _process;
 
     private PointsParticipant(string dll, string name, string dataDirectory, int port)
     {
-        _dll = dll;
         Name = name;
-        _dataDirectory = dataDirectory;
-        _logPath = Path.Combine(dataDirectory, "points.log");
+        LogPath = Path.Combine(dataDirectory, "points.log");
         Url = new Uri($"http://127.0.0.1:{port}");
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 256 }) { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(10) };
+        _process = new SampleProcess(dll, $"participant {name}", dataDirectory, LogPath, Url, ["--enable-test-control"], "/effects/probe");
     }
 
     public string Name { get; }
 
     public Uri Url { get; }
 
-    public string LogPath => _logPath;
+    public string LogPath { get; }
 
-    public bool IsRunning => _process is { } p && Processes.IsSame(p.Pid, p.StartTime);
+    public bool IsRunning => _process.IsRunning;
 
-    public int? ProcessId => IsRunning ? _process!.Value.Pid : null;
+    public int? ProcessId => _process.ProcessId;
 
     /// <summary>The TCC endpoints of this participant, for a transaction's http branch.</summary>
     public string TryUrl => new Uri(Url, "/tcc/try").ToString();
@@ -62,36 +58,10 @@ public sealed class PointsParticipant : IAsyncDisposable
     }
 
     /// <summary>Starts the process again on the same port and data directory (after <see cref="Kill"/>) and waits until it answers.</summary>
-    public async Task RestartAsync(CancellationToken token)
-    {
-        if (IsRunning) return;
-        if (!File.Exists(_dll)) throw new HarnessException($"the sample participant is not built ({_dll}); run `dotnet build samples/LoyaltyPoints -c Release` first", notBuilt: true);
-        Directory.CreateDirectory(_dataDirectory);
-        var pid = Processes.StartDetached("dotnet", [_dll, "--urls", Url.ToString().TrimEnd('/'), "--data-dir", _dataDirectory, "--enable-test-control"], _logPath, newSession: false);
-        _process = (pid, Processes.StartTime(pid) ?? -1);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            if (!IsRunning) throw new HarnessException($"the sample participant {Name} exited at start; see {_logPath}");
-            try
-            {
-                using var probe = await _http.GetAsync(new Uri("/effects/probe", UriKind.Relative), token);
-                if (probe.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-            if (DateTime.UtcNow > deadline) throw new HarnessException($"the sample participant {Name} did not answer within 30 s; see {_logPath}");
-            await Task.Delay(100, token);
-        }
-    }
+    public Task RestartAsync(CancellationToken token) => _process.StartAsync(_http, token);
 
     /// <summary>kill -9: no flush, no goodbye (the journal is fsync'd per commit, so nothing acknowledged is lost).</summary>
-    public void Kill()
-    {
-        if (IsRunning) Processes.Kill(_process!.Value.Pid);
-    }
+    public void Kill() => _process.Kill();
 
     public async Task<PointsAccount> SetAccountAsync(string account, long points, CancellationToken token = default)
     {

@@ -28,6 +28,9 @@ public sealed record Operation
     public string? Expected { get; init; }
     public bool? Succeeded { get; init; }
     public long? OrderId { get; init; }
+
+    /// <summary>For an acknowledged publish: the message's sequence in the outbox.</summary>
+    public long? Sequence { get; init; }
     public string? Detail { get; init; }
     public required long InvokeNs { get; init; }
     public long CompleteNs { get; init; }
@@ -44,6 +47,7 @@ public static class Kinds
     public const string Pay = "pay";
     public const string Cancel = "cancel";
     public const string Token = "token";
+    public const string Publish = "publish";
 }
 
 /// <summary>Appends operations as JSON lines, one file per run; thread-safe.</summary>
@@ -84,4 +88,5 @@ public sealed class HistoryWriter(string path) : IDisposable
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Operation))]
 [JsonSerializable(typeof(VerifyReport))]
+[JsonSerializable(typeof(Dictionary<string, int>))]
 public sealed partial class VerifyJsonContext : JsonSerializerContext;

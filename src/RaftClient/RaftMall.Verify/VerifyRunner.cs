@@ -22,6 +22,12 @@ public sealed record VerifyReport(
 {
     /// <summary>The longest windows in which no node took the availability probe's write (<see cref="AvailabilityProbe"/>).</summary>
     public IReadOnlyList<WriteGap> LongestProbeGaps { get; init; } = [];
+
+    /// <summary>Per subscription: acknowledged messages applied, duplicates absorbed, and any lost or out of order (<see cref="DeliveryChecker"/>).</summary>
+    public IReadOnlyList<DeliveryCheck> Deliveries { get; init; } = [];
+
+    /// <summary>Acknowledged messages not delivered within <see cref="VerifyRunner.DeliveryPatience"/> after healing, and other delivery findings.</summary>
+    public IReadOnlyList<string> DeliveryViolations { get; init; } = [];
 }
 
 /// <summary>
@@ -30,6 +36,9 @@ public sealed record VerifyReport(
 /// </summary>
 public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
 {
+    /// <summary>How long after healing and settling every acknowledged message has to reach its subscriber.</summary>
+    public static readonly TimeSpan DeliveryPatience = TimeSpan.FromSeconds(60);
+
     public async Task<VerifyReport> RunAsync(CancellationToken token)
     {
         Directory.CreateDirectory(options.OutDirectory);
@@ -80,9 +89,12 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         var endpoints = nodeIds.Select(id => addresses[id]).ToList();
         var run = $"r{options.Seed & 0xffff:x4}{DateTime.UtcNow:HHmmss}";
         var initialStock = Enumerable.Range(0, 3).ToDictionary(Workload.Sku, _ => 1_000_000L);
+        // The subscriber listens where the nodes reach this machine: the bridge's address when they run in namespaces.
+        await using var subscriber = PushSubscriber.Start(network is null ? "127.0.0.1" : Network.HostAddress);
         using (var setup = new RaftMallClient(new RaftMallClientOptions { Endpoints = endpoints, ApiKey = adminKey }))
         {
             foreach (var (sku, count) in initialStock) await setup.SetStockAsync(sku, count, token: token);
+            await MessageWorkload.SubscribeAsync(setup, subscriber.Url, token);
         }
 
         var clock = Stopwatch.StartNew();
@@ -92,15 +104,17 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
         stop.CancelAfter(options.Duration);
         var workloads = Enumerable.Range(0, options.Clients).Select(p => new Workload(p, options, endpoints, adminKey, history, clock, run)).ToList();
+        var publishers = Enumerable.Range(MessageWorkload.FirstProcess, MessageWorkload.Publishers).Select(p => new MessageWorkload(p, options, endpoints, adminKey, history, clock)).ToList();
         using var availability = new AvailabilityProbe(endpoints, adminKey, clock);
         var probeStart = clock.Elapsed.TotalSeconds;
         var probing = availability.RunAsync(stop.Token);
         var chaos = nemesis.RunAsync(stop.Token);
-        await Task.WhenAll(workloads.Select(w => w.RunAsync(stop.Token)));
+        await Task.WhenAll([.. workloads.Select(w => w.RunAsync(stop.Token)), .. publishers.Select(p => p.RunAsync(stop.Token))]);
         await chaos;
         await probing;
         var probeEnd = clock.Elapsed.TotalSeconds;
         workloads.ForEach(w => w.Dispose());
+        publishers.ForEach(p => p.Dispose());
 
         await nemesis.HealAllAsync();
         var settled = await probe.WaitForSettledAsync(TimeSpan.FromSeconds(60));
@@ -134,6 +148,8 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
             }
         }
         var operations = history.Operations;
+        var (deliveries, deliveryViolations) = await CheckDeliveryAsync(operations, subscriber, clock, token);
+        nemesis.Note($"delivery: {string.Join("; ", deliveries.Select(d => $"{d.Subscription} {d.Applied} applied, {d.Duplicates} duplicates"))}");
         var linearizability = Linearizability.Check(operations, options.CheckerBudget);
         var shop = ShopChecker.Check(operations, states, initialStock, run, clock.Elapsed.Ticks * 100);
         if (!settled) shop.Add("the cluster did not settle within 60 s after healing (a node did not catch up)");
@@ -141,7 +157,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
 
         var bad = linearizability.Where(r => r.Verdict == LinearizabilityVerdict.NotLinearizable).ToList();
         var unknown = linearizability.Where(r => r.Verdict == LinearizabilityVerdict.Unknown).ToList();
-        var verdict = bad.Count > 0 || shop.Count > 0 ? Verdict.Invalid : unknown.Count > 0 ? Verdict.Unknown : Verdict.Valid;
+        var verdict = bad.Count > 0 || shop.Count > 0 || deliveryViolations.Count > 0 ? Verdict.Invalid : unknown.Count > 0 ? Verdict.Unknown : Verdict.Valid;
         var smallest = bad.OrderBy(r => r.Operations).FirstOrDefault() is { } worst
             ? Linearizability.SmallestFailingPrefix(worst.History, TimeSpan.FromSeconds(5))
             : [];
@@ -152,9 +168,34 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
             Liveness.LongestWriteGaps(operations.Where(o => o.Process < 1_000), nemesis.Timeline)) // the workload's clients, not the final reader
         {
             LongestProbeGaps = Liveness.LongestGaps(availability.Acknowledged, probeStart, probeEnd, nemesis.Timeline),
+            Deliveries = deliveries,
+            DeliveryViolations = deliveryViolations,
         };
         await File.WriteAllTextAsync(Path.Combine(options.OutDirectory, "report.json"), JsonSerializer.Serialize(report, VerifyJsonContext.Default.VerifyReport), token);
         return report;
+    }
+
+    /// <summary>
+    /// Waits (up to <see cref="DeliveryPatience"/>) until each subscription received every acknowledged message, then
+    /// checks what it received: nothing acknowledged lost, outbox order per subscription, repeats counted.
+    /// </summary>
+    private static async Task<(List<DeliveryCheck> Checks, List<string> Violations)> CheckDeliveryAsync(IReadOnlyList<Operation> operations, PushSubscriber subscriber,
+        Stopwatch clock, CancellationToken token)
+    {
+        var acknowledged = operations.Where(o => o.Kind == Kinds.Publish && o.Outcome == Outcome.Ok).Select(o => o.Sequence!.Value).ToHashSet();
+        var deadline = clock.Elapsed + DeliveryPatience;
+        bool AllReceived(string subscription) => acknowledged.IsSubsetOf(subscriber.Received(subscription).Select(e => e.Sequence));
+        while (!MessageWorkload.Subscriptions.All(s => AllReceived(s.Name)) && clock.Elapsed < deadline) await Task.Delay(200, token);
+        var checks = new List<DeliveryCheck>();
+        var violations = new List<string>();
+        foreach (var (name, _) in MessageWorkload.Subscriptions)
+        {
+            var (applied, repeats) = DeliveryChecker.FirstArrivals(subscriber.Received(name).Select(e => e.Sequence));
+            var check = DeliveryChecker.Check(name, acknowledged, applied, repeats);
+            checks.Add(check);
+            violations.AddRange(check.Violations());
+        }
+        return (checks, violations);
     }
 
     private (ClusterFile Cluster, string AdminKey) WriteClusterFile(Dictionary<string, Uri> addresses)

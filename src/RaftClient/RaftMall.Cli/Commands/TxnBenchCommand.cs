@@ -50,13 +50,15 @@ public static class TxnBenchCommand
         return command;
     }
 
-    private static Action<string> Progress(CliContext ctx) => line =>
+    /// <summary>A bench's running figures on one line of stderr (not with --json or a redirected stderr).</summary>
+    internal static Action<string> Progress(CliContext ctx) => line =>
     {
         if (ctx.Json || Console.IsErrorRedirected) return;
         Console.Error.Write("\r  " + line.PadRight(90));
     };
 
-    private static void Note(CliContext ctx, string text)
+    /// <summary>A bench's plain note: grey on the console, or on stderr with --json.</summary>
+    internal static void Note(CliContext ctx, string text)
     {
         if (ctx.Json) Console.Error.WriteLine(text);
         else CliContext.Info($"[grey]{Markup.Escape(text)}[/]");

@@ -119,6 +119,12 @@ public static class VerifyCommand
         if (report.SkippedNemesis is not null) AnsiConsole.MarkupLine($"[yellow]partition nemesis skipped: {Markup.Escape(report.SkippedNemesis)}[/]");
         AnsiConsole.MarkupLine($"linearizability: {report.KeysChecked} keys checked, {report.NonLinearizableKeys.Count} not linearizable, {report.UnknownKeys.Count} unknown (budget ran out)");
         foreach (var violation in report.ShopViolations.Take(20)) AnsiConsole.MarkupLine($"[red]shop: {Markup.Escape(violation)}[/]");
+        foreach (var d in report.Deliveries)
+        {
+            AnsiConsole.MarkupLine($"delivery to {Markup.Escape(d.Subscription)}: {d.Applied} messages applied ({d.Acknowledged} acknowledged), {d.Duplicates} duplicates absorbed, " +
+                (d.Ok ? "[green]none lost, in order[/]" : $"[red]{d.Lost.Length} lost, {d.OutOfOrder.Length} out of order, {d.AppliedTwice.Length} twice[/]"));
+        }
+        foreach (var violation in report.DeliveryViolations.Take(20)) AnsiConsole.MarkupLine($"[red]delivery: {Markup.Escape(violation)}[/]");
         if (report.SmallestFailingHistory.Count > 0)
         {
             AnsiConsole.MarkupLine($"[red]smallest failing key {Markup.Escape(report.SmallestFailingHistory[0].Key ?? "")}: {report.SmallestFailingHistory.Count} operations[/]");

@@ -35,6 +35,7 @@ public static class DemoCommand
         });
         demo.Add(failover);
         demo.Add(TxnDemo.Build());
+        demo.Add(MessagesDemo.Build());
         demo.Add(DashboardDemoCommand.Build());
         return demo;
     }

@@ -148,7 +148,10 @@ public sealed class FailoverDemo(CliContext ctx, FailoverDemo.Settings settings)
         }
     }
 
-    private async Task<ClusterStatus?> CurrentLeaderAsync(CancellationToken token)
+    private Task<ClusterStatus?> CurrentLeaderAsync(CancellationToken token) => CurrentLeaderAsync(ctx, token);
+
+    /// <summary>The node of the cluster file that says it is leader now; null during an election.</summary>
+    internal static async Task<ClusterStatus?> CurrentLeaderAsync(CliContext ctx, CancellationToken token)
     {
         var tasks = ctx.Cluster.Nodes.Select(n => ClusterCommands.TryStatusAsync(ctx, n.Uri, token));
         var statuses = await Task.WhenAll(tasks);
