@@ -77,7 +77,8 @@ public sealed partial class DurableWriteAheadLog(WriteAheadLog.Options options, 
             }
             index++;
         }
-        if (index - 1 < last)
+        // DotNext would have written the held entries above the commit index and ended the log at the last of them.
+        if (index - 1 > committed && index - 1 < last)
         {
             Interlocked.Add(ref _heldEntriesKept, last - (index - 1));
             if (logger is not null) LogHeldEntriesKept(logger, startIndex, index - 1, last);
