@@ -126,7 +126,7 @@ public class BenchTests(ITestOutputHelper output)
     public async Task Bench_txn_runs_coordinated_transactions_through_two_participant_processes_exactly_once()
     {
         await using var files = new TestCluster(output: output);
-        var run = await CliProcess.RunAsync(files.ConfigPath, "bench-txn", "--clients", "4", "--duration", "1s", "--warmup", "0s", "--prime", "0s", "--skip-direct", "--json");
+        var run = await CliProcess.RunAsync(files.ConfigPath, "bench-txn", "--clients", "4", "--duration", "4s", "--warmup", "0s", "--prime", "0s", "--skip-direct", "--json");
         Assert.True(run.ExitCode == 0, run.All);
         using var json = JsonDocument.Parse(run.Output);
         var report = json.RootElement;

@@ -118,10 +118,10 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>The node's log (the harness's convention: node.log beside its data).</summary>
     public string LogPath(string nodeId) => _nodes.LogPath(nodeId);
 
-    public async Task StartAllAsync()
+    public async Task StartAllAsync(TimeSpan? leaderTimeout = null)
     {
         foreach (var id in NodeIds) Start(id);
-        await WaitUntilMembersBoundAsync(await WaitForLeaderAsync());
+        await WaitUntilMembersBoundAsync(await WaitForLeaderAsync(leaderTimeout));
     }
 
     /// <summary>
