@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -47,8 +48,15 @@ public sealed class MetricsTests(ITestOutputHelper output)
         var survivor = cluster.NodeIds.First(id => id != leader);
         var survivorBefore = await ScrapeAsync(cluster, survivor);
         cluster.Kill(leader);
-        var next = await cluster.WaitForLeaderAsync(not: leader);
-        var survivorAfter = await ScrapeAsync(cluster, next == survivor ? survivor : survivor);
+        await cluster.WaitForLeaderAsync(not: leader);
+        // The exporter may answer a scrape from its cache (a few hundred ms): scrape again until the change shows, for 5 s.
+        var survivorAfter = await ScrapeAsync(cluster, survivor);
+        for (var waited = Stopwatch.StartNew(); waited.Elapsed < TimeSpan.FromSeconds(5)
+            && Sum(survivorAfter, "raftmall_raft_leader_changes_total") <= Sum(survivorBefore, "raftmall_raft_leader_changes_total");)
+        {
+            await Task.Delay(200);
+            survivorAfter = await ScrapeAsync(cluster, survivor);
+        }
         Assert.True(Sum(survivorAfter, "raftmall_raft_leader_changes_total") > Sum(survivorBefore, "raftmall_raft_leader_changes_total"),
             "the survivor counted no leader change");
         Assert.True(Sum(survivorAfter, "raftmall_raft_term") > Sum(survivorBefore, "raftmall_raft_term"));
