@@ -44,17 +44,7 @@ public sealed class PointsParticipant : IAsyncDisposable
     /// <summary>Starts the service (<paramref name="dll"/>: LoyaltyPoints.dll) and waits until it answers.</summary>
     public static async Task<PointsParticipant> StartAsync(string dll, string name, string dataDirectory, CancellationToken token)
     {
-        var participant = new PointsParticipant(dll, name, dataDirectory, Processes.FreePorts(1)[0]);
-        try
-        {
-            await participant.RestartAsync(token);
-        }
-        catch
-        {
-            await participant.DisposeAsync();
-            throw;
-        }
-        return participant;
+        return await SampleProcess.StartedAsync(new PointsParticipant(dll, name, dataDirectory, Processes.FreePorts(1)[0]), (started, t) => started.RestartAsync(t), token);
     }
 
     /// <summary>Starts the process again on the same port and data directory (after <see cref="Kill"/>) and waits until it answers.</summary>

@@ -14,6 +14,22 @@ internal sealed class SampleProcess(string dll, string name, string dataDirector
     public int? ProcessId => IsRunning ? _process!.Value.Pid : null;
 
     /// <summary>Starts the process unless it runs, and waits (30 s at most) until <c>GET probePath</c> answers 2xx.</summary>
+    /// <summary>Starts a new sample service with <paramref name="start"/>; a service that fails to start is disposed, not returned.</summary>
+    public static async Task<T> StartedAsync<T>(T service, Func<T, CancellationToken, Task> start, CancellationToken token)
+        where T : IAsyncDisposable
+    {
+        try
+        {
+            await start(service, token);
+        }
+        catch
+        {
+            await service.DisposeAsync();
+            throw;
+        }
+        return service;
+    }
+
     public async Task StartAsync(HttpClient http, CancellationToken token)
     {
         if (IsRunning) return;

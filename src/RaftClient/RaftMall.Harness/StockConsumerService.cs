@@ -33,17 +33,7 @@ public sealed class StockConsumerService : IAsyncDisposable
     /// <summary>Starts the service (<paramref name="dll"/>: StockConsumer.dll) and waits until it answers.</summary>
     public static async Task<StockConsumerService> StartAsync(string dll, string dataDirectory, CancellationToken token)
     {
-        var service = new StockConsumerService(dll, dataDirectory, Processes.FreePorts(1)[0]);
-        try
-        {
-            await service.RestartAsync(token);
-        }
-        catch
-        {
-            await service.DisposeAsync();
-            throw;
-        }
-        return service;
+        return await SampleProcess.StartedAsync(new StockConsumerService(dll, dataDirectory, Processes.FreePorts(1)[0]), (started, t) => started.RestartAsync(t), token);
     }
 
     /// <summary>Starts the process again on the same port and ledger (after <see cref="Kill"/>) and waits until it answers.</summary>
