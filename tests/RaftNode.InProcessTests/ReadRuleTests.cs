@@ -38,6 +38,24 @@ public sealed class ReadRuleTests
     }
 
     [Fact]
+    public async Task A_node_named_leader_without_confirmed_leadership_waits_instead_of_asking_for_a_barrier()
+    {
+        var node = new Node();
+        // Named leader with its leadership not confirmed for three checks (a deposed leader until the next leader's
+        // AppendEntries arrives); then a follower of a leader whose commit ends in the current term.
+        var raft = new FakeBarrier { Term = 6, CommittedTerms = new Queue<long>([6]), Unconfirmed = 3 };
+
+        var read = ReadRule.WaitAsync(raft, node.Time, CancellationToken.None);
+        Assert.False(read.IsCompleted);
+        Assert.Equal(0, raft.Barriers);
+        await node.RunUntilAsync(() => read.IsCompleted, ReadRule.RetryDelay, TimeSpan.FromSeconds(1), "the read");
+
+        await read;
+        Assert.Equal(1, raft.Barriers);
+        Assert.Equal(0, raft.Unconfirmed);
+    }
+
+    [Fact]
     public async Task A_failing_barrier_fails_the_read()
     {
         var raft = new FakeBarrier { Failure = new InvalidOperationException("no leader") };
@@ -55,6 +73,10 @@ public sealed class ReadRuleTests
         public Exception? Failure { get; init; }
 
         public int Barriers { get; private set; }
+
+        public int Unconfirmed { get; set; }
+
+        public bool IsUnconfirmedLeader => Unconfirmed > 0 && Unconfirmed-- > 0;
 
         public Task BarrierAsync(CancellationToken token)
         {

@@ -44,6 +44,9 @@ public sealed partial class RaftConsensus : IConsensus, IReadBarrier
 
     long IReadBarrier.Term => _cluster.Term;
 
+    // The leadership token is cancelled outside the leader state and before a new leader's first commit.
+    bool IReadBarrier.IsUnconfirmedLeader => IsLeader && _cluster.LeadershipToken.IsCancellationRequested;
+
     // DotNext cancels the leadership token when leadership ends; a leader is ready once it committed an entry of its term.
     public CancellationToken? Leadership => IsLeader && !_cluster.LeadershipToken.IsCancellationRequested ? _cluster.LeadershipToken : null;
 
