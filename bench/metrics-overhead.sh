@@ -4,6 +4,9 @@
 # N rounds, in one run.
 #   bench/metrics-overhead.sh [rounds=3] [duration=20s]
 # Prints one line per run and the mean of each side. Release build; the cluster lives in a temporary directory.
+# Besides writes/s it prints the nodes' CPU time per write (user + system of the three node processes during the
+# load, from /proc): on a shared 2-vCPU guest whose speed drifts from run to run, CPU per write moves far less than
+# throughput does, so it is the steadier measure of what metrics cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -22,17 +25,33 @@ run() { # $1 = on|off
     ( while true; do for p in 7101 7102 7103; do curl -s -o /dev/null -H "Authorization: Bearer $key" "http://127.0.0.1:$p/metrics"; done; sleep 5; done ) &
     scraper=$!
   fi
+  local cpu_before; cpu_before=$(node_cpu_ticks)
   local out; out=$($cli --config "$dir/cluster.yml" bench -w kv-put -n 64 -d "$duration" --json)
+  local cpu_after; cpu_after=$(node_cpu_ticks)
   [ -n "$scraper" ] && kill "$scraper" 2>/dev/null || true
   $cli --config "$dir/cluster.yml" cluster down >/dev/null
   local rps; rps=$(echo "$out" | grep -o '"opsPerSecond": [0-9.]*' | head -1 | awk '{print $2}')
-  echo "$1 $rps"
+  local ops; ops=$(echo "$out" | grep -o '"requests": [0-9]*' | head -1 | awk '{print $2}')
+  # CPU ms per write: ticks are 1/CLK_TCK s.
+  local cpu; cpu=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n="${ops:-0}" 'BEGIN { if (n > 0) printf "%.4f", t / hz * 1000 / n; else print "nan" }')
+  echo "$1 $rps $cpu"
+}
+node_cpu_ticks() { # utime + stime of the node processes, in clock ticks
+  local total=0 pid
+  for pidfile in "$dir"/data/*/node.pid; do
+    pid=$(awk '{print $1}' "$pidfile") # "pid start-time"
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
 }
 results=()
 for r in $(seq 1 "$rounds"); do
   sides="on off"; [ $((r % 2)) -eq 0 ] && sides="off on" # alternate which goes first: no bias from the order
   for side in $sides; do
-    line=$(run "$side"); echo "round $r: metrics $line writes/s"; results+=("$line")
+    line=$(run "$side"); echo "round $r: metrics $line" | awk '{printf "round %s metrics %s: %s writes/s, %s CPU ms per write\n", $2, $4, $5, $6}'; results+=("$line")
   done
 done
-printf '%s\n' "${results[@]}" | awk '{s[$1]+=$2; n[$1]++} END {on=s["on"]/n["on"]; off=s["off"]/n["off"]; printf "mean: metrics on %.0f writes/s, off %.0f writes/s: on costs %.1f %%\n", on, off, (off-on)/off*100}'
+printf '%s\n' "${results[@]}" | awk '{s[$1]+=$2; c[$1]+=$3; n[$1]++} END {
+  on=s["on"]/n["on"]; off=s["off"]/n["off"]; printf "mean: metrics on %.0f writes/s, off %.0f writes/s: on costs %.1f %% of throughput\n", on, off, (off-on)/off*100
+  con=c["on"]/n["on"]; coff=c["off"]/n["off"]; printf "mean: metrics on %.4f, off %.4f CPU ms per write: on costs %.1f %% more CPU per write\n", con, coff, (con-coff)/coff*100 }'

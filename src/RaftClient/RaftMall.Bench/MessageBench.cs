@@ -31,11 +31,13 @@ public static class MessageBench
     /// <param name="DeliveredPerSecond">The same over all subscribers together.</param>
     /// <param name="DrainMs">From the end of the load until every subscriber had every acknowledged message.</param>
     /// <param name="CommitToDeliveryMsP50">From the entry's time (stamped by the leader as it proposed it) to the first arrival at a subscriber, over every message and subscriber.</param>
+    /// <param name="AckToDeliveryMsP50">From the client's acknowledgement of the order to the message's first arrival at a subscriber (negative when it arrived first). The commit comes before the acknowledgement and after the proposal, so commit → delivery lies between this and <paramref name="CommitToDeliveryMsP50"/>.</param>
     /// <param name="Repeats">Messages received again (at-least-once delivery; none expected without faults).</param>
     /// <param name="Undelivered">Acknowledged messages some subscriber never received within the drain patience.</param>
     public sealed record Run(int Consumers, int Clients, double Seconds, long OrdersAcknowledged, double OrdersPerSecond, long Errors,
         double DeliveredPerSecondPerConsumer, double DeliveredPerSecond, double DrainMs,
-        double CommitToDeliveryMsP50, double CommitToDeliveryMsP99, double CommitToDeliveryMsMax, long Repeats, long Undelivered);
+        double CommitToDeliveryMsP50, double CommitToDeliveryMsP99, double CommitToDeliveryMsMax, long Repeats, long Undelivered,
+        double AckToDeliveryMsP50, double AckToDeliveryMsP99);
 
     /// <param name="LoadAverageBefore">The machine's 1-minute load average before and after: other processes compete for the same cores.</param>
     public sealed record Report(Run[] Runs, int BatchSize, int MachineCores, double? LoadAverageBefore, double? LoadAverageAfter)
@@ -76,7 +78,7 @@ public static class MessageBench
         {
             await client.CreateSubscriptionAsync(new SubscriptionRequest(name, subscriber.Url(name), [topic], null, 5_000, options.BatchSize, 10, null), token: token);
         }
-        var acknowledged = new ConcurrentBag<long>();
+        var acknowledged = new ConcurrentDictionary<long, DateTimeOffset>(); // sequence → when the client had the answer
         long errors = 0;
         var clock = Stopwatch.StartNew();
         async Task ClientAsync(int c)
@@ -89,7 +91,7 @@ public static class MessageBench
                 try
                 {
                     var placed = await client.PlaceOrderWithMessageAsync($"bench-{c}", [new OrderLine(sku, 1)], new MessageRequest(topic, null, payload.RootElement.Clone()), token: token);
-                    acknowledged.Add(placed.Message.Sequence);
+                    acknowledged[placed.Message.Sequence] = DateTimeOffset.UtcNow;
                 }
                 catch (RaftMallException)
                 {
@@ -105,7 +107,7 @@ public static class MessageBench
         }
         await load;
         var loadSeconds = clock.Elapsed.TotalSeconds;
-        var expected = acknowledged.ToHashSet();
+        var expected = acknowledged.Keys.ToHashSet();
         while (names.Any(n => subscriber.ReceivedCount(n) < expected.Count || !expected.IsSubsetOf(subscriber.Received(n).Select(e => e.Sequence)))
             && clock.Elapsed.TotalSeconds - loadSeconds < DrainPatience.TotalSeconds)
         {
@@ -115,6 +117,7 @@ public static class MessageBench
         foreach (var name in names) await client.DeleteSubscriptionAsync(name, token: token);
 
         var latenciesMs = new List<double>();
+        var afterAckMs = new List<double>();
         double deliveredPerSecond = 0;
         long repeats = 0, undelivered = 0;
         var loadStart = DateTimeOffset.UtcNow - clock.Elapsed;
@@ -130,15 +133,17 @@ public static class MessageBench
                     continue;
                 }
                 latenciesMs.Add((e.ReceivedAt - e.At).TotalMilliseconds);
+                if (acknowledged.TryGetValue(e.Sequence, out var ackedAt)) afterAckMs.Add((e.ReceivedAt - ackedAt).TotalMilliseconds);
                 if (e.ReceivedAt > last) last = e.ReceivedAt;
             }
             undelivered += expected.Count(s => !seen.Contains(s));
             deliveredPerSecond += seen.Count / Math.Max(0.001, (last - loadStart).TotalSeconds);
         }
         latenciesMs.Sort();
+        afterAckMs.Sort();
         return new Run(consumers, options.Clients, Math.Round(loadSeconds, 1), expected.Count, expected.Count / loadSeconds, errors,
             deliveredPerSecond / consumers, deliveredPerSecond, Math.Round(drainMs), Percentile(latenciesMs, 0.50), Percentile(latenciesMs, 0.99),
-            latenciesMs.Count == 0 ? 0 : latenciesMs[^1], repeats, undelivered);
+            latenciesMs.Count == 0 ? 0 : latenciesMs[^1], repeats, undelivered, Percentile(afterAckMs, 0.50), Percentile(afterAckMs, 0.99));
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
@@ -156,6 +161,10 @@ public static class MessageBench
         foreach (var r in report.Runs.Where(r => r.Errors > 0)) AnsiConsole.MarkupLine($"  {r.Consumers} subscriber(s): [yellow]{r.Errors}[/] orders given up by the client (outcome unknown)");
         AnsiConsole.MarkupLine("  subs: push subscribers, one subscription each (every one gets every message); deliv/s: distinct messages received per second from the start of the load to the last arrival");
         AnsiConsole.MarkupLine("  p50/p99/max: commit → delivery, from the event's time, stamped by the leader when it proposed the entry, to its first arrival at a subscriber (same machine clock)");
+        foreach (var r in report.Runs)
+        {
+            AnsiConsole.MarkupLine($"  {r.Consumers} subscriber(s): from the client's acknowledgement (after the commit) to the first arrival p50 {F1(r.AckToDeliveryMsP50)} ms, p99 {F1(r.AckToDeliveryMsP99)} ms: commit → delivery lies between these and the columns above");
+        }
         AnsiConsole.MarkupLine($"  machine: {report.MachineCores} cores; 1-minute load average {report.LoadAverageBefore} before, {report.LoadAverageAfter} after (other processes compete too)");
         AnsiConsole.MarkupLine(report.Complete
             ? "[green]every acknowledged message reached every subscriber[/]"
