@@ -127,3 +127,11 @@ public sealed record DeleteSubscription(string Name) : MallCommand;
 /// later binding of the same address replaces the earlier one (a member replaced at its old address).
 /// </summary>
 public sealed record BindMember(string Address, string MemberId) : MallCommand;
+
+/// <summary>
+/// A point in the log at which every replica hashes its whole state (the leader proposes one every
+/// <c>stateCheckIntervalMs</c>). It changes nothing but the log time; the hashes, kept by each node and compared by
+/// <c>raftmall verify</c> or an operator, must be equal at equal indexes, so a replica that applied something else
+/// shows where it started to differ.
+/// </summary>
+public sealed record CheckState : MallCommand;

@@ -90,6 +90,7 @@ public sealed partial class MallStateMachine
         ResumeSubscription c => ApplyResumeSubscription(c),
         DeleteSubscription c => ApplyDeleteSubscription(c),
         BindMember c => ApplyBindMember(c),
+        CheckState => StateChecked.Instance,
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
 

@@ -53,3 +53,9 @@ public sealed record SubscriptionProgressResult(int Recorded, int Ignored) : Mal
 
 /// <summary>A member id bound to an address in the member directory.</summary>
 public sealed record MemberBound(string Address, string MemberId) : MallResult;
+
+/// <summary>A <see cref="CheckState"/> applied: the node hashes its state at this entry.</summary>
+public sealed record StateChecked : MallResult
+{
+    public static readonly StateChecked Instance = new();
+}

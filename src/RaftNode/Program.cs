@@ -56,6 +56,7 @@ services.AddSingleton<WriteBatcher>();
 services.AddHostedService(sp => sp.GetRequiredService<WriteBatcher>());
 services.AddSingleton<Gateway>();
 services.AddHostedService<ExpiryDriver>();
+services.AddHostedService<StateCheckDriver>();
 services.AddHostedService<IdentityBinder>();
 TransactionServices.Add(services, settings);
 SubscriptionDriver.AddServices(services);

@@ -23,6 +23,8 @@ public class VerifyTests(ITestOutputHelper output)
         // The availability probe ran beside the workload and its windows are in the report.
         using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(files.Root, "verify", "report.json")));
         Assert.NotEmpty(report.RootElement.GetProperty("longestProbeGaps").EnumerateArray());
+        // The replicas' state checks were collected while the run went on, and compared (a difference would be a violation).
+        Assert.True(report.RootElement.GetProperty("stateChecksCompared").GetInt32() > 0, report.RootElement.ToString());
         // Delivery was checked: messages were acknowledged, and each subscription applied them all, in order.
         Assert.Contains(history, o => o.Kind == Kinds.Publish && o.Outcome == Outcome.Ok && o.Sequence is not null);
         var deliveries = report.RootElement.GetProperty("deliveries").EnumerateArray().ToList();

@@ -39,6 +39,7 @@ public sealed class SecurityTests(ITestOutputHelper output)
         await Expect(HttpStatusCode.Unauthorized, "unauthenticated", "rma_not-a-key-of-this-cluster-at-all", HttpMethod.Put, "/api/kv/k", new { value = "v" });
         await Expect(HttpStatusCode.Unauthorized, "unauthenticated", null, HttpMethod.Get, "/api/kv/k");
         await Expect(HttpStatusCode.Unauthorized, "unauthenticated", null, HttpMethod.Get, "/api/cluster/state-hash");
+        await Expect(HttpStatusCode.Unauthorized, "unauthenticated", null, HttpMethod.Get, "/api/cluster/state-checks");
         await Expect(HttpStatusCode.Forbidden, "forbidden", Key(ClientRole.Reader), HttpMethod.Put, "/api/kv/k", new { value = "v" });
         await Expect(HttpStatusCode.Forbidden, "forbidden", Key(ClientRole.Reader), HttpMethod.Post, "/api/orders", new { userId = "u", items = new[] { new { sku = "apple", quantity = 1 } } });
         await Expect(HttpStatusCode.Forbidden, "forbidden", Key(ClientRole.Writer), HttpMethod.Put, "/api/stock/apple", new { available = 1 });

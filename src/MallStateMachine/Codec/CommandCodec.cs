@@ -43,6 +43,7 @@ public static class CommandCodec
         ResumeSubscription = 26,
         DeleteSubscription = 27,
         BindMember = 28,
+        CheckState = 29,
     }
 
     public static byte[] Encode(MallCommand command)
@@ -113,6 +114,7 @@ public static class CommandCodec
         Tag.ResumeSubscription => new ResumeSubscription(reader.ReadString(MaxIdBytes), reader.ReadVarInt()),
         Tag.DeleteSubscription => new DeleteSubscription(reader.ReadString(MaxIdBytes)),
         Tag.BindMember => new BindMember(reader.ReadString(MallLimits.MaxMemberAddressLength * 4), reader.ReadString(MaxIdBytes)),
+        Tag.CheckState => new CheckState(),
         _ => throw new MallCodecException($"unknown command tag {tag}"),
     };
 
@@ -157,6 +159,7 @@ public static class CommandCodec
         ResumeSubscription => Tag.ResumeSubscription,
         DeleteSubscription => Tag.DeleteSubscription,
         BindMember => Tag.BindMember,
+        CheckState => Tag.CheckState,
         CommandBatch c => c.Commands.Any(nested => nested.IdempotencyKey is not null) ? Tag.KeyedBatch : Tag.CommandBatch,
         _ => throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command)),
     };
@@ -310,6 +313,8 @@ public static class CommandCodec
             case BindMember c:
                 writer.WriteString(c.Address);
                 writer.WriteString(c.MemberId);
+                break;
+            case CheckState:
                 break;
             default:
                 throw new ArgumentException($"unknown command type {command.GetType().Name}", nameof(command));

@@ -24,6 +24,7 @@ internal static class ResultCodec
         Subscription = 14,
         SubscriptionProgress = 15,
         MemberBound = 16,
+        StateChecked = 17,
     }
 
     public static void Write(ByteWriter w, MallResult result)
@@ -115,6 +116,9 @@ internal static class ResultCodec
                 w.WriteString(r.Address);
                 w.WriteString(r.MemberId);
                 break;
+            case StateChecked:
+                w.WriteByte((byte)Tag.StateChecked);
+                break;
             default:
                 throw new ArgumentException($"unknown result type {result.GetType().Name}", nameof(result));
         }
@@ -138,6 +142,7 @@ internal static class ResultCodec
         Tag.Subscription => new SubscriptionResult(ReadSubscription(ref r)),
         Tag.SubscriptionProgress => new SubscriptionProgressResult(r.ReadInt32(), r.ReadInt32()),
         Tag.MemberBound => new MemberBound(r.ReadString(MallLimits.MaxMemberAddressLength * 4), r.ReadString(MaxIdBytes)),
+        Tag.StateChecked => StateChecked.Instance,
         var tag => throw new MallCodecException($"unknown result tag {tag}"),
     };
 

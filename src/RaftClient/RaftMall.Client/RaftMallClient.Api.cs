@@ -227,6 +227,10 @@ public sealed partial class RaftMallClient
     public async Task<StateHash> GetStateHashAsync(Uri node, ReadConsistency consistency = ReadConsistency.Local, CancellationToken token = default) =>
         await ReadAsync<StateHash>(await SendAsync(HttpMethod.Get, $"/api/cluster/state-hash?{Query(consistency)}", null, null, token, node).ConfigureAwait(false), token).ConfigureAwait(false);
 
+    /// <summary>The hashes <paramref name="node"/> took of its state at the log's check points (its own record: no read barrier).</summary>
+    public async Task<StateChecks> GetStateChecksAsync(Uri node, CancellationToken token = default) =>
+        await ReadAsync<StateChecks>(await SendAsync(HttpMethod.Get, "/api/cluster/state-checks", null, null, token, node).ConfigureAwait(false), token).ConfigureAwait(false);
+
     private Task<HttpResponseMessage> SendIfMatchAsync(HttpMethod method, string path, object? body, long revision, string? idempotencyKey, CancellationToken token) =>
         SendAsync(method, path, body, idempotencyKey, token, ifMatch: revision);
 

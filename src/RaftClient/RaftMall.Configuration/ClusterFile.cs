@@ -145,6 +145,13 @@ public sealed partial class ClusterFile
     public int SubscriptionCommitMs { get; set; } = 100;
 
     /// <summary>
+    /// How often the leader puts a state check in the log (0: never): every replica hashes its whole state there, and
+    /// <c>GET /api/cluster/state-checks</c> lists the hashes, which must be equal at equal indexes. Costs one hash of the
+    /// whole state per node per check.
+    /// </summary>
+    public int StateCheckIntervalMs { get; set; } = 10_000;
+
+    /// <summary>
     /// Adding a member: replication rounds the leader gives a new node to catch up with the log before it counts as a
     /// voter; a node still behind after them is not added (DotNext's warm-up rounds).
     /// </summary>
@@ -273,6 +280,7 @@ public sealed partial class ClusterFile
             problems.Add("txnCallTimeoutMs (>= 10), txnRetryInitialMs (>= 1) <= txnRetryMaxMs, txnStuckAfterAttempts (>= 1) and txnMaxCallsPerParticipant (>= 1) must be sensible");
         }
         if (RetainedEvents is < 10 or > 10_000_000) problems.Add("retainedEvents must be between 10 and 10000000");
+        if (StateCheckIntervalMs != 0 && StateCheckIntervalMs is < 100 or > 3_600_000) problems.Add("stateCheckIntervalMs must be 0 (off) or between 100 and 3600000");
         if (SubscriptionRetryInitialMs < 1 || SubscriptionRetryMaxMs < SubscriptionRetryInitialMs || SubscriptionCommitMs is < 1 or > 60_000)
         {
             problems.Add("subscriptionRetryInitialMs (>= 1) <= subscriptionRetryMaxMs, and subscriptionCommitMs (1..60000) must be sensible");

@@ -51,6 +51,15 @@ public sealed record ClusterStatus(string NodeId, string Role, long Term, string
 /// <param name="AppliedIndex">The index of the last log entry applied to the state the hash was taken of.</param>
 public sealed record StateHash(string Hash, long AppliedIndex);
 
+/// <summary>
+/// The answer of <c>GET /api/cluster/state-checks</c>: the hashes this node took of its whole state at the log's
+/// check points (the leader proposes one every <c>stateCheckIntervalMs</c>), newest last. Every replica hashes at the
+/// same indexes, so at an index two nodes both hold the hashes must be equal; a difference is a replica that applied
+/// something else, and the first differing index says from where.
+/// </summary>
+/// <param name="Checks">Each check: the hash and the index of the check's entry (the hash covers every entry before it).</param>
+public sealed record StateChecks(IReadOnlyList<StateHash> Checks);
+
 /// <summary>The body of <c>POST /api/cluster/members</c>: the node to add.</summary>
 /// <param name="Address">The new node's base address (e.g. http://127.0.0.1:7104); the node must run and wait to be added.</param>
 public sealed record MemberRequest(string? Address);

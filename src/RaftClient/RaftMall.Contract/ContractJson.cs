@@ -23,6 +23,7 @@ namespace RaftMall.Contract;
 [JsonSerializable(typeof(EventPage))]
 [JsonSerializable(typeof(ClusterStatus))]
 [JsonSerializable(typeof(StateHash))]
+[JsonSerializable(typeof(StateChecks))]
 [JsonSerializable(typeof(MemberRequest))]
 [JsonSerializable(typeof(MemberList))]
 [JsonSerializable(typeof(ProblemBody))]

@@ -26,6 +26,9 @@ public sealed record VerifyReport(
     /// <summary>Per subscription: acknowledged messages applied, duplicates absorbed, and any lost or out of order (<see cref="DeliveryChecker"/>).</summary>
     public IReadOnlyList<DeliveryCheck> Deliveries { get; init; } = [];
 
+    /// <summary>Log indexes at which the state checks of two or more nodes (or incarnations) were compared (<see cref="StateCheckCollector"/>).</summary>
+    public int StateChecksCompared { get; init; }
+
     /// <summary>Acknowledged messages not delivered within <see cref="VerifyRunner.DeliveryPatience"/> after healing, and other delivery findings.</summary>
     public IReadOnlyList<string> DeliveryViolations { get; init; } = [];
 }
@@ -106,6 +109,9 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         var workloads = Enumerable.Range(0, options.Clients).Select(p => new Workload(p, options, endpoints, adminKey, history, clock, run)).ToList();
         var publishers = Enumerable.Range(MessageWorkload.FirstProcess, MessageWorkload.Publishers).Select(p => new MessageWorkload(p, options, endpoints, adminKey, history, clock)).ToList();
         using var availability = new AvailabilityProbe(endpoints, adminKey, clock);
+        using var stateChecks = new StateCheckCollector(addresses, adminKey);
+        using var stopChecks = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var checking = stateChecks.RunAsync(stopChecks.Token); // through healing and the final reads
         var probeStart = clock.Elapsed.TotalSeconds;
         var probing = availability.RunAsync(stop.Token);
         var chaos = nemesis.RunAsync(stop.Token);
@@ -147,6 +153,11 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
                 unreadable.Add($"{id} could not serve its final state after healing ({e.Code}: {e.Detail}); see {processes.LogPath(id)}");
             }
         }
+        await stopChecks.CancelAsync();
+        await checking;
+        await stateChecks.CollectAsync(token);
+        var divergences = stateChecks.Ledger.Divergences();
+        nemesis.Note($"state checks: {stateChecks.Ledger.Compared} log indexes compared across nodes, {divergences.Count} differ");
         var operations = history.Operations;
         var (deliveries, deliveryViolations) = await CheckDeliveryAsync(operations, subscriber, clock, token);
         nemesis.Note($"delivery: {string.Join("; ", deliveries.Select(d => $"{d.Subscription} {d.Applied} applied, {d.Duplicates} duplicates"))}");
@@ -154,6 +165,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         var shop = ShopChecker.Check(operations, states, initialStock, run, clock.Elapsed.Ticks * 100);
         if (!settled) shop.Add("the cluster did not settle within 60 s after healing (a node did not catch up)");
         shop.AddRange(unreadable);
+        shop.AddRange(divergences);
 
         var bad = linearizability.Where(r => r.Verdict == LinearizabilityVerdict.NotLinearizable).ToList();
         var unknown = linearizability.Where(r => r.Verdict == LinearizabilityVerdict.Unknown).ToList();
@@ -170,6 +182,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
             LongestProbeGaps = Liveness.LongestGaps(availability.Acknowledged, probeStart, probeEnd, nemesis.Timeline),
             Deliveries = deliveries,
             DeliveryViolations = deliveryViolations,
+            StateChecksCompared = stateChecks.Ledger.Compared,
         };
         await File.WriteAllTextAsync(Path.Combine(options.OutDirectory, "report.json"), JsonSerializer.Serialize(report, VerifyJsonContext.Default.VerifyReport), token);
         return report;
@@ -209,6 +222,7 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
             RaftVoteTimeoutMs = options.RaftVoteTimeoutMs,
             RaftAppendTimeoutMs = options.RaftAppendTimeoutMs,
             SnapshotIntervalEntries = options.SnapshotIntervalEntries,
+            StateCheckIntervalMs = (int)StateCheckCollector.Interval.TotalMilliseconds, // a check per poll: the first differing index is close to where it began
             Nodes = [.. addresses.Select(a => new ClusterNode { Id = a.Key, Address = a.Value.GetLeftPart(UriPartial.Authority) })],
         };
         cluster.Save(Path.Combine(options.OutDirectory, "cluster.yml"));

@@ -36,6 +36,12 @@ public static class ClusterEndpoints
         .WithTags("Cluster")
         .WithSummary("A hash of this node's whole state and the index it reflects (linearizable unless ?consistency=local)")
         .Produces<Contract.StateHash>().ReadConsistency();
+
+        app.MapGet("/api/cluster/state-checks", (ReplicatedState state) => Results.Ok(new Contract.StateChecks(
+            [.. state.StateChecks.Select(c => new Contract.StateHash(c.Hash.ToString("x16", CultureInfo.InvariantCulture), c.Index))])))
+        .WithTags("Cluster")
+        .WithSummary("The hashes this node took of its whole state at the log's check points, to compare replicas index by index")
+        .Produces<Contract.StateChecks>();
         return app;
     }
 }

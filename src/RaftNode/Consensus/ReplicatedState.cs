@@ -16,6 +16,13 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
     private long _lastAppliedIndex;
     private TaskCompletionSource _eventsChanged = NewSignal();
     private FrozenDictionary<string, string> _memberIds = FrozenDictionary<string, string>.Empty;
+    private readonly Queue<StateCheck> _checks = new(); // under _lock
+
+    /// <summary>How many state checks a node keeps (the newest).</summary>
+    public const int KeptStateChecks = 64;
+
+    /// <summary>The hash of the whole state taken as the <see cref="CheckState"/> entry at <paramref name="Index"/> was applied.</summary>
+    public readonly record struct StateCheck(long Index, ulong Hash);
 
     /// <summary>The outbox's bound, which a restored snapshot keeps too.</summary>
     public int RetainedEvents { get; } = retainedEvents;
@@ -34,6 +41,15 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
 
     /// <summary>Raised after each applied command, outside the state lock, on the applying thread: handlers must be quick.</summary>
     public event Action<MallCommand>? CommandApplied;
+
+    /// <summary>The newest state checks, oldest first (kept across snapshot installs: they are this node's record).</summary>
+    public IReadOnlyList<StateCheck> StateChecks
+    {
+        get
+        {
+            lock (_lock) return [.. _checks];
+        }
+    }
 
     /// <summary>Runs a read against the state; reads never see a half-applied command.</summary>
     public T Read<T>(Func<MallStateMachine, T> read)
@@ -55,6 +71,7 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
             var eventsBefore = _state.LastEventSequence;
             result = _state.Apply(command);
             newEvents = _state.LastEventSequence != eventsBefore;
+            if (command is CheckState) RecordCheck(index);
             if (command is BindMember || (command is CommandBatch batch && Array.Exists(batch.Commands, c => c is BindMember))) RefreshMemberIds();
         }
         if (newEvents) Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
@@ -82,6 +99,13 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
             RefreshMemberIds();
         }
         Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
+    }
+
+    // Under the lock. O(state): the leader proposes a check every stateCheckIntervalMs, not per write.
+    private void RecordCheck(long index)
+    {
+        if (_checks.Count == KeptStateChecks) _checks.Dequeue();
+        _checks.Enqueue(new(index, _state.StateHash()));
     }
 
     // Under the lock: the copy matches the state it was read from.

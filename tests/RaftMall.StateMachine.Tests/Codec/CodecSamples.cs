@@ -52,5 +52,6 @@ public static class CodecSamples
         new DeleteSubscription("s"),
         new BindMember("http://127.0.0.1:7104", "5f0c2a9e41d7b386") { TimeMs = 14 },
         new BindMember("", ""),
+        new CheckState { TimeMs = 15 },
     ];
 }

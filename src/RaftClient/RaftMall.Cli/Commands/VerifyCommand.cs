@@ -43,7 +43,8 @@ public static class VerifyCommand
         var verify = new Command("verify", """
             Start a fresh cluster of its own, run a mixed workload (kv reads, unique writes, cas; token, place, pay, cancel,
             expiry) while injecting faults, heal, let it settle, and check: linearizability per key (Wing-Gong/Lowe) and the
-            shop invariants (acknowledged orders, stock conservation, tokens, idempotency, identical replicas).
+            shop invariants (acknowledged orders, stock conservation, tokens, idempotency, identical replicas: at the end, and at
+            the log's state checks while it runs).
             Reads go to random nodes. A write counts as failed only after a refusal that certainly applied nothing (a 4xx
             problem, 503 not_leader); a timeout, a lost connection or any other 5xx leaves it unknown.
             Exit code 0 only when the verdict is valid. Partitions use network namespaces and need root.
