@@ -34,6 +34,16 @@ public sealed class StateCheckTests
     }
 
     [Fact]
+    public void A_check_changes_nothing_in_the_state()
+    {
+        var state = Replay(Commands[..2]);
+        var before = state.Read(s => s.StateHash());
+        state.Apply(3, new CheckState { TimeMs = 1_000_000 });
+        Assert.Equal(before, state.Read(s => s.StateHash()));
+        Assert.Equal(before, state.StateChecks[0].Hash);
+    }
+
+    [Fact]
     public void A_node_keeps_the_newest_checks()
     {
         var state = new ReplicatedState();
