@@ -130,7 +130,7 @@ public sealed record BindMember(string Address, string MemberId) : MallCommand;
 
 /// <summary>
 /// A point in the log at which every replica hashes its whole state (the leader proposes one every
-/// <c>stateCheckIntervalMs</c>). It changes nothing but the log time; the hashes, kept by each node and compared by
+/// <c>stateCheckIntervalMs</c>). It changes nothing in the state, not even the log time; the hashes, kept by each node and compared by
 /// <c>raftmall verify</c> or an operator, must be equal at equal indexes, so a replica that applied something else
 /// shows where it started to differ.
 /// </summary>
