@@ -65,7 +65,10 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
                 RunFromCopy = true,
                 NamespaceOf = id => network is null ? null : Network.Namespace(id),
                 // Every start, restarts by the nemesis included: a node restarted safe would hide the stale reads.
-                Environment = options.UnsafeFollowerReads ? new Dictionary<string, string> { [VerifyOptions.UnsafeFollowerReadsVariable] = "true" } : new Dictionary<string, string>(),
+                // Every node traces what it applies, so that a divergence is located to the entry where it began.
+                Environment = options.UnsafeFollowerReads
+                    ? new Dictionary<string, string> { [VerifyOptions.UnsafeFollowerReadsVariable] = "true", [ApplyTraces.Variable] = "true" }
+                    : new Dictionary<string, string> { [ApplyTraces.Variable] = "true" },
             };
             try
             {
@@ -166,6 +169,8 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         if (!settled) shop.Add("the cluster did not settle within 60 s after healing (a node did not catch up)");
         shop.AddRange(unreadable);
         shop.AddRange(divergences);
+        shop.AddRange(CriticalLogLines.Find(Path.Combine(options.OutDirectory, "data")));
+        shop.AddRange(ApplyTraces.Differences(Path.Combine(options.OutDirectory, "data")));
 
         var bad = linearizability.Where(r => r.Verdict == LinearizabilityVerdict.NotLinearizable).ToList();
         var unknown = linearizability.Where(r => r.Verdict == LinearizabilityVerdict.Unknown).ToList();

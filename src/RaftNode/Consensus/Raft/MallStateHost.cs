@@ -26,6 +26,7 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
     private readonly int _snapshotIntervalEntries;
     private readonly DirectoryInfo _directory;
     private readonly ShadowSnapshots _shadow;
+    private readonly ApplyTrace? _trace;
     private volatile SnapshotFile? _snapshot;
     private long _appliedIndex;
     private int _appliedSinceSnapshot;
@@ -33,9 +34,10 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
     private long _snapshotsTaken;
     private long _snapshotsRestored;
 
-    public MallStateHost(ReplicatedState state, NodeSettings settings, ILogger<MallStateHost> logger)
+    public MallStateHost(ReplicatedState state, NodeSettings settings, ILogger<MallStateHost> logger, ApplyTrace? trace = null)
     {
         _state = state;
+        _trace = trace;
         _logger = logger;
         _snapshotIntervalEntries = settings.Cluster.SnapshotIntervalEntries;
         _directory = new DirectoryInfo(settings.SnapshotDirectory);
@@ -63,7 +65,7 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
         var clock = Stopwatch.StartNew();
         var bytes = await File.ReadAllBytesAsync(file.FullName, token).ConfigureAwait(false);
         var restored = MallStateMachine.Restore(bytes, _state.RetainedEvents);
-        Load(restored, MallStateMachine.Restore(bytes, _state.RetainedEvents), index);
+        Load(restored, MallStateMachine.Restore(bytes, _state.RetainedEvents), index, term);
         _snapshot = new SnapshotFile(file, index, term);
         LogSnapshotRestored(file.Name, bytes.Length, restored.OrderCount, clock.ElapsedMilliseconds);
     }
@@ -83,6 +85,7 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
     {
         if (_appliedIndex >= entry.Index) return ValueTask.FromResult(_appliedIndex); // covered by the restored snapshot
         if (entry.IsSnapshot) return InstallAsync(entry, token);
+        if (entry.Index != _appliedIndex + 1) NoteGap(entry);
         var started = Stopwatch.GetTimestamp();
         var applied = Apply(entry);
         var took = Stopwatch.GetTimestamp() - started;
@@ -90,17 +93,35 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
         return ValueTask.FromResult(applied);
     }
 
-    public async ValueTask DisposeAsync() => await _shadow.DisposeAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await _shadow.DisposeAsync().ConfigureAwait(false);
+        _trace?.Dispose();
+    }
+
+    /// <summary>
+    /// DotNext hands the state machine only entries whose metadata says they carry something: a leader's no-op and
+    /// the empty entry a membership change commits are passed over, and so would be an entry whose metadata reads back
+    /// as zeros. Which it was only the other replicas can tell: the apply trace records the gap, and
+    /// <c>raftmall verify</c> compares it with what they applied at those indexes.
+    /// </summary>
+    private void NoteGap(LogEntry entry)
+    {
+        _trace?.PassedOver(_appliedIndex + 1, entry.Index - 1);
+        LogPassedOver(_appliedIndex + 1, entry.Index - 1, entry.Index);
+    }
 
     private long Apply(LogEntry entry)
     {
         // A new leader's no-op and configuration entries carry no command.
         if (entry.IsConfiguration || !entry.TryGetPayload(out var payload) || payload.IsEmpty)
         {
+            _trace?.NoCommand(entry.Index, entry.Term);
             _state.Skip(entry.Index);
             return _appliedIndex = entry.Index;
         }
 
+        _trace?.Command(entry.Index, entry.Term, payload);
         var started = Stopwatch.GetTimestamp();
         long proposalId;
         MallCommand command;
@@ -174,15 +195,16 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
         var restored = MallStateMachine.Restore(bytes, _state.RetainedEvents); // raises on damage
         var shadow = MallStateMachine.Restore(bytes, _state.RetainedEvents);
         var file = await SnapshotFiles.WriteAsync(_directory, entry.Index, entry.Term, bytes, token).ConfigureAwait(false);
-        Load(restored, shadow, entry.Index);
+        Load(restored, shadow, entry.Index, entry.Term);
         _snapshot = new SnapshotFile(file, entry.Index, entry.Term);
         LogSnapshotRestored(file.Name, bytes.Length, restored.OrderCount, clock.ElapsedMilliseconds);
         return _appliedIndex;
     }
 
     // The node's state and the shadow (two copies restored from the same bytes) start from the snapshot of `index`.
-    private void Load(MallStateMachine restored, MallStateMachine shadow, long index)
+    private void Load(MallStateMachine restored, MallStateMachine shadow, long index, long term)
     {
+        _trace?.Restored(index, term);
         _state.Replace(restored, index);
         _shadow.Reset(shadow, index);
         _appliedIndex = index;
@@ -192,6 +214,9 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "log entry {Index} cannot be decoded and was skipped: {Reason}")]
     private partial void LogUndecodableEntry(long index, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "log entries {From}..{To} carried nothing for the state machine (a leader's no-op, a membership change); applying goes on at {Next}")]
+    private partial void LogPassedOver(long from, long to, long next);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "applying log entry {Index} broke an invariant: {Rule}")]
     private partial void LogInvariantBroken(long index, string rule);

@@ -64,7 +64,8 @@ public static partial class RaftStartup
             MemoryManagement = cluster.LogMemory == "shared" ? WriteAheadLog.MemoryManagementStrategy.SharedMemory : WriteAheadLog.MemoryManagementStrategy.PrivateMemory,
         };
         services.AddSingleton(new ReplicatedState(settings.Cluster.RetainedEvents));
-        services.AddSingleton<MallStateHost>();
+        services.AddSingleton(sp => new MallStateHost(sp.GetRequiredService<ReplicatedState>(), settings, sp.GetRequiredService<ILogger<MallStateHost>>(),
+            ApplyTrace.Open(builder.Configuration, settings)));
         services.AddSingleton<IStateMachine>(sp => sp.GetRequiredService<MallStateHost>());
         services.AddSingleton(sp => new DurableWriteAheadLog(walOptions, sp.GetRequiredService<IStateMachine>(), cluster.DurableFollowerAppends,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<DurableWriteAheadLog>()));
