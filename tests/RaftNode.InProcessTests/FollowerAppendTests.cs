@@ -63,6 +63,22 @@ public sealed class FollowerAppendTests : IDisposable
         Assert.Equal(1, await log.TermAtAsync(3, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_held_entry_whose_length_differs_from_the_leaders_copy_is_rewritten()
+    {
+        await using var log = NewLog();
+        IAuditTrail<IRaftLogEntry> raft = log;
+        // Entry 3 was written short, as when its transfer ended early: DotNext records the bytes it actually wrote.
+        await raft.AppendAsync(Entries(term: 1, count: 5, emptyAt: 3), startIndex: 1, skipCommitted: true);
+
+        await raft.AppendAsync(Entries(term: 1, count: 5), startIndex: 1, skipCommitted: true);
+
+        Assert.Equal(1, log.DamagedEntriesReplaced);
+        Assert.Equal(5, log.LastEntryIndex);
+        using var held = await log.ReadAsync(3, 5);
+        Assert.All(held, e => Assert.Equal(1, e.Length));
+    }
+
     /// <summary>
     /// DotNext's own append (the class method, which the fix does not reach) cuts the log at the end of a late
     /// AppendEntries. Pinned so that an upgrade which fixes it shows here, and the fix can be reconsidered.
@@ -81,8 +97,8 @@ public sealed class FollowerAppendTests : IDisposable
     private DurableWriteAheadLog NewLog() =>
         new(new WriteAheadLog.Options { Location = _directory }, IStateMachine.CreateNoOp(), durableFollowerAppends: true);
 
-    private static Producer Entries(long term, int count) =>
-        new([.. Enumerable.Range(0, count).Select(i => new BinaryLogEntry { Term = term, Content = new byte[] { (byte)i } })]);
+    private static Producer Entries(long term, int count, int emptyAt = 0) =>
+        new([.. Enumerable.Range(0, count).Select(i => new BinaryLogEntry { Term = term, Content = i + 1 == emptyAt ? Array.Empty<byte>() : new byte[] { (byte)i } })]);
 
     /// <summary>Entries as an AppendEntries hands them to the log, one at a time.</summary>
     private sealed class Producer(IReadOnlyList<BinaryLogEntry> entries) : ILogEntryProducer<BinaryLogEntry>

@@ -29,7 +29,8 @@ namespace RaftMall.Node.Consensus.Raft;
 /// which the leader may have counted toward a commit. A majority that forgot a committed entry then elected a leader
 /// without it, and the old leader, whose log skips committed indexes, kept its own entries there: acknowledged writes
 /// lost on the new majority and replicas that disagreed (found by <c>raftmall verify --nemesis all --seed 303</c>,
-/// docs/dotnext.md). So the entries this log already holds with the same term are skipped before DotNext appends,
+/// docs/dotnext.md). So the entries this log already holds with the same term (and, where known, the same length: see
+/// <see cref="HoldsAsync"/>) are skipped before DotNext appends,
 /// and an AppendEntries that brings nothing new appends (and cuts) nothing.
 /// </para>
 /// </remarks>
@@ -38,6 +39,7 @@ public sealed partial class DurableWriteAheadLog(WriteAheadLog.Options options, 
 {
     private long _followerFlushes;
     private long _heldEntriesKept;
+    private long _damagedEntriesReplaced;
 
     /// <summary>Flushes made for follower appends (0 when the fix is off).</summary>
     public long FollowerFlushes => Interlocked.Read(ref _followerFlushes);
@@ -71,7 +73,7 @@ public sealed partial class DurableWriteAheadLog(WriteAheadLog.Options options, 
         var index = startIndex;
         while (await entries.MoveNextAsync().ConfigureAwait(false))
         {
-            if (index > last || (index > committed && await TermAtAsync(index, token).ConfigureAwait(false) != entries.Current.Term))
+            if (index > last || (index > committed && !await HoldsAsync(index, entries.Current, token).ConfigureAwait(false)))
             {
                 return (new Resumed<TEntry>(entries), index);
             }
@@ -85,6 +87,33 @@ public sealed partial class DurableWriteAheadLog(WriteAheadLog.Options options, 
         }
         return (null, index);
     }
+
+    /// <summary>
+    /// True when this log holds <paramref name="entry"/> at <paramref name="index"/>: the same term (Raft's test) and,
+    /// where both are known, the same length. DotNext records an entry's length as the bytes it actually wrote, so an
+    /// entry whose transfer ended early is held short under the right term; Raft's test alone would keep it for ever
+    /// (and the state machine would be handed a truncated command, or none). A length that differs is rewritten from
+    /// the leader's copy instead.
+    /// </summary>
+    private async ValueTask<bool> HoldsAsync<TEntry>(long index, TEntry entry, CancellationToken token)
+        where TEntry : IRaftLogEntry
+    {
+        var held = await ReadAsync(HeldEntry.Instance, index, index, token).ConfigureAwait(false);
+        if (held.Term != entry.Term) return false;
+        if (entry.Length is { } length && held.Length is { } heldLength && length != heldLength)
+        {
+            Interlocked.Increment(ref _damagedEntriesReplaced);
+            if (logger is not null) LogDamagedEntryReplaced(logger, index, heldLength, length);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Held entries whose length differed from the leader's copy, rewritten (see <see cref="HoldsAsync"/>).</summary>
+    public long DamagedEntriesReplaced => Interlocked.Read(ref _damagedEntriesReplaced);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "log entry {Index} was held with {HeldBytes} bytes and its term, but the leader's copy has {Bytes}: rewritten from the leader's")]
+    private static partial void LogDamagedEntryReplaced(ILogger logger, long index, long heldBytes, long bytes);
 
     /// <summary>The rest of a producer that was moved onto its first entry to append, from that entry on.</summary>
     private sealed class Resumed<TEntry>(ILogEntryProducer<TEntry> entries) : ILogEntryProducer<TEntry>
@@ -131,6 +160,18 @@ public sealed partial class DurableWriteAheadLog(WriteAheadLog.Options options, 
         await FlushAsync(token).ConfigureAwait(false);
         NodeTelemetry.FollowerFlushDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         Interlocked.Increment(ref _followerFlushes);
+    }
+
+    /// <summary>The term and length of the last entry of a range (metadata only).</summary>
+    private sealed class HeldEntry : ILogEntryConsumer<IRaftLogEntry, (long Term, long? Length)>
+    {
+        public static readonly HeldEntry Instance = new();
+
+        public bool LogEntryMetadataOnly => true;
+
+        public ValueTask<(long Term, long? Length)> ReadAsync<TEntry, TList>(TList entries, long? snapshotIndex, CancellationToken token)
+            where TEntry : IRaftLogEntry
+            where TList : IReadOnlyList<TEntry> => ValueTask.FromResult(entries.Count > 0 ? (entries[^1].Term, entries[^1].Length) : (-1L, (long?)null));
     }
 
     /// <summary>Reads the term of the last entry of a range (a snapshot counts with its own term).</summary>
