@@ -134,11 +134,13 @@ public sealed partial class MallStateMachine
         version == 3 ? Fnv1a64.Hash(body) : System.IO.Hashing.XxHash3.HashToUInt64(body);
 
     /// <summary>A 64-bit hash of the whole state: the snapshot's own checksum, equal on replicas that applied the same commands.</summary>
-    public ulong StateHash()
+    public ulong StateHash() => StateHash(new ByteWriter(4096 + (_orders.Count * 48)));
+
+    /// <summary><see cref="StateHash()"/>, serializing into <paramref name="buffer"/> (cleared first) instead of a new one.</summary>
+    public ulong StateHash(ByteWriter buffer)
     {
-        var w = new ByteWriter(4096 + (_orders.Count * 48));
-        WriteSnapshot(w);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(w.WrittenSpan[^8..]);
+        WriteSnapshot(buffer);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(buffer.WrittenSpan[^8..]);
     }
 
     /// <summary>

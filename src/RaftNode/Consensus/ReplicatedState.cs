@@ -21,7 +21,7 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
     /// <summary>How many state checks a node keeps (the newest).</summary>
     public const int KeptStateChecks = 64;
 
-    /// <summary>The hash of the whole state taken as the <see cref="CheckState"/> entry at <paramref name="Index"/> was applied.</summary>
+    /// <summary>The hash of the whole state as of the <see cref="CheckState"/> entry at <paramref name="Index"/>.</summary>
     public readonly record struct StateCheck(long Index, ulong Hash);
 
     /// <summary>The outbox's bound, which a restored snapshot keeps too.</summary>
@@ -71,7 +71,6 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
             var eventsBefore = _state.LastEventSequence;
             result = _state.Apply(command);
             newEvents = _state.LastEventSequence != eventsBefore;
-            if (command is CheckState) RecordCheck(index);
             if (command is BindMember || (command is CommandBatch batch && Array.Exists(batch.Commands, c => c is BindMember))) RefreshMemberIds();
         }
         if (newEvents) Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
@@ -101,11 +100,17 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
         Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
     }
 
-    // Under the lock. O(state): the leader proposes a check every stateCheckIntervalMs, not per write.
-    private void RecordCheck(long index)
+    /// <summary>
+    /// Records the state hash at the <see cref="CheckState"/> entry <paramref name="index"/> (taken off the apply path,
+    /// on the snapshot shadow: <c>Consensus/Raft/ShadowSnapshots</c>); checks arrive in log order.
+    /// </summary>
+    public void RecordCheck(long index, ulong hash)
     {
-        if (_checks.Count == KeptStateChecks) _checks.Dequeue();
-        _checks.Enqueue(new(index, _state.StateHash()));
+        lock (_lock)
+        {
+            if (_checks.Count == KeptStateChecks) _checks.Dequeue();
+            _checks.Enqueue(new(index, hash));
+        }
     }
 
     // Under the lock: the copy matches the state it was read from.

@@ -42,7 +42,7 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
         _snapshotIntervalEntries = settings.Cluster.SnapshotIntervalEntries;
         _directory = new DirectoryInfo(settings.SnapshotDirectory);
         _directory.Create();
-        _shadow = new ShadowSnapshots(new MallStateMachine(state.RetainedEvents), 0, PersistAsync, logger);
+        _shadow = new ShadowSnapshots(new MallStateMachine(state.RetainedEvents), 0, PersistAsync, logger, state.RecordCheck);
     }
 
     public long SnapshotsTaken => Interlocked.Read(ref _snapshotsTaken);
@@ -155,7 +155,7 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
             proposal.ApplyStarted = started;
             proposal.ApplyFinished = Stopwatch.GetTimestamp();
         }
-        _shadow.Follow(entry.Index, payload);
+        _shadow.Follow(entry.Index, payload, check: command is CheckState);
 
         // Count commands, not entries: with group commit one entry can hold hundreds of writes, and the log a restart
         // replays should stay bounded by what it holds. While a snapshot is still being written the count goes on and

@@ -32,6 +32,8 @@ public sealed partial class ShadowSnapshots : IAsyncDisposable
     public const int CatchUpBytes = 1024 * 1024;
 
     private readonly Func<Target, ReadOnlyMemory<byte>, Work, CancellationToken, Task> _persist;
+    private readonly Action<long, ulong>? _checked;
+    private long _newestCheck; // the newest CheckState queued (0: none); the shadow hashes it once it gets there
     private readonly ILogger _logger;
     private readonly Lock _queueLock = new();
     private readonly ByteWriter _buffer = new(1024 * 1024);
@@ -47,11 +49,17 @@ public sealed partial class ShadowSnapshots : IAsyncDisposable
     /// <param name="initial">The state the shadow starts from: a copy of the node's state at <paramref name="index"/>.</param>
     /// <param name="index">The index of the last entry <paramref name="initial"/> reflects.</param>
     /// <param name="persist">Writes a serialized snapshot durably and publishes it; runs on the background task.</param>
-    public ShadowSnapshots(MallStateMachine initial, long index, Func<Target, ReadOnlyMemory<byte>, Work, CancellationToken, Task> persist, ILogger logger)
+    /// <param name="checked">
+    /// Receives the state hash at each <see cref="CheckState"/> entry, on the background task: the shadow is the
+    /// node's state at that entry, so the apply path does not pay for hashing the whole state.
+    /// </param>
+    public ShadowSnapshots(MallStateMachine initial, long index, Func<Target, ReadOnlyMemory<byte>, Work, CancellationToken, Task> persist, ILogger logger,
+        Action<long, ulong>? @checked = null)
     {
         _shadow = initial;
         _shadowIndex = index;
         _persist = persist;
+        _checked = @checked;
         _logger = logger;
     }
 
@@ -85,7 +93,9 @@ public sealed partial class ShadowSnapshots : IAsyncDisposable
     /// Queues entry <paramref name="index"/>, which the node's state has just applied. Only entries that carry a
     /// command the node applied are queued (no-ops, configurations and undecodable entries change nothing).
     /// </summary>
-    public void Follow(long index, in ReadOnlySequence<byte> payload)
+    /// A <paramref name="check"/> (a <see cref="CheckState"/>) starts a catch-up at once, or, when a run is in flight,
+    /// at the first entry after it ends, so that its hash follows within one check interval even on an idle cluster.
+    public void Follow(long index, in ReadOnlySequence<byte> payload, bool check = false)
     {
         if (_broken is not null) return;
         long queued;
@@ -94,7 +104,8 @@ public sealed partial class ShadowSnapshots : IAsyncDisposable
             _queue.Enqueue(new(index, payload.ToArray()));
             queued = _queuedBytes += payload.Length;
         }
-        if (queued >= CatchUpBytes && _run.IsCompleted) Start(target: null);
+        if (check) _newestCheck = index;
+        if ((queued >= CatchUpBytes || _newestCheck > ShadowIndex) && _run.IsCompleted) Start(target: null);
     }
 
     /// <summary>
@@ -200,6 +211,7 @@ public sealed partial class ShadowSnapshots : IAsyncDisposable
             var (_, command) = Proposal.Decode(new ReadOnlySequence<byte>(entry.Payload));
             _shadow.Apply(command);
             Interlocked.Exchange(ref _shadowIndex, entry.Index);
+            if (command is CheckState) _checked?.Invoke(entry.Index, _shadow.StateHash(_buffer));
             applied++;
         }
         token.ThrowIfCancellationRequested();
