@@ -64,6 +64,20 @@ public sealed class FollowerAppendTests : IDisposable
     }
 
     [Fact]
+    public async Task An_AppendEntries_of_entries_all_held_still_flushes_before_it_is_answered()
+    {
+        await using var log = NewLog();
+        IAuditTrail<IRaftLogEntry> raft = log;
+        await raft.AppendAsync(Entries(term: 1, count: 5), startIndex: 1, skipCommitted: true);
+        Assert.Equal(1, log.FollowerFlushes);
+
+        // The leader's retry of a request that failed after its append (a deadline, a dropped connection).
+        await raft.AppendAsync(Entries(term: 1, count: 5), startIndex: 1, skipCommitted: true);
+
+        Assert.Equal(2, log.FollowerFlushes);
+    }
+
+    [Fact]
     public async Task A_held_entry_whose_length_differs_from_the_leaders_copy_is_rewritten()
     {
         await using var log = NewLog();

@@ -35,11 +35,37 @@ namespace RaftMall.Node.Consensus.Raft;
 /// </para>
 /// </remarks>
 public sealed partial class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine, bool durableFollowerAppends, ILogger? logger = null)
-    : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>
+    : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>, IAuditTrail
 {
+    private long _commitsHeldBack;
     private long _followerFlushes;
     private long _heldEntriesKept;
     private long _damagedEntriesReplaced;
+
+    /// <summary>
+    /// The highest index the leader may commit when DotNext asks for an index (see <see cref="ReplicationProgress"/>);
+    /// set at startup. It answers the index unchanged when this node is not the leader.
+    /// </summary>
+    public Func<long, long>? CommitBound { get; set; }
+
+    /// <summary>Leader commits DotNext asked for beyond what a majority had confirmed, and that were held back to it.</summary>
+    public long CommitsHeldBack => Interlocked.Read(ref _commitsHeldBack);
+
+    // Leader: LeaderState commits the median of a round's answers; follower: AppendEntries commits min(leader's, last).
+    ValueTask<long> IAuditTrail.CommitAsync(long endIndex, CancellationToken token)
+    {
+        if (CommitBound is { } bound && bound(endIndex) is var safe && safe < endIndex)
+        {
+            Interlocked.Increment(ref _commitsHeldBack);
+            if (logger is not null) LogCommitHeldBack(logger, endIndex, safe);
+            if (safe <= LastCommittedEntryIndex) return ValueTask.FromResult(0L);
+            endIndex = safe;
+        }
+        return CommitAsync(endIndex, token);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "commit of {Requested} held back to {Safe}: a majority had not confirmed more")]
+    private static partial void LogCommitHeldBack(ILogger logger, long requested, long safe);
 
     /// <summary>Flushes made for follower appends (0 when the fix is off).</summary>
     public long FollowerFlushes => Interlocked.Read(ref _followerFlushes);
@@ -49,8 +75,16 @@ public sealed partial class DurableWriteAheadLog(WriteAheadLog.Options options, 
     // Follower: AppendEntries -> AppendAsync(entries, prevLogIndex + 1, skipCommitted: true).
     async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, bool skipCommitted, CancellationToken token)
     {
+        var carried = entries.RemainingCount;
         var (rest, restIndex) = await SkipHeldAsync(entries, startIndex, token).ConfigureAwait(false);
-        if (rest is null) return; // everything already held: nothing to write, and nothing after it is cut
+        if (rest is null)
+        {
+            // Everything already held: nothing to write, and nothing after it is cut. But the answer acknowledges the
+            // entries, and the request that appended them may have failed between its append and its flush (a
+            // deadline, a dropped connection): flush, so that nothing is acknowledged before it is on disk.
+            if (carried > 0) await FlushIfDurableAsync(token).ConfigureAwait(false);
+            return;
+        }
         var appended = rest.RemainingCount; // heartbeats append nothing and need no flush
         await AppendAsync(rest, restIndex, skipCommitted, token).ConfigureAwait(false);
         if (appended > 0) await FlushIfDurableAsync(token).ConfigureAwait(false);

@@ -48,9 +48,11 @@ public static partial class RaftStartup
         });
         // Per-type deadlines (votes, appends) outermost, so they also bound the signing and the connection.
         services.AddSingleton<PeerContacts>();
+        services.AddSingleton<ReplicationProgress>();
         raftClient.AddHttpMessageHandler(sp => new RaftDeadlines(
             TimeSpan.FromMilliseconds(cluster.RaftVoteTimeoutMs), TimeSpan.FromMilliseconds(cluster.RaftHeartbeatTimeoutMs),
             TimeSpan.FromMilliseconds(cluster.RaftAppendTimeoutMs), sp.GetRequiredService<PeerContacts>()));
+        raftClient.AddHttpMessageHandler(sp => new ReplicationProgress.Handler(sp.GetRequiredService<ReplicationProgress>()));
         Security.SecurityStartup.Configure(builder, settings, raftClient);
         services.ConfigureCluster<ClusterLifetime>();
         services.UsePersistentConfigurationStorage(settings.MembershipFile);
@@ -93,12 +95,25 @@ public static partial class RaftStartup
             migrating: seed is ConfigurationSeed.Outcome.Migrated or ConfigurationSeed.Outcome.Kept);
         await app.Services.GetRequiredService<MallStateHost>().RestoreAsync(CancellationToken.None).ConfigureAwait(false);
         var log = app.Services.GetRequiredService<DurableWriteAheadLog>();
+        log.CommitBound = LeaderCommitBound(app.Services.GetRequiredService<IRaftCluster>(), app.Services.GetRequiredService<ReplicationProgress>());
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             log.FlushAsync(CancellationToken.None).Wait(TimeSpan.FromSeconds(5));
             NodeStartup.LogStopping(logger, settings.NodeId, log.LastEntryIndex);
         });
     }
+
+    /// <summary>
+    /// The leader's commits held to what a majority confirmed in its term (<see cref="ReplicationProgress"/>). Applies
+    /// whenever this node is named leader: DotNext names the sender leader before a follower's append and commit.
+    /// </summary>
+    private static Func<long, long> LeaderCommitBound(IRaftCluster cluster, ReplicationProgress progress) => index =>
+    {
+        if (cluster.Leader is not { IsRemote: false }) return index;
+        var members = cluster.Members;
+        return progress.SafeCommitIndex(cluster.Term, index, members.Count,
+            members.Where(m => m.IsRemote).Select(m => MemberDirectory.AddressOf(m.EndPoint)?.Authority ?? "?"));
+    };
 
     /// <summary>
     /// DotNext's Raft endpoint (after peer authentication, which must see Raft requests first), with
