@@ -52,6 +52,9 @@ public static class NodeTelemetry
     public static readonly Counter<long> ForwardedWrites = Meter.CreateCounter<long>("raftmall.forwarded_writes", "{write}", "Client writes forwarded to the leader, by outcome");
 
     /// <summary>Times this node saw the leader change (including to none: an election started).</summary>
+    public static readonly Counter<long> CommitsHeldBack = Meter.CreateCounter<long>("raftmall.raft.commits_held_back", "{commit}",
+        "Leader commits held back to what a majority had confirmed (DotNext asked for more: a round decided on fewer answers than members)");
+
     public static readonly Counter<long> LeaderChanges = Meter.CreateCounter<long>("raftmall.raft.leader_changes", "{change}", "Changes of the leader this node knows, elections included");
 
     /// <summary>Snapshots written by this node, and how long serializing and writing took.</summary>

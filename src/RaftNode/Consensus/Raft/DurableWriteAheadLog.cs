@@ -57,6 +57,7 @@ public sealed partial class DurableWriteAheadLog(WriteAheadLog.Options options, 
         if (CommitBound is { } bound && bound(endIndex) is var safe && safe < endIndex)
         {
             Interlocked.Increment(ref _commitsHeldBack);
+            NodeTelemetry.CommitsHeldBack.Add(1);
             if (logger is not null) LogCommitHeldBack(logger, endIndex, safe);
             if (safe <= LastCommittedEntryIndex) return ValueTask.FromResult(0L);
             endIndex = safe;
