@@ -94,6 +94,32 @@ public sealed class ReplicationProgressTests : IDisposable
         Assert.Equal(1, node.Log.CommitsHeldBack);
     }
 
+    [Fact]
+    public async Task A_followers_commit_inside_its_AppendEntries_is_not_bounded_and_a_task_that_outlives_the_request_is()
+    {
+        await using var node = await LocalReplica.OpenAsync(_root);
+        for (var i = 0; i < 4; i++) await node.AppendAsync(term: 1, new KvPut("k" + i, "v", null));
+        node.Log.CommitBound = _ => 1; // nothing confirmed beyond 1
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<long> outliving;
+
+        using (DurableWriteAheadLog.FollowerAppend())
+        {
+            await ((IAuditTrail)node.Log).CommitAsync(2, CancellationToken.None); // the follower's commit
+            outliving = Task.Run(async () =>
+            {
+                await gate.Task;
+                return await ((IAuditTrail)node.Log).CommitAsync(4, CancellationToken.None); // a leader round started in the request
+            });
+        }
+        Assert.Equal(2, node.Log.LastCommittedEntryIndex);
+        gate.SetResult();
+        await outliving;
+
+        Assert.Equal(2, node.Log.LastCommittedEntryIndex);
+        Assert.Equal(1, node.Log.CommitsHeldBack);
+    }
+
     private sealed class Answer(HttpResponseMessage response) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => Task.FromResult(response);

@@ -44,17 +44,35 @@ public sealed partial class DurableWriteAheadLog(WriteAheadLog.Options options, 
 
     /// <summary>
     /// The highest index the leader may commit when DotNext asks for an index (see <see cref="ReplicationProgress"/>);
-    /// set at startup. It answers the index unchanged when this node is not the leader.
+    /// set at startup.
     /// </summary>
     public Func<long, long>? CommitBound { get; set; }
+
+    private static readonly AsyncLocal<FollowerAppendScope?> s_followerAppend = new();
+
+    /// <summary>
+    /// Marks the flow of an AppendEntries this node handles as a follower (the Raft endpoint opens it around DotNext's
+    /// handler): a commit asked for inside it is the follower's, at the leader's commit index, which is not bounded
+    /// here. Every other commit is a leader round's, and is. The scope is closed when the request ends, so a task that
+    /// DotNext starts inside it and that outlives it (a timer that later leads) is not taken for a follower.
+    /// </summary>
+    public static IDisposable FollowerAppend() => s_followerAppend.Value = new FollowerAppendScope();
+
+    private sealed class FollowerAppendScope : IDisposable
+    {
+        public bool Open { get; private set; } = true;
+
+        public void Dispose() => Open = false;
+    }
 
     /// <summary>Leader commits DotNext asked for beyond what a majority had confirmed, and that were held back to it.</summary>
     public long CommitsHeldBack => Interlocked.Read(ref _commitsHeldBack);
 
     // Leader: LeaderState commits the median of a round's answers; follower: AppendEntries commits min(leader's, last).
+    // A round that finishes after its leader stepped down is still a leader's round: only the follower scope tells.
     ValueTask<long> IAuditTrail.CommitAsync(long endIndex, CancellationToken token)
     {
-        if (CommitBound is { } bound && bound(endIndex) is var safe && safe < endIndex)
+        if (s_followerAppend.Value is not { Open: true } && CommitBound is { } bound && bound(endIndex) is var safe && safe < endIndex)
         {
             Interlocked.Increment(ref _commitsHeldBack);
             NodeTelemetry.CommitsHeldBack.Add(1);
