@@ -28,7 +28,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         var total = int.TryParse(Environment.GetEnvironmentVariable("RAFTMALL_FUZZ_REQUESTS"), CultureInfo.InvariantCulture, out var n) ? n : 10_000;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("RAFTMALL_FUZZ_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next();
         // No expiry during the run: every change must come from a request (the driver is tested elsewhere).
-        await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string> { ["ExpiryTickMs"] = "86400000" });
+        await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string> { ["ExpiryTickMs"] = "86400000", ["StateCheckIntervalMs"] = "0" });
         await cluster.StartAllAsync();
         var leader = await cluster.WaitForLeaderAsync();
         cluster.Log($"fuzz: {total} requests, seed {seed} (RAFTMALL_FUZZ_SEED={seed} repeats it)");
@@ -114,7 +114,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
                 terms = Math.Max(terms, status.Term - start.Term);
             }
         }
-        // Every log entry of the run belongs to an answered write (no expiry, no lost answer), or is a new term's no-op.
+        // Every log entry of the run belongs to an answered write (no expiry, no state check, no lost answer), or is a new term's no-op.
         var unexplained = end.CommitIndex - start.CommitIndex - appliedIndexes.Count;
         if (transportErrors == 0 && (unexplained < 0 || unexplained > terms))
         {
