@@ -55,7 +55,8 @@ public sealed class NodeRecordTests : IDisposable
     [Fact]
     public void Critical_lines_are_found_in_every_node_log_and_nothing_else_is()
     {
-        Write("n1", "node.log", "04:15:18.535 info: RaftMall.Node[1] node n1: started", "04:15:19.000 warn: X[2] a warning with crit in it");
+        Write("n1", "node.log", "04:15:18.535 info: RaftMall.Node[1] node n1: started", "04:15:19.000 warn: X[2] a warning with crit in it",
+            "08:18:54.296 crit: DotNext.Net.Cluster.Consensus.Raft.Http.RaftHttpCluster[74031] Transition to candidate state has failed"); // stopped mid pre-vote
         Write("n3.replaced-4", "node.log", "04:16:20.000 crit: RaftMall.Node.Consensus.Raft.MallStateHost[3] log entries 5..5 never reached the state machine");
 
         var line = Assert.Single(CriticalLogLines.Find(_data));
