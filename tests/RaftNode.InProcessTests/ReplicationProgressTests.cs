@@ -68,12 +68,12 @@ public sealed class ReplicationProgressTests : IDisposable
     {
         var progress = new ReplicationProgress();
         using var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(answer) };
-        response.Headers.Add(ReplicationProgress.TermHeader, answeredTerm);
+        response.Headers.Add(CommittedPrefixMatch.TermHeader, answeredTerm);
         response.Headers.Add(ReplicationProgress.LastIndexHeader, "5300");
         using var client = new HttpMessageInvoker(new ReplicationProgress.Handler(progress) { InnerHandler = new Answer(response) });
         using var request = new HttpRequestMessage(HttpMethod.Post, "http://10.0.0.2:7301/cluster-consensus/raft");
         request.Headers.Add(RaftDeadlines.MessageTypeHeader, CommittedPrefixMatch.AppendEntriesMessage);
-        request.Headers.Add(ReplicationProgress.TermHeader, "11");
+        request.Headers.Add(CommittedPrefixMatch.TermHeader, "11");
 
         var answered = await client.SendAsync(request, CancellationToken.None);
 

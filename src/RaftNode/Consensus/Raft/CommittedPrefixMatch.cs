@@ -44,18 +44,15 @@ public sealed partial class CommittedPrefixMatch(RequestDelegate next, DurableWr
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.Path.StartsWithSegments(Security.PeerSignature.ProtocolPath))
+        if (RaftHeaders.IsAppendEntries(request))
         {
-            var type = request.Headers[RaftDeadlines.MessageTypeHeader];
-            if (string.Equals(type, AppendEntriesMessage, StringComparison.Ordinal))
-            {
-                await MatchCommittedPrefixAsync(request, context.RequestAborted).ConfigureAwait(false);
-            }
-            else if (string.Equals(type, InstallSnapshotMessage, StringComparison.Ordinal)
-                && await AnswerCoveredSnapshotAsync(context).ConfigureAwait(false))
-            {
-                return;
-            }
+            await MatchCommittedPrefixAsync(request, context.RequestAborted).ConfigureAwait(false);
+        }
+        else if (request.Path.StartsWithSegments(Security.PeerSignature.ProtocolPath)
+            && string.Equals(request.Headers[RaftDeadlines.MessageTypeHeader], InstallSnapshotMessage, StringComparison.Ordinal)
+            && await AnswerCoveredSnapshotAsync(context).ConfigureAwait(false))
+        {
+            return;
         }
         await next(context).ConfigureAwait(false);
     }

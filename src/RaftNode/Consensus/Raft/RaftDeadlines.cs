@@ -34,9 +34,8 @@ public sealed class RaftDeadlines(TimeSpan vote, TimeSpan heartbeat, TimeSpan ap
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var type = request.Headers.TryGetValues(MessageTypeHeader, out var values) ? values.FirstOrDefault() : null;
-        long? entries = request.Headers.TryGetValues(EntriesCountHeader, out var counts)
-            && RaftHeaders.TryParseNumber(counts.FirstOrDefault(), out var count) ? count : null;
+        var type = RaftHeaders.Value(request.Headers, MessageTypeHeader);
+        long? entries = RaftHeaders.TryParseNumber(RaftHeaders.Value(request.Headers, EntriesCountHeader), out var count) ? count : null;
         if (DeadlineOf(type, entries) is not { } deadline) return Noted(await base.SendAsync(request, cancellationToken).ConfigureAwait(false));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(deadline);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Http.Headers;
 
 namespace RaftMall.Node.Consensus.Raft;
 
@@ -8,4 +9,12 @@ public static class RaftHeaders
     /// <summary>A header's value as a non-negative decimal number, as DotNext writes them; false for anything else.</summary>
     public static bool TryParseNumber(string? text, out long value) =>
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>The first value of an outgoing request's or an answer's header, or null.</summary>
+    public static string? Value(HttpHeaders headers, string name) => headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+
+    /// <summary>Whether an incoming request is an AppendEntries to this node's Raft endpoint.</summary>
+    public static bool IsAppendEntries(HttpRequest request) =>
+        request.Path.StartsWithSegments(Security.PeerSignature.ProtocolPath)
+        && string.Equals(request.Headers[RaftDeadlines.MessageTypeHeader], CommittedPrefixMatch.AppendEntriesMessage, StringComparison.Ordinal);
 }

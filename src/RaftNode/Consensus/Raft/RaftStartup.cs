@@ -132,7 +132,7 @@ public static partial class RaftStartup
         else app.UseMiddleware<CommittedPrefixMatch>();
         app.Use(async (context, next) =>
         {
-            if (!IsAppendEntries(context.Request))
+            if (!RaftHeaders.IsAppendEntries(context.Request))
             {
                 await next(context).ConfigureAwait(false);
                 return;
@@ -141,10 +141,6 @@ public static partial class RaftStartup
         });
         app.UseConsensusProtocolHandler();
     }
-
-    private static bool IsAppendEntries(HttpRequest request) =>
-        request.Path.StartsWithSegments(Security.PeerSignature.ProtocolPath)
-        && string.Equals(request.Headers[RaftDeadlines.MessageTypeHeader], CommittedPrefixMatch.AppendEntriesMessage, StringComparison.Ordinal);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "RaftMall:UnpatchedCatchUp=true: a follower whose snapshot is ahead of the leader's view of it can stall (DotNext's own check)")]
     private static partial void LogUnpatchedCatchUp(ILogger logger);

@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-
 namespace RaftMall.Node.Consensus.Raft;
 
 /// <summary>
@@ -26,8 +24,8 @@ namespace RaftMall.Node.Consensus.Raft;
 /// </remarks>
 public sealed class ReplicationProgress
 {
-    // DotNext's wire format (DotNext.AspNetCore.Cluster 6.12: RaftHttpMessage, AppendEntriesMessage, HeartbeatResult).
-    public const string TermHeader = "X-Raft-Term";
+    // DotNext's wire format (DotNext.AspNetCore.Cluster 6.12: AppendEntriesMessage, HeartbeatResult); the term is
+    // CommittedPrefixMatch.TermHeader.
     public const string LastIndexHeader = "X-Raft-Last-Index";
 
     private readonly Lock _lock = new();
@@ -76,10 +74,10 @@ public sealed class ReplicationProgress
         {
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode || request.RequestUri is null
-                || !string.Equals(Header(request.Headers, RaftDeadlines.MessageTypeHeader), CommittedPrefixMatch.AppendEntriesMessage, StringComparison.Ordinal)
-                || !RaftHeaders.TryParseNumber(Header(request.Headers, TermHeader), out var term)
-                || !RaftHeaders.TryParseNumber(Header(response.Headers, TermHeader), out var answeredTerm) || answeredTerm != term
-                || !RaftHeaders.TryParseNumber(Header(response.Headers, LastIndexHeader), out var lastIndex))
+                || !string.Equals(RaftHeaders.Value(request.Headers, RaftDeadlines.MessageTypeHeader), CommittedPrefixMatch.AppendEntriesMessage, StringComparison.Ordinal)
+                || !RaftHeaders.TryParseNumber(RaftHeaders.Value(request.Headers, CommittedPrefixMatch.TermHeader), out var term)
+                || !RaftHeaders.TryParseNumber(RaftHeaders.Value(response.Headers, CommittedPrefixMatch.TermHeader), out var answeredTerm) || answeredTerm != term
+                || !RaftHeaders.TryParseNumber(RaftHeaders.Value(response.Headers, LastIndexHeader), out var lastIndex))
             {
                 return response;
             }
@@ -94,7 +92,5 @@ public sealed class ReplicationProgress
             }
             return response;
         }
-
-        private static string? Header(HttpHeaders headers, string name) => headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
     }
 }
