@@ -149,6 +149,9 @@ public sealed class TestCluster : IAsyncDisposable
         foreach (var pid in running) Processes.WaitForExit(pid, TimeSpan.FromSeconds(10));
     }
 
+    /// <summary>SIGTERM, as a service manager stops a node; SIGKILL only when it has not exited after <paramref name="grace"/>.</summary>
+    public void Stop(string nodeId, TimeSpan grace) => _nodes.Stop(nodeId, grace);
+
     /// <summary>kill -9: no flush, no goodbye.</summary>
     public void Kill(string nodeId) => _nodes.Kill(nodeId);
 

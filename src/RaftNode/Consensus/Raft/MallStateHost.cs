@@ -26,6 +26,7 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
     private readonly int _snapshotIntervalEntries;
     private readonly DirectoryInfo _directory;
     private readonly ShadowSnapshots _shadow;
+    private int _disposed;
     private readonly ApplyTrace? _trace;
     private volatile SnapshotFile? _snapshot;
     private long _appliedIndex;
@@ -93,8 +94,13 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
         return ValueTask.FromResult(applied);
     }
 
+    /// <summary>
+    /// Called twice at a node's stop: the container disposes the instance it made for this type and, again, the same
+    /// instance registered as DotNext's <see cref="IStateMachine"/>; the second call does nothing.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _shadow.DisposeAsync().ConfigureAwait(false);
         _trace?.Dispose();
     }

@@ -38,6 +38,7 @@ public sealed partial class ShadowSnapshots : IAsyncDisposable
     private readonly Lock _queueLock = new();
     private readonly ByteWriter _buffer = new(1024 * 1024);
     private readonly CancellationTokenSource _lifetime = new();
+    private int _disposed;
     private Queue<QueuedEntry> _queue = new();
     private long _queuedBytes;
     private MallStateMachine _shadow;
@@ -143,8 +144,10 @@ public sealed partial class ShadowSnapshots : IAsyncDisposable
         Interlocked.Exchange(ref _shadowIndex, index);
     }
 
+    /// <summary>Stops the writer; a second call does nothing (the host is registered under two service types, and the container disposes each).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _lifetime.CancelAsync().ConfigureAwait(false);
         await StopAsync().ConfigureAwait(false);
         _lifetime.Dispose();
