@@ -51,7 +51,7 @@ public class ClusterFileTests
     {
         var file = ClusterFile.Parse(Nodes);
         Assert.Equal((100, 150, 0), (file.RaftVoteTimeoutMs, file.RaftHeartbeatTimeoutMs, file.RaftAppendTimeoutMs));
-        Assert.Equal(500, file.EffectiveLeaderStepDownMs);
+        Assert.Equal(250, file.EffectiveLeaderStepDownMs);
         Assert.Null(file.ElectionTimeoutProblem());
     }
 

@@ -76,16 +76,25 @@ public sealed partial class ClusterFile
     public int RaftAppendTimeoutMs { get; set; }
 
     /// <summary>
+    /// A peer that let a Raft request go unanswered (a deadline passed, or it could not be reached) is silent: requests
+    /// to it fail at once until it answers a liveness probe (<c>GET /health/live</c>), sent every this many ms; 0 turns
+    /// this off, and every request waits its own deadline. DotNext decides some replication rounds only when every
+    /// member answered, and while a round waits, no member gets a new request: one frozen member held each such round
+    /// for its whole deadline (docs/dotnext.md, "A frozen member holds every undecided round").
+    /// </summary>
+    public int SilentPeerProbeMs { get; set; } = 50;
+
+    /// <summary>
     /// A leader that has heard no answer from a majority of the members (itself included) for this long, in ms, steps
     /// down (etcd's CheckQuorum). Without it, a leader cut off from the others believes it leads until one of its
-    /// rounds times out (DotNext's 5 s), and clients that reach it wait. 0 (the default) means twice the upper
-    /// election timeout: by then the others have elected a new leader.
+    /// rounds times out (DotNext's 5 s), and clients that reach it wait. 0 (the default) means the upper election
+    /// timeout, as etcd's CheckQuorum uses its election timeout: by then the others' timers have run out too.
     /// </summary>
     public int LeaderStepDownMs { get; set; }
 
     /// <summary><see cref="LeaderStepDownMs"/> with its default applied.</summary>
     [YamlIgnore]
-    public int EffectiveLeaderStepDownMs => LeaderStepDownMs > 0 ? LeaderStepDownMs : 2 * ElectionTimeoutUpperMs;
+    public int EffectiveLeaderStepDownMs => LeaderStepDownMs > 0 ? LeaderStepDownMs : ElectionTimeoutUpperMs;
 
     /// <summary>
     /// Export metrics: Prometheus text at /metrics (a reader key), and over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is
@@ -265,10 +274,11 @@ public sealed partial class ClusterFile
         if (RaftVoteTimeoutMs < 0 || RaftVoteTimeoutMs > 5_000) problems.Add("raftVoteTimeoutMs must be 0 (off) or up to 5000");
         if (RaftAppendTimeoutMs != 0 && (RaftAppendTimeoutMs <= HeartbeatIntervalMs || RaftAppendTimeoutMs > 5_000))
             problems.Add("raftAppendTimeoutMs must be 0 (off), or above heartbeatIntervalMs and up to 5000");
+        if (SilentPeerProbeMs < 0 || SilentPeerProbeMs > 5_000) problems.Add("silentPeerProbeMs must be 0 (off) or up to 5000");
         if (RaftHeartbeatTimeoutMs < 0 || RaftHeartbeatTimeoutMs >= EffectiveLeaderStepDownMs)
-            problems.Add("raftHeartbeatTimeoutMs must be 0 (off), or below the leader step-down window (leaderStepDownMs; by default twice electionTimeoutUpperMs)");
+            problems.Add("raftHeartbeatTimeoutMs must be 0 (off), or below the leader step-down window (leaderStepDownMs; by default electionTimeoutUpperMs)");
         if (LeaderStepDownMs != 0 && (LeaderStepDownMs < ElectionTimeoutUpperMs || LeaderStepDownMs > 60_000))
-            problems.Add("leaderStepDownMs must be 0 (twice electionTimeoutUpperMs), or between electionTimeoutUpperMs and 60000");
+            problems.Add("leaderStepDownMs must be 0 (electionTimeoutUpperMs), or between electionTimeoutUpperMs and 60000");
         if (SnapshotIntervalEntries < 10) problems.Add("snapshotIntervalEntries must be at least 10");
         if (LogChunkSizeMiB is < 1 or > 1024) problems.Add("logChunkSizeMiB must be between 1 and 1024");
         if (LogMemory is not ("private" or "shared")) problems.Add($"logMemory must be private or shared, not '{LogMemory}'");

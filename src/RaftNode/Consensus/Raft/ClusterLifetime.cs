@@ -67,17 +67,23 @@ public sealed partial class ClusterLifetime(NodeSettings settings, MemberDirecto
     private async Task ForceSecondRoundAsync(IRaftCluster cluster, long term)
     {
         var noOp = cluster.AuditTrail.LastEntryIndex;
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            for (var round = 0; round < 3 && cluster.AuditTrail.LastCommittedEntryIndex < noOp; round++)
+            // Logged the moment the no-op is applied (right after its commit), not when a forced round returns.
+            var applied = cluster.AuditTrail.WaitForApplyAsync(noOp, bound.Token).AsTask();
+            // Usually the second round commits it; the commit bound (ReplicationProgress) can take one more, and a round
+            // that a silent member fails at once is over in microseconds: ask until it is applied, or the term is over.
+            for (var round = 0; round < 50 && !applied.IsCompleted && cluster.Term == term; round++)
             {
                 await cluster.ForceReplicationAsync(CancellationToken.None).ConfigureAwait(false);
             }
-            if (cluster.AuditTrail.LastCommittedEntryIndex >= noOp && cluster.Term == term) LogFirstCommit(term, noOp);
+            await applied.ConfigureAwait(false);
+            if (cluster.Term == term && cluster.Leader is { IsRemote: false }) LogFirstCommit(term, noOp);
         }
         catch (Exception e) when (e is NotLeaderException or InvalidOperationException or OperationCanceledException)
         {
-            // Leadership already lost: the next leader does the same.
+            // Leadership already lost (the next leader does the same), or nothing applied within 10 s.
         }
     }
 

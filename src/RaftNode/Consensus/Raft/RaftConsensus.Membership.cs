@@ -10,6 +10,8 @@ public sealed partial class RaftConsensus
     {
         if (!IsLeader) return new MembershipOutcome.NotLeader();
         if (IsMember(address)) return new MembershipOutcome.Done(Changed: false);
+        // Its warm-up rounds go out even if it answered one late: a fresh process's first answers often are.
+        using var exempt = _silent?.Exempt(address);
         return await ChangeAsync("add", address, cluster => cluster.AddMemberAsync(NodeSettings.MemberUri(address), token), token).ConfigureAwait(false) switch
         {
             // DotNext answers false when the node did not catch up within its warm-up rounds (or answered with a newer term).

@@ -21,10 +21,14 @@ public sealed partial class RaftConsensus : IConsensus, IReadBarrier
     private readonly TimeProvider _time;
     private readonly ILogger<RaftConsensus> _logger;
     private readonly TimeSpan _writeTimeout;
+    private readonly SilentPeers? _silent;
     private TaskCompletionSource _leaderChanged = NewSignal();
 
-    public RaftConsensus(IRaftCluster cluster, DurableWriteAheadLog log, MallStateHost host, NodeSettings settings, MemberDirectory directory, TimeProvider time, ILogger<RaftConsensus> logger)
+    public RaftConsensus(
+        IRaftCluster cluster, DurableWriteAheadLog log, MallStateHost host, NodeSettings settings, MemberDirectory directory, TimeProvider time,
+        ILogger<RaftConsensus> logger, SilentPeers? silent = null)
     {
+        _silent = silent;
         _directory = directory;
         _cluster = cluster;
         _log = log;

@@ -14,9 +14,10 @@ namespace RaftMall.Node.Consensus.Raft;
 /// while a member was frozen. A deadline on heartbeats alone never cancels a request that carries entries (or their
 /// flush) under load. Appends with entries get the append deadline, off unless set (<c>raftAppendTimeoutMs</c>).
 /// </para>
-/// It also notes every answer in <see cref="PeerContacts"/> for <see cref="LeaderQuorumCheck"/>.
+/// It also notes every answer in <see cref="PeerContacts"/> for <see cref="LeaderQuorumCheck"/>, and every request that
+/// got no answer in <see cref="SilentPeers"/>: a request to a peer that is silent fails at once, before any deadline.
 /// </summary>
-public sealed class RaftDeadlines(TimeSpan vote, TimeSpan heartbeat, TimeSpan append, PeerContacts? contacts = null) : DelegatingHandler
+public sealed class RaftDeadlines(TimeSpan vote, TimeSpan heartbeat, TimeSpan append, PeerContacts? contacts = null, SilentPeers? silent = null) : DelegatingHandler
 {
     public const string MessageTypeHeader = "X-Raft-Message-Type";
 
@@ -35,18 +36,33 @@ public sealed class RaftDeadlines(TimeSpan vote, TimeSpan heartbeat, TimeSpan ap
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var type = RaftHeaders.Value(request.Headers, MessageTypeHeader);
+        var peer = request.RequestUri;
+        // Only DotNext's own messages fail at once: RaftMall's other requests on this client (the identity exchange of
+        // a member being added) are no part of a round, and go out as usual.
+        if (type is not null && silent is not null && peer is not null && silent.Refuses(peer, out var silentFor))
+        {
+            throw new HttpRequestException(
+                $"{type} to {peer.Authority} not sent: the member has not answered for {silentFor.TotalMilliseconds:F0} ms", new TimeoutException());
+        }
         long? entries = RaftHeaders.TryParseNumber(RaftHeaders.Value(request.Headers, EntriesCountHeader), out var count) ? count : null;
-        if (DeadlineOf(type, entries) is not { } deadline) return Noted(await base.SendAsync(request, cancellationToken).ConfigureAwait(false));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(deadline);
+        var deadline = DeadlineOf(type, entries);
+        // A timer only for a request with a deadline of ours: appends with entries, the hot path, have none by default.
+        using var timeout = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (deadline is { } limit) timeout!.CancelAfter(limit);
         try
         {
-            return Noted(await base.SendAsync(request, timeout.Token).ConfigureAwait(false));
+            return Noted(await base.SendAsync(request, timeout?.Token ?? cancellationToken).ConfigureAwait(false));
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
-            throw new HttpRequestException($"{type} to {request.RequestUri?.Authority} got no answer within {deadline.TotalMilliseconds:F0} ms",
-                new TimeoutException());
+            var what = $"{type} to {peer?.Authority} got no answer within {deadline?.TotalMilliseconds:F0} ms";
+            if (peer is not null) silent?.Missed(peer, what);
+            throw new HttpRequestException(what, new TimeoutException());
+        }
+        catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (peer is not null) silent?.Missed(peer, $"{type}: {e.Message}");
+            throw;
         }
     }
 

@@ -49,9 +49,20 @@ public static partial class RaftStartup
         // Per-type deadlines (votes, appends) outermost, so they also bound the signing and the connection.
         services.AddSingleton<PeerContacts>();
         services.AddSingleton<ReplicationProgress>();
+        // A silent peer's liveness probe: its own client (not the Raft chain), the Raft client's connect timeout and CA,
+        // and an answer within the longer of the vote and heartbeat deadlines.
+        services.AddHttpClient(SilentPeers.ProbeClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => Contract.TrustedCertificates.Handler(caFile, TimeSpan.FromMilliseconds(cluster.ElectionTimeoutLowerMs)));
+        var probeTimeout = TimeSpan.FromMilliseconds(Math.Max(50, Math.Max(cluster.RaftVoteTimeoutMs, cluster.RaftHeartbeatTimeoutMs)));
+        if (cluster.SilentPeerProbeMs > 0)
+        {
+            services.AddSingleton(sp => new SilentPeers(
+                SilentPeers.HttpProbe(sp.GetRequiredService<IHttpClientFactory>(), probeTimeout), TimeSpan.FromMilliseconds(cluster.SilentPeerProbeMs),
+                TimeProvider.System, sp.GetRequiredService<ILogger<SilentPeers>>()));
+        }
         raftClient.AddHttpMessageHandler(sp => new RaftDeadlines(
             TimeSpan.FromMilliseconds(cluster.RaftVoteTimeoutMs), TimeSpan.FromMilliseconds(cluster.RaftHeartbeatTimeoutMs),
-            TimeSpan.FromMilliseconds(cluster.RaftAppendTimeoutMs), sp.GetRequiredService<PeerContacts>()));
+            TimeSpan.FromMilliseconds(cluster.RaftAppendTimeoutMs), sp.GetRequiredService<PeerContacts>(), sp.GetService<SilentPeers>()));
         raftClient.AddHttpMessageHandler(sp => new ReplicationProgress.Handler(sp.GetRequiredService<ReplicationProgress>()));
         Security.SecurityStartup.Configure(builder, settings, raftClient);
         services.ConfigureCluster<ClusterLifetime>();
