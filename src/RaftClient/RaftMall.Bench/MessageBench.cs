@@ -32,12 +32,22 @@ public static class MessageBench
     /// <param name="DrainMs">From the end of the load until every subscriber had every acknowledged message.</param>
     /// <param name="CommitToDeliveryMsP50">From the entry's time (stamped by the leader as it proposed it) to the first arrival at a subscriber, over every message and subscriber.</param>
     /// <param name="AckToDeliveryMsP50">From the client's acknowledgement of the order to the message's first arrival at a subscriber (negative when it arrived first). The commit comes before the acknowledgement and after the proposal, so commit → delivery lies between this and <paramref name="CommitToDeliveryMsP50"/>.</param>
+    /// <param name="LeaderDelayMsP99">From the leader applying an event (right after its commit) to the subscriber acknowledging it, p99 over every event and subscriber, from the leader's histogram <c>raftmall.subscription.delivery.delay</c> (interpolated inside its bucket); null when the nodes export no metrics.</param>
+    /// <param name="LeaderDelayWithin50Ms">The share of those delays at or below 50 ms.</param>
+    /// <param name="CallMsP99">The delivery calls themselves (POST to the subscriber's answer), from the leader's histogram <c>raftmall.subscription.call.duration</c>: the rest of a delay is waiting for the call before it (one call per subscription at a time) and for the loop to wake.</param>
     /// <param name="Repeats">Messages received again (at-least-once delivery; none expected without faults).</param>
     /// <param name="Undelivered">Acknowledged messages some subscriber never received within the drain patience.</param>
     public sealed record Run(int Consumers, int Clients, double Seconds, long OrdersAcknowledged, double OrdersPerSecond, long Errors,
         double DeliveredPerSecondPerConsumer, double DeliveredPerSecond, double DrainMs,
         double CommitToDeliveryMsP50, double CommitToDeliveryMsP99, double CommitToDeliveryMsMax, long Repeats, long Undelivered,
-        double AckToDeliveryMsP50, double AckToDeliveryMsP99);
+        double AckToDeliveryMsP50, double AckToDeliveryMsP99, double? LeaderDelayMsP50 = null, double? LeaderDelayMsP99 = null, double? LeaderDelayWithin50Ms = null, long LeaderDelayCount = 0,
+        double? CallMsP50 = null, double? CallMsP99 = null, long Calls = 0);
+
+    /// <summary>The nodes' histogram of commit (apply on the leader) → acknowledgement by the subscriber.</summary>
+    public const string DelayHistogram = "raftmall_subscription_delivery_delay_seconds";
+
+    /// <summary>The nodes' histogram of delivery calls (POST to answer).</summary>
+    public const string CallHistogram = "raftmall_subscription_call_duration_seconds";
 
     /// <param name="LoadAverageBefore">The machine's 1-minute load average before and after: other processes compete for the same cores.</param>
     public sealed record Report(Run[] Runs, int BatchSize, int MachineCores, double? LoadAverageBefore, double? LoadAverageAfter)
@@ -60,24 +70,27 @@ public static class MessageBench
         if (options.Prime > TimeSpan.Zero)
         {
             note($"priming with {options.Prime.TotalSeconds:0} s of unmeasured orders and deliveries ...");
-            await RunOnceAsync(client, subscriber, skus, 1, options with { Duration = options.Prime }, progress, token);
+            await RunOnceAsync(cluster, client, subscriber, skus, 1, options with { Duration = options.Prime }, progress, token);
         }
         var runs = new List<Run>();
         foreach (var consumers in options.ConsumerCounts)
         {
-            runs.Add(await RunOnceAsync(client, subscriber, skus, consumers, options, progress, token));
+            runs.Add(await RunOnceAsync(cluster, client, subscriber, skus, consumers, options, progress, token));
         }
         return new Report([.. runs], options.BatchSize, Environment.ProcessorCount, loadBefore, TxnBench.LoadAverage());
     }
 
-    private static async Task<Run> RunOnceAsync(RaftMallClient client, PushSubscriber subscriber, string[] skus, int consumers, Options options, Action<string> progress, CancellationToken token)
+    private static async Task<Run> RunOnceAsync(ScratchRaftMallCluster cluster, RaftMallClient client, PushSubscriber subscriber, string[] skus, int consumers, Options options, Action<string> progress, CancellationToken token)
     {
+        using var scraper = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        scraper.DefaultRequestHeaders.Authorization = new("Bearer", cluster.AdminKey);
         var topic = $"bench-{consumers}-{DateTime.UtcNow:HHmmssfff}";
         var names = Enumerable.Range(1, consumers).Select(i => $"{topic}-s{i}").ToArray();
         foreach (var name in names)
         {
             await client.CreateSubscriptionAsync(new SubscriptionRequest(name, subscriber.Url(name), [topic], null, 5_000, options.BatchSize, 10, null), token: token);
         }
+        var metricsBefore = await ScrapeAllAsync(scraper, cluster, token);
         var acknowledged = new ConcurrentDictionary<long, DateTimeOffset>(); // sequence → when the client had the answer
         long errors = 0;
         var clock = Stopwatch.StartNew();
@@ -114,6 +127,9 @@ public static class MessageBench
             await Task.Delay(20, token);
         }
         var drainMs = (clock.Elapsed.TotalSeconds - loadSeconds) * 1_000;
+        var metricsAfter = await ScrapeAllAsync(scraper, cluster, token);
+        var delays = HistogramDelta.Between(metricsBefore, metricsAfter, DelayHistogram);
+        var calls = HistogramDelta.Between(metricsBefore, metricsAfter, CallHistogram);
         foreach (var name in names) await client.DeleteSubscriptionAsync(name, token: token);
 
         var latenciesMs = new List<double>();
@@ -143,7 +159,20 @@ public static class MessageBench
         afterAckMs.Sort();
         return new Run(consumers, options.Clients, Math.Round(loadSeconds, 1), expected.Count, expected.Count / loadSeconds, errors,
             deliveredPerSecond / consumers, deliveredPerSecond, Math.Round(drainMs), Percentile(latenciesMs, 0.50), Percentile(latenciesMs, 0.99),
-            latenciesMs.Count == 0 ? 0 : latenciesMs[^1], repeats, undelivered, Percentile(afterAckMs, 0.50), Percentile(afterAckMs, 0.99));
+            latenciesMs.Count == 0 ? 0 : latenciesMs[^1], repeats, undelivered, Percentile(afterAckMs, 0.50), Percentile(afterAckMs, 0.99),
+            delays.Quantile(0.50) * 1_000, delays.Quantile(0.99) * 1_000, delays.ShareAtMost(0.05), (long)delays.Count,
+            calls.Quantile(0.50) * 1_000, calls.Quantile(0.99) * 1_000, (long)calls.Count);
+    }
+
+    /// <summary>Every node's /metrics page (a node that does not answer, or exports no metrics, is left out).</summary>
+    private static async Task<List<MetricsPage>> ScrapeAllAsync(HttpClient http, ScratchRaftMallCluster cluster, CancellationToken token)
+    {
+        var pages = new List<MetricsPage>();
+        foreach (var node in cluster.ClientUrls)
+        {
+            if (await MetricsPage.ScrapeAsync(http, new HttpRequestMessage(HttpMethod.Get, new Uri(node, "/metrics")), token) is { } page) pages.Add(page);
+        }
+        return pages;
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
@@ -163,6 +192,10 @@ public static class MessageBench
         AnsiConsole.MarkupLine("  p50/p99/max: commit → delivery, from the event's time, stamped by the leader when it proposed the entry, to its first arrival at a subscriber (same machine clock)");
         foreach (var r in report.Runs)
         {
+            if (r.LeaderDelayMsP99 is { } p99)
+            {
+                AnsiConsole.MarkupLine($"  {r.Consumers} subscriber(s): [bold]from the leader applying the event (its commit) to the subscriber's acknowledgement[/], by the leader's histogram over {I(r.LeaderDelayCount)} deliveries: p50 {F1(r.LeaderDelayMsP50 ?? 0)} ms, p99 {F1(p99)} ms, {(r.LeaderDelayWithin50Ms ?? 0) * 100:0.00} % within 50 ms; its {I(r.Calls)} delivery calls took p50 {F1(r.CallMsP50 ?? 0)} ms, p99 {F1(r.CallMsP99 ?? 0)} ms");
+            }
             AnsiConsole.MarkupLine($"  {r.Consumers} subscriber(s): from the client's acknowledgement (after the commit) to the first arrival p50 {F1(r.AckToDeliveryMsP50)} ms, p99 {F1(r.AckToDeliveryMsP99)} ms: commit → delivery lies between these and the columns above");
         }
         AnsiConsole.MarkupLine($"  machine: {report.MachineCores} cores; 1-minute load average {report.LoadAverageBefore} before, {report.LoadAverageAfter} after (other processes compete too)");

@@ -30,6 +30,9 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
     /// <summary>Index of the last log entry this state reflects.</summary>
     public long LastAppliedIndex => Interlocked.Read(ref _lastAppliedIndex);
 
+    /// <summary>When this node applied the entries that emitted the newest events (local, not replicated).</summary>
+    public EventApplyTimes EventApplyTimes { get; } = new();
+
     /// <summary>Completes when the next event is appended to the outbox (or the state is replaced).</summary>
     public Task EventsChanged => Volatile.Read(ref _eventsChanged).Task;
 
@@ -64,16 +67,20 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
     public MallResult Apply(long index, MallCommand command)
     {
         MallResult result;
-        bool newEvents;
+        long eventsBefore, eventsAfter;
         lock (_lock)
         {
             Interlocked.Exchange(ref _lastAppliedIndex, index);
-            var eventsBefore = _state.LastEventSequence;
+            eventsBefore = _state.LastEventSequence;
             result = _state.Apply(command);
-            newEvents = _state.LastEventSequence != eventsBefore;
+            eventsAfter = _state.LastEventSequence;
             if (command is BindMember || (command is CommandBatch batch && Array.Exists(batch.Commands, c => c is BindMember))) RefreshMemberIds();
         }
-        if (newEvents) Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
+        if (eventsAfter != eventsBefore)
+        {
+            EventApplyTimes.Note(eventsBefore + 1, eventsAfter, System.Diagnostics.Stopwatch.GetTimestamp());
+            Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
+        }
         CommandApplied?.Invoke(command);
         return result;
     }
@@ -97,6 +104,7 @@ public sealed class ReplicatedState(int retainedEvents = MallLimits.DefaultRetai
             Interlocked.Exchange(ref _lastAppliedIndex, index);
             RefreshMemberIds();
         }
+        EventApplyTimes.Clear();
         Interlocked.Exchange(ref _eventsChanged, NewSignal()).TrySetResult();
     }
 

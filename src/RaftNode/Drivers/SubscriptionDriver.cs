@@ -223,6 +223,7 @@ public sealed partial class SubscriptionDriver(
                 lastError = "";
                 stuck = false;
                 NodeTelemetry.SubscriptionEvents.Add(batch.Events.Count);
+                RecordDeliveryDelays(batch.Events);
                 run.SetProgress(new(run.Name, generation, position, attempts, lastError, stuck));
                 continue;
             }
@@ -235,6 +236,20 @@ public sealed partial class SubscriptionDriver(
             }
             run.SetProgress(new(run.Name, generation, position, attempts, lastError, stuck));
             await WaitAsync(run, wake, Backoff(attempts, stuck)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Each acknowledged event's time since this node applied it (see <see cref="NodeTelemetry.SubscriptionDeliveryDelay"/>).</summary>
+    private void RecordDeliveryDelays(List<MallEvent> events)
+    {
+        if (!NodeTelemetry.SubscriptionDeliveryDelay.Enabled) return;
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        foreach (var e in events)
+        {
+            if (state.EventApplyTimes.AppliedAt(e.Sequence) is { } appliedAt)
+            {
+                NodeTelemetry.SubscriptionDeliveryDelay.Record(System.Diagnostics.Stopwatch.GetElapsedTime(appliedAt, now).TotalSeconds);
+            }
         }
     }
 

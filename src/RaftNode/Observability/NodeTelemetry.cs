@@ -69,6 +69,16 @@ public static class NodeTelemetry
     /// <summary>Log entries that recorded subscription progress.</summary>
     public static readonly Counter<long> SubscriptionRecords = Meter.CreateCounter<long>("raftmall.subscription.records", "{entry}", "Log entries recording the acknowledged positions of push subscriptions");
 
+    /// <summary>
+    /// Per event and subscription: from this node applying the event's entry (right after its commit, on the leader) to
+    /// the subscriber acknowledging the batch that carried it, retries included. A new leader counts what it applied as a
+    /// follower from then (so a redelivery after a failover includes it); events it restored from a snapshot, or applied
+    /// too long ago to be remembered (<c>Consensus/EventApplyTimes</c>), are not recorded.
+    /// </summary>
+    public static readonly Histogram<double> SubscriptionDeliveryDelay = Meter.CreateHistogram("raftmall.subscription.delivery.delay", "s",
+        "Time from the leader applying an event to a push subscriber acknowledging it",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
+
     /// <summary>Time of one delivery call to a push subscriber, by outcome.</summary>
     public static readonly Histogram<double> SubscriptionCallDuration = Meter.CreateHistogram("raftmall.subscription.call.duration", "s", "Time of one delivery call to a push subscriber",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });

@@ -15,7 +15,7 @@ public static class MessageBenchCommand
         var consumers = new Option<string>("--consumers") { Description = "Comma-separated subscriber counts, one run each (each subscriber has its own subscription and gets every message)", DefaultValueFactory = _ => "1,4" };
         var duration = new Option<string>("--duration") { Description = "Time of load per run", DefaultValueFactory = _ => "10s" };
         var batch = new Option<int>("--batch-size") { Description = "Events per delivery call (1..1000)", DefaultValueFactory = _ => 100 };
-        var prime = new Option<string>("--prime") { Description = "Unmeasured orders and deliveries (one subscriber) before the first run: fresh nodes spend their first seconds compiling", DefaultValueFactory = _ => "10s" };
+        var prime = new Option<string>("--prime") { Description = "Unmeasured orders and deliveries (one subscriber) before the first run: fresh nodes spend their first tens of seconds compiling their hot paths", DefaultValueFactory = _ => "30s" };
         var command = new Command("bench-messages", """
             Messages delivered per second to HTTP push subscribers (in this process, on 127.0.0.1), and the time from
             commit to delivery, while clients place orders with their message, on a scratch 3-node cluster (free ports;
