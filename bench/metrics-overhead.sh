@@ -3,6 +3,8 @@
 # as a busy Prometheus would; SCRAPE=0: not scraped) and off (RaftMall__Metrics=false), alternating which goes first,
 # N rounds, in one run.
 #   bench/metrics-overhead.sh [rounds=3] [duration=20s]
+# WARMUP (default 20s) is unmeasured load before each measured run: a fresh cluster spends its first tens of seconds
+# compiling its hot paths (more of them with metrics on), which a short warm-up would charge to the side being measured.
 # Prints one line per run and the mean of each side. Release build; the cluster lives in a temporary directory.
 # Besides writes/s it prints the nodes' CPU time per write (user + system of the three node processes during the
 # load, from /proc): on a shared 2-vCPU guest whose speed drifts from run to run, CPU per write moves far less than
@@ -11,20 +13,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 duration=${2:-20s}
-dotnet build -c Release src/RaftClient/RaftMall.Cli -v quiet -nologo >/dev/null
-cli="dotnet src/RaftClient/RaftMall.Cli/bin/Release/net10.0/raftmall.dll"
-dir=$(mktemp -d)
-sed "s|^dataDirectory: .*|dataDirectory: $dir/data|" cluster.yml > "$dir/cluster.yml"
+source bench/scratch-cluster.sh
 trap '$cli --config "$dir/cluster.yml" cluster down >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
 run() { # $1 = on|off
   rm -rf "$dir/data"
   RaftMall__Metrics=$([ "$1" = on ] && echo true || echo false) $cli --config "$dir/cluster.yml" cluster up >/dev/null
   local scraper=""
-  if [ "$1" = on ] && [ "${SCRAPE:-1}" = 1 ]; then
-    local key; key=$(grep -o 'rmr_[A-Za-z0-9_-]*' "$dir/credentials.env" | head -1) # the reader key
-    ( while true; do for p in 7101 7102 7103; do curl -s -o /dev/null -H "Authorization: Bearer $key" "http://127.0.0.1:$p/metrics"; done; sleep 5; done ) &
-    scraper=$!
-  fi
+  if [ "$1" = on ] && [ "${SCRAPE:-1}" = 1 ]; then start_scraper; fi
+  $cli --config "$dir/cluster.yml" bench -w kv-put -n 64 -d "${WARMUP:-20s}" --warmup 0s --json >/dev/null # unmeasured
   local cpu_before; cpu_before=$(node_cpu_ticks)
   local out; out=$($cli --config "$dir/cluster.yml" bench -w kv-put -n 64 -d "$duration" --json)
   local cpu_after; cpu_after=$(node_cpu_ticks)

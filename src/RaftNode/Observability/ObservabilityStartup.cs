@@ -18,17 +18,28 @@ public static class ObservabilityStartup
     public const string MetricsPath = "/metrics";
 
     /// <summary>
-    /// ASP.NET Core's meters that describe a node: requests, connections, routing, unhandled exceptions, rate limiting.
+    /// ASP.NET Core's meters that describe a node: requests, connections, unhandled exceptions, rate limiting.
     /// OpenTelemetry's <c>AddAspNetCoreInstrumentation()</c> subscribes to thirteen on .NET 10, among them Kestrel's
     /// memory pool (a measurement per buffer rented, thousands per second from Raft traffic), Blazor, SignalR and
     /// Identity, which a node does not use; in a side-by-side run under load the full set cost more CPU per write than
-    /// this one in each of three rounds (docs/benchmarks.md).
+    /// this one in each of three rounds (docs/benchmarks.md). Routing is left out too: its one counter counts match
+    /// attempts, a measurement for every request and Raft RPC.
     /// </summary>
     private static readonly string[] AspNetCoreMeters =
     [
-        "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Routing",
-        "Microsoft.AspNetCore.Diagnostics", "Microsoft.AspNetCore.RateLimiting",
+        "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics", "Microsoft.AspNetCore.RateLimiting",
     ];
+
+    /// <summary>
+    /// Instruments of those meters that are not exported: they cost two measurements per request (Raft RPCs included:
+    /// a request is counted active before the Raft endpoint can exclude it) and say little the request duration and
+    /// the rate limiter's request counter do not. A perf profile under load (bench/metrics-profile.sh) found these and
+    /// routing at about a third of the leader's samples in metrics code (docs/benchmarks.md).
+    /// </summary>
+    private static readonly HashSet<string> DroppedInstruments = new(StringComparer.Ordinal)
+    {
+        "http.server.active_requests", "aspnetcore.rate_limiting.active_request_leases", "aspnetcore.rate_limiting.request_lease.duration",
+    };
 
     public static void AddObservability(this WebApplicationBuilder builder, NodeSettings settings)
     {
@@ -49,7 +60,7 @@ public static class ObservabilityStartup
                 metrics
                     .AddView(instrument => ConsensusMeters.IsConsensusMeter(instrument.Meter.Name)
                         ? ConsensusMeters.ExportName(instrument.Meter.Name, instrument.Name) is { } name ? new MetricStreamConfiguration { Name = name } : MetricStreamConfiguration.Drop
-                        : null)
+                        : DroppedInstruments.Contains(instrument.Name) ? MetricStreamConfiguration.Drop : null)
                     .AddPrometheusExporter();
             });
         }
