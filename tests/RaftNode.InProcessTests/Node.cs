@@ -75,9 +75,13 @@ public sealed class Node
         Assert.True(condition(), failure);
     }
 
-    /// <summary>Lets continuations that are ready run (they are on the thread pool).</summary>
+    /// <summary>
+    /// Lets continuations that are ready run (they are on the thread pool): a few short waits, and on a busy machine
+    /// more, until no work item is queued (at most about 200 ms).
+    /// </summary>
     public static async Task Settle()
     {
         for (var i = 0; i < 5; i++) await Task.Delay(1);
+        for (var i = 0; i < 200 && ThreadPool.PendingWorkItemCount > 0; i++) await Task.Delay(1);
     }
 }

@@ -79,8 +79,8 @@ public sealed class IdentityTests(ITestOutputHelper output)
             cluster.Start(wiped, new Dictionary<string, string> { ["RaftMall__Join"] = "true" });
             var waiting = await cluster.WaitForStatusAsync(wiped, _ => true, "the emptied node answering");
             Assert.Null(waiting.MemberId); // no identity until it is added
-            var added = await ChangeAsync(cluster, HttpMethod.Post, healthy, "/api/cluster/members", new { address = wipedAddress });
-            Assert.Equal(HttpStatusCode.Created, added.Status);
+            var added = await AddAsync(cluster, wipedAddress, via: healthy);
+            Assert.Contains(added.Members!.Members, m => m.NodeId == wiped);
             var replacement = await cluster.WaitForStatusAsync(wiped, s => s.MemberId is not null && s.LeaderId is not null, "the replacement following a leader");
             Assert.NotEqual(bound[wipedAddress], replacement.MemberId);
             Assert.NotEqual(restarted.MemberId, replacement.MemberId);

@@ -30,6 +30,23 @@ internal static class MemberSteps
         }
     }
 
+    /// <summary>
+    /// Adds the node at <paramref name="address"/> through <paramref name="via"/>. A 503 (no leader, or leadership lost
+    /// while the add was under way: outcome unknown) is retried as its answer says: the retry of an add that did commit
+    /// answers 200 with the member already there. Returns the final answer (201 or 200).
+    /// </summary>
+    public static async Task<Answer> AddAsync(TestCluster cluster, string address, string via)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var answer = await ChangeAsync(cluster, HttpMethod.Post, via, "/api/cluster/members", new { address });
+            if (answer.Status is HttpStatusCode.Created or HttpStatusCode.OK) return answer;
+            Assert.True(answer.Status == HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < deadline, $"add {address}: {(int)answer.Status} {answer.Problem?.Code} {answer.Problem?.Detail}");
+            await Task.Delay(200);
+        }
+    }
+
     public static async Task WaitUntilAnswersAsync(TestCluster cluster, string node)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);

@@ -94,8 +94,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
                 var address = cluster.StartJoining(id);
                 n5 = address;
                 await WaitUntilAnswersAsync(cluster, id);
-                var answer = await ChangeAsync(cluster, HttpMethod.Post, "n1", "/api/cluster/members", new { address = address.ToString() });
-                Assert.Equal(HttpStatusCode.Created, answer.Status);
+                var answer = await AddAsync(cluster, address.ToString(), via: "n1");
                 Assert.Contains(answer.Members!.Members, m => m.NodeId == id);
                 cluster.Log($"added {id}: {string.Join(", ", answer.Members!.Members.Select(m => m.NodeId))}");
             }
