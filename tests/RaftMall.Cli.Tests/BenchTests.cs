@@ -53,6 +53,25 @@ public class BenchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Bench_messages_delivers_every_acknowledged_message_and_reads_commit_to_delivery_from_the_leader()
+    {
+        await using var settings = new TestCluster(output: output); // its cluster file only: the bench starts a scratch cluster
+        var run = await CliProcess.RunAsync(settings.ConfigPath, "bench-messages", "--clients", "4", "--consumers", "1", "--duration", "2s", "--prime", "0s", "--json");
+        Assert.True(run.ExitCode == 0, run.All);
+        using var json = JsonDocument.Parse(run.Output);
+        var only = Assert.Single(json.RootElement.GetProperty("runs").EnumerateArray());
+        var acknowledged = only.GetProperty("ordersAcknowledged").GetInt64();
+        Assert.True(acknowledged > 0, run.Output);
+        Assert.Equal(0, only.GetProperty("undelivered").GetInt64());
+        // One leader applied every event and delivered each once to the one subscriber: the histogram holds every delivery.
+        Assert.True(only.GetProperty("leaderDelayCount").GetInt64() >= acknowledged, run.Output);
+        var p50 = only.GetProperty("leaderDelayMsP50").GetDouble();
+        var p99 = only.GetProperty("leaderDelayMsP99").GetDouble();
+        Assert.True(p50 > 0 && p50 <= p99, run.Output);
+        Assert.InRange(only.GetProperty("leaderDelayWithin50Ms").GetDouble(), 0, 1);
+    }
+
+    [Fact]
     public async Task Failover_trial_finds_a_new_leader_and_loses_no_acknowledged_write()
     {
         var report = await FailoverReportAsync();

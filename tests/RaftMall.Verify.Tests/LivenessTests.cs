@@ -45,5 +45,39 @@ public class LivenessTests
     }
 
     [Fact]
+    public void A_window_counts_the_most_nodes_impaired_at_once_and_single_fault_windows_leave_out_the_rest()
+    {
+        // n1 killed at 1.0 and answering again at 2.0; n2 frozen at 1.5 (overlapping n1's restart) until 3.0; every node
+        // down from 5.0 to 6.0; n3 cut off from 7.0 to 7.5.
+        Impairment Down(double at, string node) => new(at, node, true);
+        Impairment Up(double at, string node) => new(at, node, false);
+        var impairments = new[]
+        {
+            Down(1.0, "n1"), Down(1.5, "n2"), Up(2.0, "n1"), Up(3.0, "n2"),
+            Down(5.0, "n1"), Down(5.0, "n2"), Down(5.0, "n3"), Up(6.0, "n1"), Up(6.0, "n2"), Up(6.0, "n3"),
+            Down(7.0, "n3"), Up(7.5, "n3"),
+        };
+        Assert.Equal(2, Liveness.MostImpaired(impairments, 0.5, 2.5));
+        Assert.Equal(1, Liveness.MostImpaired(impairments, 2.1, 4.0)); // as it stood when the window opened: n2
+        Assert.Equal(3, Liveness.MostImpaired(impairments, 4.0, 6.5));
+        Assert.Equal(1, Liveness.MostImpaired(impairments, 7.2, 8.0));
+        Assert.Equal(0, Liveness.MostImpaired(impairments, 3.5, 4.9));
+
+        double[] acks = [0.5, 2.5, 4.0, 6.5, 7.1, 8.4, 9.0];
+        var all = Liveness.LongestGaps(acks, 0.0, 9.0, [], count: 10, impairments: impairments);
+        Assert.Equal([(4.0, 6.5, 3), (0.5, 2.5, 2), (2.5, 4.0, 1)], all.Take(3).Select(g => (g.FromSeconds, g.ToSeconds, g.MostNodesImpaired)));
+        var single = Liveness.LongestGaps(acks, 0.0, 9.0, [], count: 2, impairments: impairments, singleFault: true);
+        Assert.Equal([(2.5, 4.0), (7.1, 8.4)], single.Select(g => (g.FromSeconds, g.ToSeconds)).Order());
+    }
+
+    [Fact]
+    public void The_last_window_ends_when_the_load_stopped_not_when_a_held_operation_finished()
+    {
+        var history = new[] { Ack(Kinds.Write, 0.0, 1.0), Ack(Kinds.Write, 1.2, 1.5), Ack(Kinds.Write, 2.9, 6.0) }; // the last one was held 3 s
+        Assert.Equal([(1.5, 3.0)], Liveness.LongestWriteGaps(history, [], count: 1, loadEnd: 3.0).Select(g => (g.FromSeconds, g.ToSeconds)));
+        Assert.Equal([(1.5, 6.0)], Liveness.LongestWriteGaps(history, [], count: 1).Select(g => (g.FromSeconds, g.ToSeconds)));
+    }
+
+    [Fact]
     public void No_history_has_no_windows() => Assert.Empty(Liveness.LongestWriteGaps([], []));
 }

@@ -181,21 +181,15 @@ public sealed class ScratchRaftMallCluster : BenchCluster
     /// </summary>
     public override FailoverStages? StagesSince(DateTime faultUtc, int newLeader, long term)
     {
-        DateTime? detected = null;
-        DateTime? elected = null;
-        DateTime? committed = null;
-        var leaderId = _cluster.Nodes[newLeader].Id;
-        foreach (var node in _cluster.Nodes)
+        // The leader logs its first commit as it applies it, which can come a moment after the first write was answered.
+        var logs = _cluster.Nodes.Select(n => (n.Id, _nodes.LogPath(n.Id))).ToList();
+        var stages = FailoverStages.None;
+        for (var waited = 0; ; waited += 50)
         {
-            foreach (var (at, message) in _log.LinesSince(_nodes.LogPath(node.Id), faultUtc))
-            {
-                if (message.Contains("no leader (term", StringComparison.Ordinal) && (detected is null || at < detected)) detected = at;
-                if (node.Id == leaderId && message.Contains($"leader is {leaderId} in term {term.ToString(CultureInfo.InvariantCulture)}; this node is leader", StringComparison.Ordinal)) elected ??= at;
-                if (node.Id == leaderId && message.Contains($"this leader committed the first entry of term {term.ToString(CultureInfo.InvariantCulture)} ", StringComparison.Ordinal)) committed ??= at;
-            }
+            stages = stages.ReadOn(_log, logs, faultUtc, _cluster.Nodes[newLeader].Id, term);
+            if (stages.CommittedMs is not null || waited >= 1_000) return stages;
+            Thread.Sleep(50);
         }
-        return new FailoverStages(Ms(detected), Ms(elected), Ms(committed));
-        double? Ms(DateTime? at) => at is { } t ? Math.Round((t - faultUtc).TotalMilliseconds, 1) : null;
     }
 
     public override async Task StartAsync(CancellationToken token)
@@ -267,7 +261,34 @@ public sealed record MemberStatus(string Id, bool Leader, string? LeaderId, long
 /// Milliseconds from a fault until a survivor noticed the leader gone, until the new leader took over, and until it
 /// committed the first entry of its term (from then on it takes writes).
 /// </summary>
-public sealed record FailoverStages(double? DetectedMs, double? ElectedMs, double? CommittedMs);
+public sealed record FailoverStages(double? DetectedMs, double? ElectedMs, double? CommittedMs)
+{
+    public static readonly FailoverStages None = new(null, null, null);
+
+    /// <summary>
+    /// These stages completed with the lines <paramref name="log"/> has not returned before (a reader returns each line
+    /// once, so a second read adds to what the first found): <paramref name="logs"/> are the members' (id, log path),
+    /// <paramref name="leaderId"/> the new leader of <paramref name="term"/>.
+    /// </summary>
+    public FailoverStages ReadOn(NodeLog log, IEnumerable<(string Id, string LogPath)> logs, DateTime faultUtc, string leaderId, long term)
+    {
+        var (detected, elected, committed) = (DetectedMs, ElectedMs, CommittedMs);
+        var won = $"leader is {leaderId} in term {term.ToString(CultureInfo.InvariantCulture)}; this node is leader";
+        var first = $"this leader committed the first entry of term {term.ToString(CultureInfo.InvariantCulture)} ";
+        foreach (var (id, path) in logs)
+        {
+            foreach (var (at, message) in log.LinesSince(path, faultUtc))
+            {
+                var ms = Math.Round((at - faultUtc).TotalMilliseconds, 1);
+                if (message.Contains("no leader (term", StringComparison.Ordinal) && (detected is null || ms < detected)) detected = ms;
+                if (id != leaderId) continue;
+                if (message.Contains(won, StringComparison.Ordinal)) elected ??= ms;
+                if (message.Contains(first, StringComparison.Ordinal)) committed ??= ms;
+            }
+        }
+        return new FailoverStages(detected, elected, committed);
+    }
+}
 
 /// <summary>A node's log lines as (UTC time, text), read from its console format ("HH:mm:ss.fff level: ...", UTC).</summary>
 /// <summary>

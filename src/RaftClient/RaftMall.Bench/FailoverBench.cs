@@ -263,6 +263,34 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="key"/> is there. Only a definite answer counts (RaftMall's 404, etcd's 200 without "kvs"):
+    /// a timeout, a dropped connection or a 5xx (a member just restarted, an election) is tried again, on every member
+    /// in turn, and ten failures in a row end the run with the reason rather than count the key as lost.
+    /// </summary>
+    private static async Task<bool> PresentAsync(HttpClient http, BenchTarget target, Uri[] endpoints, long key, CancellationToken token)
+    {
+        Exception? last = null;
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            try
+            {
+                using var request = target.Request(endpoints[attempt % endpoints.Length], BenchWorkload.KvGet, key, "");
+                using var response = await http.SendAsync(request, token);
+                var body = await response.Content.ReadAsStringAsync(token);
+                if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return false;
+                if (response.IsSuccessStatusCode) return target is not EtcdTarget || body.Contains("\"kvs\"", StringComparison.Ordinal);
+                last = new HttpRequestException($"{(int)response.StatusCode} {body}");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !token.IsCancellationRequested)
+            {
+                last = e;
+            }
+            await Task.Delay(100, token);
+        }
+        throw new BenchException($"could not read acknowledged key {key} back: {last?.Message}");
+    }
+
     /// <summary>Reads every acknowledged key back through the leader; counts the ones that are missing.</summary>
     private async Task<long> CountLostAsync(HttpClient http, BenchTarget target, CancellationToken token)
     {
@@ -274,11 +302,7 @@ public sealed class FailoverBench(BenchCluster cluster, int clients, double writ
         {
             for (var i = Interlocked.Increment(ref next); i < keys.Length; i = Interlocked.Increment(ref next))
             {
-                using var request = target.Request(endpoints[0], BenchWorkload.KvGet, keys[i], "");
-                using var response = await http.SendAsync(request, token);
-                var body = await response.Content.ReadAsStringAsync(token);
-                // RaftMall answers 404 for a missing key; etcd answers 200 without "kvs".
-                if (!response.IsSuccessStatusCode || (target is EtcdTarget && !body.Contains("\"kvs\"", StringComparison.Ordinal))) Interlocked.Increment(ref lost);
+                if (!await PresentAsync(http, target, endpoints, keys[i], token)) Interlocked.Increment(ref lost);
             }
         });
         await Task.WhenAll(readers);

@@ -94,20 +94,8 @@ public sealed class RaftMallTarget(ClusterFile cluster, string? apiKey) : BenchT
         return new WritePathSample(leader, endpoints.Length > 1 ? await ScrapeAsync(http, endpoints[1], token) : null);
     }
 
-    /// <summary>A node's /metrics page, or null when metrics are off there (cluster.yml metrics: false) or it does not answer.</summary>
-    private async Task<MetricsPage?> ScrapeAsync(HttpClient http, Uri node, CancellationToken token)
-    {
-        try
-        {
-            using var request = Authorized(new HttpRequestMessage(HttpMethod.Get, new Uri(node, "/metrics")));
-            using var response = await http.SendAsync(request, token);
-            return response.IsSuccessStatusCode ? MetricsPage.Parse(await response.Content.ReadAsStringAsync(token)) : null;
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-    }
+    private Task<MetricsPage?> ScrapeAsync(HttpClient http, Uri node, CancellationToken token) =>
+        MetricsPage.ScrapeAsync(http, Authorized(new HttpRequestMessage(HttpMethod.Get, new Uri(node, "/metrics"))), token);
 
     /// <summary>
     /// Sends a setup write (a PUT: repeating it changes nothing), retried for up to <see cref="SetupRetryLimit"/> while

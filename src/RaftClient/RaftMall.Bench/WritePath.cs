@@ -25,11 +25,91 @@ public sealed class MetricsPage(IReadOnlyDictionary<string, double> samples)
         return new MetricsPage(samples);
     }
 
+    /// <summary>
+    /// A node's /metrics page fetched with <paramref name="request"/> (it carries the key), or null when metrics are off
+    /// there (cluster.yml metrics: false) or the node does not answer.
+    /// </summary>
+    public static async Task<MetricsPage?> ScrapeAsync(HttpClient http, HttpRequestMessage request, CancellationToken token)
+    {
+        try
+        {
+            using (request)
+            {
+                using var response = await http.SendAsync(request, token);
+                return response.IsSuccessStatusCode ? Parse(await response.Content.ReadAsStringAsync(token)) : null;
+            }
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The cumulative counts of histogram <paramref name="name"/> by upper bound, summed over its series.</summary>
+    public IReadOnlyDictionary<double, double> Buckets(string name)
+    {
+        var buckets = new Dictionary<double, double>();
+        var prefix = name + "_bucket{";
+        foreach (var (series, value) in samples)
+        {
+            if (!series.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var at = series.IndexOf("le=\"", StringComparison.Ordinal);
+            if (at < 0) continue;
+            var text = series[(at + 4)..series.IndexOf('"', at + 4)];
+            var bound = text == "+Inf" ? double.PositiveInfinity : double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            buckets[bound] = buckets.GetValueOrDefault(bound) + value;
+        }
+        return buckets;
+    }
+
     /// <summary>The sum over every series of <paramref name="name"/> whose labels contain <paramref name="label"/> (e.g. stage="queue").</summary>
     public double Sum(string name, string? label = null) => samples
         .Where(s => s.Key.StartsWith(name, StringComparison.Ordinal) && (s.Key.Length == name.Length || s.Key[name.Length] == '{')
             && (label is null || s.Key.Contains(label, StringComparison.Ordinal)))
         .Sum(s => s.Value);
+}
+
+/// <summary>
+/// A histogram's cumulative bucket counts (upper bound → count, +Inf as <see cref="double.PositiveInfinity"/>) over
+/// a run: summed over nodes, after minus before.
+/// </summary>
+public sealed class HistogramDelta(SortedDictionary<double, double> cumulative)
+{
+    public static HistogramDelta Between(IEnumerable<MetricsPage> before, IEnumerable<MetricsPage> after, string histogram)
+    {
+        var counts = new SortedDictionary<double, double>();
+        foreach (var (pages, sign) in new[] { (after, 1.0), (before, -1.0) })
+        {
+            foreach (var page in pages)
+            {
+                foreach (var (bound, count) in page.Buckets(histogram)) counts[bound] = counts.GetValueOrDefault(bound) + (sign * count);
+            }
+        }
+        return new HistogramDelta(counts);
+    }
+
+    public double Count => cumulative.Count == 0 ? 0 : cumulative.Values.Last();
+
+    /// <summary>The share of observations at or below <paramref name="bound"/> (one of the bucket bounds), or null when none were recorded.</summary>
+    public double? ShareAtMost(double bound) => Count <= 0 || !cumulative.TryGetValue(bound, out var within) ? null : within / Count;
+
+    /// <summary>The quantile <paramref name="q"/> interpolated linearly inside its bucket (as Prometheus' histogram_quantile), or null when none were recorded.</summary>
+    public double? Quantile(double q)
+    {
+        if (Count <= 0) return null;
+        var rank = q * Count;
+        double lower = 0, below = 0;
+        foreach (var (bound, count) in cumulative)
+        {
+            if (count >= rank)
+            {
+                if (double.IsPositiveInfinity(bound)) return lower;
+                return count == below ? bound : lower + ((bound - lower) * (rank - below) / (count - below));
+            }
+            (lower, below) = (bound, count);
+        }
+        return lower;
+    }
 }
 
 /// <summary>A leader's and a follower's metrics pages taken at the same moment.</summary>

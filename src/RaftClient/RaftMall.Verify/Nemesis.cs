@@ -17,6 +17,8 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
 {
     private readonly Random _random = new(options.Seed);
     private readonly ConcurrentQueue<FaultEvent> _timeline = new();
+    private readonly ConcurrentQueue<Impairment> _impairments = new();
+    private readonly ConcurrentDictionary<string, int> _incarnations = new(StringComparer.Ordinal);
     private readonly HashSet<string> _removed = [];
     private int _replacements;
 
@@ -28,12 +30,61 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
 
     public IReadOnlyList<FaultEvent> Timeline => [.. _timeline];
 
+    /// <summary>When each node was impaired and answered again, for <see cref="Liveness.MostImpaired"/>.</summary>
+    public IReadOnlyList<Impairment> Impairments => [.. _impairments];
+
     public int Faults { get; private set; }
 
     public IReadOnlyList<string> Enabled => [.. Verify.Nemeses.All.Where(n => options.Nemeses.Contains(n) && (n != Verify.Nemeses.Partition || network is not null))];
 
     public void Note(string what) =>
         _timeline.Enqueue(new FaultEvent(Math.Round(clock.Elapsed.TotalSeconds, 3), DateTime.UtcNow.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture), what));
+
+    private void Impair(params IEnumerable<string> targets)
+    {
+        foreach (var node in targets)
+        {
+            _incarnations.AddOrUpdate(node, 1, (_, n) => n + 1);
+            _impairments.Enqueue(new Impairment(clock.Elapsed.TotalSeconds, node, true));
+        }
+    }
+
+    private void Restore(params IEnumerable<string> targets)
+    {
+        foreach (var node in targets) _impairments.Enqueue(new Impairment(clock.Elapsed.TotalSeconds, node, false));
+    }
+
+    /// <summary>
+    /// Marks <paramref name="node"/> restored, in the background (the schedule goes on), once its (re)started process
+    /// follows a leader and has applied what that leader had committed when the node first answered: a node that
+    /// answers but still catches up cannot yet stand in for another; not if the nemesis impaired it again meanwhile.
+    /// </summary>
+    private void RestoreWhenCaughtUp(string node)
+    {
+        var incarnation = _incarnations.GetValueOrDefault(node);
+        var started = clock.Elapsed;
+        _ = Task.Run(async () =>
+        {
+            long? target = null;
+            while (clock.Elapsed - started < TimeSpan.FromSeconds(60) && _incarnations.GetValueOrDefault(node) == incarnation)
+            {
+                if (await probe.StatusAsync(node) is { LeaderId: { } leaderId } status)
+                {
+                    target ??= leaderId == node ? status.CommitIndex : (await probe.StatusAsync(leaderId))?.CommitIndex;
+                    if (target is { } committed && status.AppliedIndex >= committed)
+                    {
+                        if (_incarnations.GetValueOrDefault(node) == incarnation)
+                        {
+                            Restore(node);
+                            Note($"{node} caught up ({(clock.Elapsed - started).TotalMilliseconds:F0} ms after its start)");
+                        }
+                        return;
+                    }
+                }
+                await Task.Delay(50);
+            }
+        });
+    }
 
     public async Task RunAsync(CancellationToken stop)
     {
@@ -65,29 +116,37 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
         {
             case Verify.Nemeses.Kill:
                 processes.Kill(target);
+                Impair(target);
                 Note($"kill -9 {target}{role}");
                 await Task.Delay(hold);
                 processes.Start(target);
+                RestoreWhenCaughtUp(target);
                 Note($"restart {target}");
                 break;
             case Verify.Nemeses.Pause:
                 processes.Pause(target);
+                Impair(target);
                 Note($"SIGSTOP {target}{role}");
                 await Task.Delay(hold);
                 processes.Resume(target);
+                Restore(target);
                 Note($"SIGCONT {target}");
                 break;
             case Verify.Nemeses.Partition:
                 var side = PartitionSide(target, leader);
                 network!.Partition(side);
+                Impair(side);
                 Note($"partition: {string.Join(",", side.Select(n => n == leader ? n + " (leader)" : n))} | {string.Join(",", nodes.Where(n => !side.Contains(n)))}");
                 await Task.Delay(hold);
                 network.Heal();
+                Restore(side);
                 Note("partition healed");
                 break;
             case Verify.Nemeses.Restart:
+                Impair(target);
                 processes.Stop(target, TimeSpan.FromSeconds(5));
                 processes.Start(target);
+                RestoreWhenCaughtUp(target);
                 Note($"graceful restart {target}{role}");
                 break;
             case Verify.Nemeses.CrashAll:
@@ -120,6 +179,7 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
             Note($"membership: removing {follower} answered {refused}, but the leader no longer lists it: an earlier attempt took effect");
         }
         _removed.Add(follower);
+        Impair(follower);
         processes.Kill(follower);
         var directory = processes.DataDirectory(follower);
         if (Directory.Exists(directory)) Directory.Move(directory, $"{directory}.replaced-{++_replacements}");
@@ -138,6 +198,7 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
             return;
         }
         _removed.Remove(node);
+        Restore(node);
         Note($"membership: {node} added back as a new member");
     }
 
@@ -158,15 +219,32 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
     private async Task CrashAllAsync(string? leader)
     {
         foreach (var node in nodes) processes.Kill(node);
+        Impair(nodes);
         Note($"kill -9 all nodes (leader was {leader ?? "unknown"})");
-        var followers = nodes.Where(n => n != leader).ToList();
-        foreach (var node in followers) processes.Start(node);
+        // A node the membership fault removed (and could not add back yet) is no follower: it restarts to join again,
+        // and without a majority of the members among the followers the old leader restarts with them.
+        foreach (var node in _removed) processes.Start(node, JoinEnvironment);
+        var members = nodes.Where(n => !_removed.Contains(n)).ToList();
+        var followers = members.Where(n => n != leader).ToList();
+        foreach (var node in followers)
+        {
+            processes.Start(node);
+            RestoreWhenCaughtUp(node);
+        }
         Note($"restart former followers first: {string.Join(",", followers)}");
         if (leader is null) return;
+        if (followers.Count <= members.Count / 2)
+        {
+            Note($"{string.Join(",", followers)} are no majority of the members ({string.Join(",", members)}): restart {leader} too");
+            processes.Start(leader);
+            RestoreWhenCaughtUp(leader);
+            return;
+        }
         var elected = await probe.WaitForLeaderAsync(followers, TimeSpan.FromSeconds(20));
         var committed = elected is not null && await probe.CommitMarkerAsync(elected);
         Note(committed ? $"{elected} elected and committed a write; now restart {leader}" : $"no commit among {string.Join(",", followers)} in time; restart {leader} anyway");
         processes.Start(leader);
+        RestoreWhenCaughtUp(leader);
     }
 
     /// <summary>Ends every fault: resumes paused nodes, heals partitions, starts dead nodes, adds removed members back.</summary>
@@ -178,6 +256,7 @@ public sealed class Nemesis(VerifyOptions options, NodeProcesses processes, Netw
             if (processes.IsPaused(node)) processes.Resume(node);
             if (!processes.IsRunning(node)) processes.Start(node, _removed.Contains(node) ? JoinEnvironment : null);
         }
+        Restore(nodes.Where(n => !_removed.Contains(n)));
         foreach (var node in _removed.ToList()) await AddBackAsync(node);
         Note(_removed.Count == 0 ? "healed: every node running, connected and a member" : $"healed, but {string.Join(",", _removed)} could not be added back");
     }

@@ -23,6 +23,15 @@ public sealed record VerifyReport(
     /// <summary>The longest windows in which no node took the availability probe's write (<see cref="AvailabilityProbe"/>).</summary>
     public IReadOnlyList<WriteGap> LongestProbeGaps { get; init; } = [];
 
+    /// <summary>
+    /// The longest windows without an acknowledged write of the workload's clients in which at most one node was
+    /// impaired at a time (<see cref="WriteGap.MostNodesImpaired"/>): what a single-node fault costs.
+    /// </summary>
+    public IReadOnlyList<WriteGap> LongestSingleFaultWriteGaps { get; init; } = [];
+
+    /// <summary>The same for the availability probe's writes.</summary>
+    public IReadOnlyList<WriteGap> LongestSingleFaultProbeGaps { get; init; } = [];
+
     /// <summary>Per subscription: acknowledged messages applied, duplicates absorbed, and any lost or out of order (<see cref="DeliveryChecker"/>).</summary>
     public IReadOnlyList<DeliveryCheck> Deliveries { get; init; } = [];
 
@@ -116,12 +125,14 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         using var stopChecks = CancellationTokenSource.CreateLinkedTokenSource(token);
         var checking = stateChecks.RunAsync(stopChecks.Token); // through healing and the final reads
         var probeStart = clock.Elapsed.TotalSeconds;
+        var loadEnd = double.NaN; // when the load stopped: windows end there (in-flight operations may finish later)
+        using var loadStopped = stop.Token.Register(() => loadEnd = clock.Elapsed.TotalSeconds);
         var probing = availability.RunAsync(stop.Token);
         var chaos = nemesis.RunAsync(stop.Token);
         await Task.WhenAll([.. workloads.Select(w => w.RunAsync(stop.Token)), .. publishers.Select(p => p.RunAsync(stop.Token))]);
         await chaos;
         await probing;
-        var probeEnd = clock.Elapsed.TotalSeconds;
+        var probeEnd = double.IsNaN(loadEnd) ? clock.Elapsed.TotalSeconds : loadEnd;
         workloads.ForEach(w => w.Dispose());
         publishers.ForEach(p => p.Dispose());
 
@@ -178,13 +189,17 @@ public sealed class VerifyRunner(VerifyOptions options, Action<string> log)
         var smallest = bad.OrderBy(r => r.Operations).FirstOrDefault() is { } worst
             ? Linearizability.SmallestFailingPrefix(worst.History, TimeSpan.FromSeconds(5))
             : [];
+        var workload = operations.Where(o => o.Process < 1_000).ToList(); // the workload's clients, not the final reader
+        var impairments = nemesis.Impairments;
         var report = new VerifyReport(
             verdict, options.Seed, Math.Round(clock.Elapsed.TotalSeconds, 1), nemesis.Enabled, skipped, operations.Count,
             operations.GroupBy(o => $"{o.Kind}:{o.Outcome.ToString().ToLowerInvariant()}").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             nemesis.Faults, nemesis.Timeline, linearizability.Count, [.. bad.Select(r => r.Key)], [.. unknown.Select(r => r.Key)], smallest, shop, options.OutDirectory,
-            Liveness.LongestWriteGaps(operations.Where(o => o.Process < 1_000), nemesis.Timeline)) // the workload's clients, not the final reader
+            Liveness.LongestWriteGaps(workload, nemesis.Timeline, impairments: impairments, loadEnd: probeEnd))
         {
-            LongestProbeGaps = Liveness.LongestGaps(availability.Acknowledged, probeStart, probeEnd, nemesis.Timeline),
+            LongestProbeGaps = Liveness.LongestGaps(availability.Acknowledged, probeStart, probeEnd, nemesis.Timeline, impairments: impairments),
+            LongestSingleFaultWriteGaps = Liveness.LongestWriteGaps(workload, nemesis.Timeline, impairments: impairments, singleFault: true, loadEnd: probeEnd),
+            LongestSingleFaultProbeGaps = Liveness.LongestGaps(availability.Acknowledged, probeStart, probeEnd, nemesis.Timeline, impairments: impairments, singleFault: true),
             Deliveries = deliveries,
             DeliveryViolations = deliveryViolations,
             StateChecksCompared = stateChecks.Ledger.Compared,

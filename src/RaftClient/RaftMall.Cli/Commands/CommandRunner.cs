@@ -47,6 +47,12 @@ public static class CommandRunner
                 Error("cancelled");
                 return 130;
             }
+            catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException or TaskCanceledException)
+            {
+                // A network failure nothing above expected (a benchmark's read-back, say): one line that says what, not a stack.
+                Error(e.Message);
+                return ExitCodes.Failure;
+            }
         });
 
     public static void Error(string message) => AnsiConsole.Console.Write(new Markup($"[red]error:[/] {Markup.Escape(message)}\n"));

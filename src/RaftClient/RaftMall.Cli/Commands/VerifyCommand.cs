@@ -101,9 +101,11 @@ public static class VerifyCommand
     {
         foreach (var gap in gaps)
         {
-            AnsiConsole.MarkupLine($"  {gap.Milliseconds,8:F0} ms  [grey]{gap.FromSeconds:F3}–{gap.ToSeconds:F3} s[/]  {Markup.Escape(string.Join("; ", gap.Faults.DefaultIfEmpty("no fault")))}");
+            AnsiConsole.MarkupLine($"  {gap.Milliseconds,8:F0} ms  [grey]{gap.FromSeconds:F3}–{gap.ToSeconds:F3} s, {Impaired(gap.MostNodesImpaired)}[/]  {Markup.Escape(string.Join("; ", gap.Faults.DefaultIfEmpty("no fault")))}");
         }
     }
+
+    private static string Impaired(int nodes) => nodes switch { 0 => "no node impaired", 1 => "1 node impaired", _ => $"{nodes} nodes impaired at once" };
 
     private static void Render(VerifyReport report)
     {
@@ -113,6 +115,9 @@ public static class VerifyCommand
         RenderGaps(report.LongestWriteGaps);
         AnsiConsole.MarkupLine($"\n[bold]longest windows in which no node took a write[/] (probe: every node every {AvailabilityProbe.Interval.TotalMilliseconds:F0} ms, {AvailabilityProbe.AttemptTimeout.TotalMilliseconds:F0} ms each, no retries)");
         RenderGaps(report.LongestProbeGaps);
+        AnsiConsole.MarkupLine("\n[bold]the same, around single-node faults only[/] (at most one node down, frozen, cut off, removed, or restarted and not yet caught up, at a time): workload, then probe");
+        RenderGaps(report.LongestSingleFaultWriteGaps.Take(3).ToList());
+        RenderGaps(report.LongestSingleFaultProbeGaps.Take(3).ToList());
         var counts = new Table().Border(TableBorder.Rounded).AddColumns("operation:outcome", "count");
         foreach (var (kind, count) in report.OperationsByOutcome) counts.AddRow(kind, count.ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(counts);
