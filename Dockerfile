@@ -36,10 +36,14 @@ COPY src/RaftClient/RaftMall.Configuration/RaftMall.Configuration.csproj src/Raf
 COPY src/RaftClient/RaftMall.Harness/RaftMall.Harness.csproj src/RaftClient/RaftMall.Harness/
 COPY src/RaftNode/RaftNode.csproj src/RaftNode/
 COPY deploy/healthcheck/HealthCheck.csproj deploy/healthcheck/
-RUN dotnet restore src/RaftNode/RaftNode.csproj && dotnet restore deploy/healthcheck/HealthCheck.csproj
+ARG TARGETARCH
+RUN dotnet restore src/RaftNode/RaftNode.csproj -r "linux-$([ "$TARGETARCH" = arm64 ] && echo arm64 || echo x64)" \
+    && dotnet restore deploy/healthcheck/HealthCheck.csproj
 COPY src/ src/
 COPY deploy/healthcheck/ deploy/healthcheck/
+# ReadyToRun (as deploy/build-offline-image.sh): no JIT compiling of the leader's paths at a node's first leadership.
 RUN dotnet publish src/RaftNode/RaftNode.csproj -c Release --no-restore -p:UseAppHost=false -o /out/app \
+      -r "linux-$([ "$TARGETARCH" = arm64 ] && echo arm64 || echo x64)" --self-contained false -p:PublishReadyToRun=true \
     && dotnet publish deploy/healthcheck/HealthCheck.csproj -c Release --no-restore -p:UseAppHost=false -o /out/app/healthcheck \
     && mkdir /out/data
 

@@ -3,7 +3,7 @@
 #   1. local/dotnet-aspnet:10.0, a stand-in for mcr.microsoft.com/dotnet/aspnet:10.0: `docker import` of the host's
 #      dotnet host and shared frameworks plus exactly the libraries ldd lists (and OpenSSL, which .NET loads with
 #      dlopen). Rebuilt only when missing or when the host's ASP.NET Core runtime version changed.
-#   2. `dotnet publish` of the node (framework-dependent) and of its health probe into deploy/publish/.
+#   2. `dotnet publish` of the node (framework-dependent, ReadyToRun) and of its health probe into deploy/publish/.
 #   3. `docker build --target prepublished`: the Dockerfile's runtime stage on that folder, no SDK image.
 # Usage: deploy/build-offline-image.sh [image tag]        (default raftmall/node:dev)
 # Env:   BASE_IMAGE (default local/dotnet-aspnet:10.0), DOTNET_ROOT (default: where `dotnet` lives)
@@ -70,7 +70,10 @@ fi
 T1=$SECONDS
 mkdir -p deploy/publish/app deploy/publish/data
 find deploy/publish/app deploy/publish/data -mindepth 1 ! -name .gitkeep -delete # keep git's placeholders
-dotnet publish src/RaftNode/RaftNode.csproj -c Release -o deploy/publish/app -p:UseAppHost=false --nologo -v q
+# ReadyToRun: the node's and its libraries' code is compiled ahead of time, so a node does not spend its first
+# leadership JIT-compiling the leader's paths (about 100-200 ms before its first commit, docs/benchmarks.md).
+dotnet publish src/RaftNode/RaftNode.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  -o deploy/publish/app -p:UseAppHost=false --nologo -v q
 dotnet publish deploy/healthcheck/HealthCheck.csproj -c Release -o deploy/publish/app/healthcheck -p:UseAppHost=false --nologo -v q
 echo "node published to deploy/publish/app in $((SECONDS - T1)) s"
 
