@@ -55,6 +55,10 @@ public static class NodeTelemetry
     public static readonly Counter<long> CommitsHeldBack = Meter.CreateCounter<long>("raftmall.raft.commits_held_back", "{commit}",
         "Leader commits held back to what a majority had confirmed (DotNext asked for more: a round decided on fewer answers than members)");
 
+    /// <summary>Pre-votes held until this node's election timer ran out (<c>Consensus/Raft/PreVoteHold</c>).</summary>
+    public static readonly Counter<long> PreVotesHeld = Meter.CreateCounter<long>("raftmall.raft.pre_votes_held", "{pre-vote}",
+        "Pre-votes from a candidate ahead of this log, answered once this node's own election timer had run out");
+
     public static readonly Counter<long> LeaderChanges = Meter.CreateCounter<long>("raftmall.raft.leader_changes", "{change}", "Changes of the leader this node knows, elections included");
 
     /// <summary>Snapshots written by this node, and how long serializing and writing took.</summary>

@@ -68,6 +68,8 @@ public static partial class RaftStartup
         services.ConfigureCluster<ClusterLifetime>();
         services.UsePersistentConfigurationStorage(settings.MembershipFile);
         services.AddSingleton<MemberDirectory>();
+        services.AddSingleton(sp => PreVoteHold.For(sp.GetRequiredService<IRaftCluster>(), sp.GetRequiredService<DurableWriteAheadLog>(), cluster,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PreVoteHold>>()));
 
         // What UseStateMachine<T>(options) registers, with our log type in place of WriteAheadLog.
         var walOptions = new WriteAheadLog.Options
@@ -134,6 +136,8 @@ public static partial class RaftStartup
     /// <c>raftmall verify</c> catching such reads.
     /// <see cref="CommittedPrefixMatch"/> lets a follower whose snapshot is ahead of the leader's view catch up;
     /// <c>RaftMall:UnpatchedCatchUp=true</c> leaves it out, only to show a test failing without it.
+    /// <see cref="PreVoteHold"/> answers a candidate's pre-vote once this node's election timer has run out, not a few
+    /// milliseconds before; <c>RaftMall:PlainPreVote=true</c> leaves it out (to measure failover without it).
     /// </summary>
     public static void UseRaftProtocol(this WebApplication app)
     {
@@ -150,8 +154,16 @@ public static partial class RaftStartup
             }
             using (DurableWriteAheadLog.FollowerAppend()) await next(context).ConfigureAwait(false);
         });
+        if (app.Configuration.GetValue<bool>(PlainPreVoteKey)) LogPlainPreVote(app.Logger);
+        else app.UseMiddleware<PreVoteHold.Middleware>();
         app.UseConsensusProtocolHandler();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "RaftMall:PlainPreVote=true: pre-votes are answered by DotNext alone, a failover may take two election timeouts")]
+    private static partial void LogPlainPreVote(ILogger logger);
+
+    /// <summary>Configuration key that turns <see cref="PreVoteHold"/> off (measurements only).</summary>
+    public const string PlainPreVoteKey = "RaftMall:PlainPreVote";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "RaftMall:UnpatchedCatchUp=true: a follower whose snapshot is ahead of the leader's view of it can stall (DotNext's own check)")]
     private static partial void LogUnpatchedCatchUp(ILogger logger);
