@@ -3,8 +3,9 @@
 # timings of cluster.yml), cycling kv-put ×64, kv-put ×256 and orders ×256 at 10 s each (DURATION), and prints each
 # run's throughput, p99, errors and term before → after; ends with how many runs saw an election.
 #   bench/elections-under-load.sh [runs=50]
-# Every node's log is searched afterwards for the lines that explain an election: a quorum check that made the leader
-# resign, a follower's timer firing ("no leader"), pre-votes held. KEEP=1 keeps the cluster's directory.
+# Every node's log is searched afterwards for the lines that explain an election: a follower's timer firing ("no
+# leader"), a quorum check that made the leader resign, and the stall watch's warnings (the process held: GC or no CPU;
+# the thread pool busy). KEEP=1 keeps the cluster's directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-50}
@@ -29,5 +30,6 @@ for i in $(seq 1 "$runs"); do
 done
 echo "$with_election of $runs runs saw an election"
 for log in "$dir"/data/*/node.log; do
-  echo "$(basename "$(dirname "$log")"): $(grep -c "election in progress" "$log" || true) elections seen, $(grep -c "steps down\|stepping down" "$log" || true) step-downs"
+  echo "$(basename "$(dirname "$log")"): $(grep -c "election in progress" "$log" || true) elections seen, $(grep -c "steps down\|stepping down" "$log" || true) step-downs, $(grep -c " stalled " "$log" || true) stalls of 100 ms or more"
+  grep -h "election in progress\|stepping down\| stalled " "$log" | sed "s/^/    /" | cut -c1-200 | tail -n "${SHOW:-12}"
 done

@@ -58,6 +58,7 @@ services.AddSingleton<Gateway>();
 services.AddHostedService<ExpiryDriver>();
 services.AddHostedService<StateCheckDriver>();
 services.AddHostedService<IdentityBinder>();
+services.AddHostedService<RaftMall.Node.Observability.StallWatch>();
 TransactionServices.Add(services, settings);
 SubscriptionDriver.AddServices(services);
 // A forwarded membership change may take the leader up to MemberEndpoints.ChangeTimeout (catching a new node up).

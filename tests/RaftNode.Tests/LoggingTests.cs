@@ -34,6 +34,27 @@ public sealed class LoggingTests(ITestOutputHelper output)
         Assert.DoesNotContain(lines, l => l.Contains("   at System.Net", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_node_held_for_half_a_second_logs_the_stall_with_the_garbage_collectors_share()
+    {
+        // SIGSTOP holds every thread, as a long GC suspension or a machine without CPU would; the stall watch's
+        // dedicated thread wakes ~500 ms late and says so once the process runs again.
+        await using var cluster = new TestCluster(nodes: 1, output: output);
+        await cluster.StartAllAsync();
+        await cluster.WaitForLeaderAsync();
+        cluster.Pause("n1");
+        await Task.Delay(500);
+        cluster.Resume("n1");
+        string[] stalls = [];
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); stalls.Length == 0 && clock.Elapsed < TimeSpan.FromSeconds(10); await Task.Delay(100))
+        {
+            stalls = [.. (await ReadLinesAsync(cluster.LogPath("n1"))).Where(l => l.Contains("process stalled", StringComparison.Ordinal))];
+        }
+        cluster.Log(string.Join('\n', stalls));
+        var line = Assert.Single(stalls, l => System.Text.RegularExpressions.Regex.Match(l, @"process stalled (\d+) ms").Groups[1].Value is var ms && int.Parse(ms) is >= 400 and < 5_000);
+        Assert.Contains("GC pauses", line, StringComparison.Ordinal);
+    }
+
     private static async Task<string[]> ReadLinesAsync(string path)
     {
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

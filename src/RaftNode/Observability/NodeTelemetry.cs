@@ -55,6 +55,15 @@ public static class NodeTelemetry
     public static readonly Counter<long> CommitsHeldBack = Meter.CreateCounter<long>("raftmall.raft.commits_held_back", "{commit}",
         "Leader commits held back to what a majority had confirmed (DotNext asked for more: a round decided on fewer answers than members)");
 
+    /// <summary>How late the stall watch's probes woke or ran (<see cref="StallWatch"/>): every look that was late at all.</summary>
+    public static readonly Histogram<double> StallDuration = Meter.CreateHistogram("raftmall.runtime.stall.duration", "s",
+        "How late the stall watch's probes woke (the process held: GC or no CPU) or ran (the thread pool busy)",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2] });
+
+    /// <summary>Stalls of 100 ms or more, by probe (<c>process</c>, <c>thread pool</c>).</summary>
+    public static readonly Counter<long> Stalls = Meter.CreateCounter<long>("raftmall.runtime.stalls", "{stall}",
+        "Stalls of 100 ms or more seen by the stall watch, by probe");
+
     /// <summary>Pre-votes held until this node's election timer ran out (<c>Consensus/Raft/PreVoteHold</c>).</summary>
     public static readonly Counter<long> PreVotesHeld = Meter.CreateCounter<long>("raftmall.raft.pre_votes_held", "{pre-vote}",
         "Pre-votes from a candidate ahead of this log, answered once this node's own election timer had run out");
