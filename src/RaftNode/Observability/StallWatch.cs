@@ -24,7 +24,7 @@ namespace RaftMall.Node.Observability;
 public sealed partial class StallWatch(ILogger<StallWatch> logger) : IHostedService, IDisposable
 {
     /// <summary>How often each probe looks.</summary>
-    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(10);
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(25);
 
     /// <summary>Stalls from this long on are logged: half the default lower election timeout.</summary>
     public static readonly TimeSpan Threshold = TimeSpan.FromMilliseconds(100);
