@@ -84,7 +84,7 @@ public sealed partial class PreVoteHold
         var remaining = _electionTimeout() - silentFor;
         if (remaining <= TimeSpan.Zero || remaining > _maxHold)
         {
-            LogNotHeld(silentFor.TotalMilliseconds, remaining.TotalMilliseconds, "timer");
+            LogNotHeld(silentFor.TotalMilliseconds, remaining.TotalMilliseconds);
             return TimeSpan.Zero;
         }
         var (index, term) = await _lastEntry(token).ConfigureAwait(false);
@@ -103,8 +103,8 @@ public sealed partial class PreVoteHold
         await Task.Delay(hold, _time, token).ConfigureAwait(false);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "a pre-vote answered at once: no leader heard for {SilentMs:F0} ms, {RemainingMs:F0} ms left of this node's timer ({Reason})")]
-    private partial void LogNotHeld(double silentMs, double remainingMs, string reason);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "a pre-vote answered at once: no leader heard for {SilentMs:F0} ms, {RemainingMs:F0} ms left of this node's timer")]
+    private partial void LogNotHeld(double silentMs, double remainingMs);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "a pre-vote answered at once: no leader heard for {SilentMs:F0} ms, {RemainingMs:F0} ms left of this node's timer, the candidate's last entry {CandidateIndex} in term {CandidateTerm} not ahead of {Index} in term {Term}")]
     private partial void LogNotAhead(double silentMs, double remainingMs, long candidateIndex, long candidateTerm, long index, long term);
