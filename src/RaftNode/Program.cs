@@ -59,6 +59,7 @@ services.AddHostedService<ExpiryDriver>();
 services.AddHostedService<StateCheckDriver>();
 services.AddHostedService<IdentityBinder>();
 services.AddHostedService<RaftMall.Node.Observability.StallWatch>();
+services.AddHostedService<RaftMall.Node.Observability.BackgroundGcKeeper>();
 TransactionServices.Add(services, settings);
 SubscriptionDriver.AddServices(services);
 // A forwarded membership change may take the leader up to MemberEndpoints.ChangeTimeout (catching a new node up).

@@ -68,6 +68,14 @@ public static class NodeTelemetry
     public static readonly Counter<long> PreVotesHeld = Meter.CreateCounter<long>("raftmall.raft.pre_votes_held", "{pre-vote}",
         "Pre-votes from a candidate ahead of this log, answered once this node's own election timer had run out");
 
+    /// <summary>Pre-votes refused by the tie-break between two level candidates (<c>Consensus/Raft/PreVoteHold</c>).</summary>
+    public static readonly Counter<long> PreVotesTieBroken = Meter.CreateCounter<long>("raftmall.raft.pre_votes_tie_broken", "{pre-vote}",
+        "Pre-votes refused because this node, level with the candidate and ordered before it, stood for election itself");
+
+    /// <summary>Background gen2 collections started to keep the runtime's background GC thread alive (<c>Observability/BackgroundGcKeeper</c>).</summary>
+    public static readonly Counter<long> KeepAliveCollections = Meter.CreateCounter<long>("raftmall.runtime.keep_alive_collections", "{collection}",
+        "Background gen2 collections this node started so that the runtime's background GC thread never has to be created during a pause");
+
     public static readonly Counter<long> LeaderChanges = Meter.CreateCounter<long>("raftmall.raft.leader_changes", "{change}", "Changes of the leader this node knows, elections included");
 
     /// <summary>Snapshots written by this node, and how long serializing and writing took.</summary>

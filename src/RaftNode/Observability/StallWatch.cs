@@ -64,10 +64,11 @@ public sealed partial class StallWatch(ILogger<StallWatch> logger) : IHostedServ
         while (!_stop.IsCancellationRequested)
         {
             var gcBefore = GC.GetTotalPauseDuration();
+            var collections = Collections.Now();
             var started = Stopwatch.GetTimestamp();
             Thread.Sleep(Interval);
             var late = Stopwatch.GetElapsedTime(started) - Interval;
-            Report(Judge("process", late, GC.GetTotalPauseDuration() - gcBefore), late);
+            Report(Judge("process", late, GC.GetTotalPauseDuration() - gcBefore), late, collections);
         }
     }
 
@@ -85,22 +86,38 @@ public sealed partial class StallWatch(ILogger<StallWatch> logger) : IHostedServ
             }
             // Queued now; how long until a pool thread picks it up.
             var gcBefore = GC.GetTotalPauseDuration();
+            var collections = Collections.Now();
             var queued = Stopwatch.GetTimestamp();
             var waited = await Task.Factory.StartNew(() => Stopwatch.GetElapsedTime(queued), CancellationToken.None,
                 TaskCreationOptions.PreferFairness, TaskScheduler.Default).ConfigureAwait(false);
-            Report(Judge("thread pool", waited, GC.GetTotalPauseDuration() - gcBefore), waited);
+            Report(Judge("thread pool", waited, GC.GetTotalPauseDuration() - gcBefore), waited, collections);
         }
     }
 
-    private void Report(Stall? stall, TimeSpan late)
+    private void Report(Stall? stall, TimeSpan late, Collections before)
     {
         if (late > TimeSpan.Zero) NodeTelemetry.StallDuration.Record(late.TotalSeconds);
         if (stall is null) return;
         NodeTelemetry.Stalls.Add(1, new KeyValuePair<string, object?>("probe", stall.Probe));
-        LogStall(stall.Probe, stall.Duration.TotalMilliseconds, stall.GcPause.TotalMilliseconds, ThreadPool.ThreadCount, ThreadPool.PendingWorkItemCount);
+        var during = Collections.Now() - before;
+        LogStall(stall.Probe, stall.Duration.TotalMilliseconds, stall.GcPause.TotalMilliseconds, during.Gen0, during.Gen1, during.Gen2,
+            GC.GetGCMemoryInfo().HeapSizeBytes / (1024 * 1024), ThreadPool.ThreadCount, ThreadPool.PendingWorkItemCount);
+    }
+
+    /// <summary>
+    /// How many collections of each generation the runtime has done (a gen2 collection counts as gen1 and gen0 too,
+    /// as <see cref="GC.CollectionCount"/> does): the difference over a stall says which kind of collection held it.
+    /// </summary>
+    private readonly record struct Collections(int Gen0, int Gen1, int Gen2)
+    {
+        public static Collections Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+
+        public static Collections operator -(Collections after, Collections before) =>
+            new(after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2);
     }
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "{Probe} stalled {StallMs:F0} ms (GC pauses {GcMs:F0} ms of it; thread pool {Threads} threads, {Queued} items queued)")]
-    private partial void LogStall(string probe, double stallMs, double gcMs, int threads, long queued);
+        Message = "{Probe} stalled {StallMs:F0} ms (GC pauses {GcMs:F0} ms of it, collections gen0 {Gen0} gen1 {Gen1} gen2 {Gen2}, heap {HeapMiB} MiB; "
+            + "thread pool {Threads} threads, {Queued} items queued)")]
+    private partial void LogStall(string probe, double stallMs, double gcMs, int gen0, int gen1, int gen2, long heapMiB, int threads, long queued);
 }
