@@ -19,9 +19,46 @@ public sealed class PreVoteHoldTests
     private bool _leader;
     private readonly PreVoteHold _hold;
 
+    private const string Self = "http://127.0.0.1:7102";
+
     public PreVoteHoldTests() =>
         _hold = new PreVoteHold(_time, () => _electionTimeout, Lower, Upper, () => _leader,
-            _ => ValueTask.FromResult((Index: 100L, Term: 3L)), NullLogger.Instance);
+            _ => ValueTask.FromResult((Index: 100L, Term: 3L)), NullLogger.Instance, Self, () => 4);
+
+    private ValueTask<bool> Refuse(string candidate, long index, long term) => _hold.RefuseAsync(candidate, index, term, CancellationToken.None);
+
+    [Fact]
+    public async Task Of_two_level_candidates_standing_together_the_one_ordered_first_refuses_the_other()
+    {
+        // Both survivors' timers ran out together: each sent its pre-vote, each now gets the other's.
+        _hold.NoteLeaderContact();
+        _time.Advance(TimeSpan.FromMilliseconds(240));
+        _hold.NoteCampaign();
+        _time.Advance(TimeSpan.FromMilliseconds(3));
+        Assert.True(await Refuse("http://127.0.0.1:7103", 100, 3)); // orders after this node: refused, so only this node stands
+        Assert.False(await Refuse("http://127.0.0.1:7101", 100, 3)); // orders first: DotNext answers (a grant), it stands
+        Assert.Equal(1, _hold.TieBreaks);
+        Assert.Equal(4, _hold.CurrentTerm());
+    }
+
+    [Fact]
+    public async Task Only_a_level_candidate_within_the_campaign_window_is_refused()
+    {
+        Assert.False(await Refuse("http://127.0.0.1:7103", 100, 3)); // this node never stood: DotNext answers
+        _hold.NoteCampaign();
+        Assert.False(await Refuse("http://127.0.0.1:7103", 101, 3)); // ahead: only it can win, never refused here
+        Assert.False(await Refuse("http://127.0.0.1:7103", 99, 3)); // behind: DotNext refuses it on the log check
+        Assert.False(await Refuse("http://127.0.0.1:7103", 100, 2));
+        _leader = true;
+        Assert.False(await Refuse("http://127.0.0.1:7103", 100, 3)); // a leader's answer is DotNext's
+        _leader = false;
+        Assert.Equal(TimeSpan.FromMilliseconds(100), _hold.CampaignWindow); // half the lower timeout
+        _time.Advance(_hold.CampaignWindow);
+        Assert.True(await Refuse("http://127.0.0.1:7103", 100, 3));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.False(await Refuse("http://127.0.0.1:7103", 100, 3)); // its campaign is over: the other may stand
+        Assert.Equal(1, _hold.TieBreaks);
+    }
 
     private ValueTask<TimeSpan> HoldFor(long index, long term) => _hold.HoldForAsync(index, term, CancellationToken.None);
 
@@ -106,6 +143,9 @@ public sealed class PreVoteHoldTests
             (string)assembly.GetType($"DotNext.Net.Cluster.Consensus.Raft.Http.{type}", throwOnError: true)!
                 .GetField(name, BindingFlags.NonPublic | BindingFlags.Static)!.GetRawConstantValue()!;
         Assert.Equal(PreVoteHold.PreVoteMessage, Constant("PreVoteMessage", "MessageType"));
+        Assert.Equal(PreVoteHold.RequestVoteMessage, Constant("RequestVoteMessage", "MessageType"));
+        // The refusal's body is the result's name, parsed by the candidate with Enum.TryParse.
+        Assert.Equal(PreVoteHold.RejectedByFollower, Enum.GetName(DotNext.Net.Cluster.Consensus.Raft.PreVoteResult.RejectedByFollower));
         // The vote messages' header names are constants of a type shared by both: found by value.
         var literals = assembly.GetTypes().SelectMany(t => t.GetFields(BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static))
             .Where(f => f.IsLiteral).Select(f => f.GetRawConstantValue()).OfType<string>().ToHashSet();

@@ -27,11 +27,25 @@ namespace RaftMall.Node.Consensus.Raft;
 /// Leader contact is noted when an AppendEntries or InstallSnapshot <em>finishes</em>, after DotNext refreshed its own
 /// clock, so this node's timer as seen here never runs out before DotNext's.
 /// </para>
+/// <para>
+/// <b>Tie-break between level candidates.</b> When two survivors' timers run out within a round trip of each other and
+/// their logs are level, each grants the other's pre-vote, both raise the term, each votes for itself, and the vote
+/// splits: another timeout before anyone leads. So a node that stood for election itself (sent a PreVote or
+/// RequestVote, noted by <see cref="CampaignNotes"/> on the Raft client) within <see cref="CampaignWindow"/> refuses a
+/// level candidate whose canonical address orders after its own, answering for DotNext as DotNext would refuse
+/// (<c>RejectedByFollower</c>). Of two such candidates exactly one, the one ordered first, passes its pre-vote; the other
+/// stays a follower and grants it the vote. A pre-vote answer cannot affect safety; liveness holds because the refusal
+/// lasts only for the window after this node's own campaign, and the node ordered first never refuses the other way.
+/// </para>
 /// </summary>
 public sealed partial class PreVoteHold
 {
     // DotNext's wire format (DotNext.AspNetCore.Cluster 6.12: PreVoteMessage, RequestVoteMessage), pinned by a test.
     public const string PreVoteMessage = "PreVote";
+    public const string RequestVoteMessage = "RequestVote";
+
+    /// <summary>The answer body DotNext's candidate parses as <c>PreVoteResult.RejectedByFollower</c>.</summary>
+    public const string RejectedByFollower = "RejectedByFollower";
     public const string RecordIndexHeader = "X-Raft-Record-Index";
     public const string RecordTermHeader = "X-Raft-Record-Term";
 
@@ -41,7 +55,11 @@ public sealed partial class PreVoteHold
     private readonly Func<bool> _isLeader;
     private readonly Func<CancellationToken, ValueTask<(long Index, long Term)>> _lastEntry;
     private readonly ILogger _logger;
+    private readonly string _self;
+    private readonly Func<long> _currentTerm;
+    private readonly TimeSpan _campaignWindow;
     private long _lastContact = long.MinValue; // TimeProvider timestamp; MinValue until a leader was heard
+    private long _lastCampaign = long.MinValue; // TimeProvider timestamp of this node's last PreVote or RequestVote sent
 
     /// <param name="time">The clock.</param>
     /// <param name="electionTimeout">This node's current randomized election timeout (DotNext redraws it at times).</param>
@@ -50,9 +68,14 @@ public sealed partial class PreVoteHold
     /// <param name="isLeader">Whether this node leads (a leader's pre-vote answer is DotNext's, at once).</param>
     /// <param name="lastEntry">This node's last log entry: its index and term.</param>
     /// <param name="logger">Where holds are logged (debug).</param>
+    /// <param name="self">This node's canonical address (the tie-break between two level candidates orders these).</param>
+    /// <param name="currentTerm">This node's current term (sent with a refusal, as DotNext does).</param>
     public PreVoteHold(TimeProvider time, Func<TimeSpan> electionTimeout, TimeSpan lowerTimeout, TimeSpan upperTimeout, Func<bool> isLeader,
-        Func<CancellationToken, ValueTask<(long Index, long Term)>> lastEntry, ILogger logger)
+        Func<CancellationToken, ValueTask<(long Index, long Term)>> lastEntry, ILogger logger, string self = "", Func<long>? currentTerm = null)
     {
+        _self = self;
+        _currentTerm = currentTerm ?? (() => 0);
+        _campaignWindow = lowerTimeout / 2;
         _time = time;
         _electionTimeout = electionTimeout;
         _maxHold = upperTimeout - lowerTimeout + lowerTimeout / 10;
@@ -69,8 +92,43 @@ public sealed partial class PreVoteHold
 
     private long _holds;
 
+    /// <summary>Pre-votes refused by the tie-break between two level candidates.</summary>
+    public long TieBreaks => Interlocked.Read(ref _tieBreaks);
+
+    private long _tieBreaks;
+
+    /// <summary>How long after this node's own PreVote or RequestVote it refuses a level candidate that orders after it: half the lower election timeout.</summary>
+    public TimeSpan CampaignWindow => _campaignWindow;
+
     /// <summary>A leader's AppendEntries or InstallSnapshot was just processed.</summary>
     public void NoteLeaderContact() => Interlocked.Exchange(ref _lastContact, _time.GetTimestamp());
+
+    /// <summary>This node's current term.</summary>
+    public long CurrentTerm() => _currentTerm();
+
+    /// <summary>This node just sent a PreVote or a RequestVote: it stands for election.</summary>
+    public void NoteCampaign() => Interlocked.Exchange(ref _lastCampaign, _time.GetTimestamp());
+
+    /// <summary>
+    /// Whether to refuse, here and now, a pre-vote from <paramref name="candidate"/> (its canonical address) whose
+    /// last entry is <paramref name="candidateIndex"/> in <paramref name="candidateTerm"/>: when this node stood for
+    /// election within <see cref="CampaignWindow"/>, the candidate's log is level with this one (either could win) and
+    /// the candidate's address orders after this node's. Of two survivors whose timers ran out together, exactly one
+    /// (the lower address) then passes its pre-vote, instead of both raising the term and splitting the vote.
+    /// </summary>
+    public async ValueTask<bool> RefuseAsync(string candidate, long candidateIndex, long candidateTerm, CancellationToken token)
+    {
+        var campaign = Interlocked.Read(ref _lastCampaign);
+        if (campaign == long.MinValue || _self.Length == 0 || _isLeader()) return false;
+        var since = _time.GetElapsedTime(campaign);
+        if (since > _campaignWindow || string.CompareOrdinal(candidate, _self) <= 0) return false;
+        var (index, term) = await _lastEntry(token).ConfigureAwait(false);
+        if (candidateIndex != index || candidateTerm != term) return false;
+        Interlocked.Increment(ref _tieBreaks);
+        Observability.NodeTelemetry.PreVotesTieBroken.Add(1);
+        LogTieBreak(candidate, since.TotalMilliseconds, index, term);
+        return true;
+    }
 
     /// <summary>
     /// How long to hold a pre-vote from a candidate whose last entry is at <paramref name="candidateIndex"/> in
@@ -109,6 +167,9 @@ public sealed partial class PreVoteHold
     [LoggerMessage(Level = LogLevel.Debug, Message = "a pre-vote answered at once: no leader heard for {SilentMs:F0} ms, {RemainingMs:F0} ms left of this node's timer, the candidate's last entry {CandidateIndex} in term {CandidateTerm} not ahead of {Index} in term {Term}")]
     private partial void LogNotAhead(double silentMs, double remainingMs, long candidateIndex, long candidateTerm, long index, long term);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "a pre-vote from {Candidate}, level with this log at {Index} in term {Term}, refused: this node stood for election {SinceMs:F0} ms ago and orders first")]
+    private partial void LogTieBreak(string candidate, double sinceMs, long index, long term);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "a pre-vote from a candidate ahead of this log held {HoldMs:F0} ms, until this node's election timer runs out")]
     private partial void LogHolding(double holdMs);
 
@@ -132,24 +193,55 @@ public sealed partial class PreVoteHold
             }
             if (type == PreVoteMessage
                 && RaftHeaders.TryParseNumber(request.Headers[RecordIndexHeader], out var index)
-                && RaftHeaders.TryParseNumber(request.Headers[RecordTermHeader], out var term)
-                && await hold.HoldForAsync(index, term, context.RequestAborted).ConfigureAwait(false) is { } wait
-                && wait > TimeSpan.Zero)
+                && RaftHeaders.TryParseNumber(request.Headers[RecordTermHeader], out var term))
             {
-                await hold.HoldAsync(wait, context.RequestAborted).ConfigureAwait(false);
+                if (await hold.RefuseAsync(request.Headers[Security.PeerSignature.MemberAddressHeader].ToString(), index, term, context.RequestAborted).ConfigureAwait(false))
+                {
+                    await RefuseAsync(context).ConfigureAwait(false);
+                    return;
+                }
+                var wait = await hold.HoldForAsync(index, term, context.RequestAborted).ConfigureAwait(false);
+                if (wait > TimeSpan.Zero) await hold.HoldAsync(wait, context.RequestAborted).ConfigureAwait(false);
             }
             await next(context).ConfigureAwait(false);
         }
+
+        /// <summary>DotNext's own refusal, as its PreVote handler writes it: 200, this node's term, the result's name.</summary>
+        private async Task RefuseAsync(HttpContext context)
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted).ConfigureAwait(false);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.Headers[CommittedPrefixMatch.TermHeader] = hold.CurrentTerm().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await context.Response.WriteAsync(RejectedByFollower, context.RequestAborted).ConfigureAwait(false);
+        }
     }
 
-    /// <summary>The hold for a running node: its cluster's timeouts and leader, its log's last entry.</summary>
-    public static PreVoteHold For(IRaftCluster cluster, DurableWriteAheadLog log, RaftMall.Configuration.ClusterFile settings, TimeProvider time, ILogger<PreVoteHold> logger) =>
-        new(time, () => cluster.ElectionTimeout, TimeSpan.FromMilliseconds(settings.ElectionTimeoutLowerMs), TimeSpan.FromMilliseconds(settings.ElectionTimeoutUpperMs),
-            () => cluster.Leader is { IsRemote: false },
+    /// <summary>Sends nothing itself: notes each PreVote and RequestVote this node sends (the "raftClient" handler chain).</summary>
+    public sealed class CampaignNotes(PreVoteHold hold) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (RaftHeaders.Value(request.Headers, RaftDeadlines.MessageTypeHeader) is PreVoteMessage or RequestVoteMessage) hold.NoteCampaign();
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The hold for a running node: its cluster's timeouts and leader, its log's last entry. The cluster is looked up
+    /// when first needed: the hold is also in the Raft client's handler chain, which the cluster itself builds.
+    /// </summary>
+    public static PreVoteHold For(IServiceProvider services, RaftMall.Configuration.ClusterFile settings, string self)
+    {
+        var log = services.GetRequiredService<DurableWriteAheadLog>();
+        var cluster = new Lazy<IRaftCluster>(services.GetRequiredService<IRaftCluster>);
+        return new(services.GetRequiredService<TimeProvider>(), () => cluster.Value.ElectionTimeout,
+            TimeSpan.FromMilliseconds(settings.ElectionTimeoutLowerMs), TimeSpan.FromMilliseconds(settings.ElectionTimeoutUpperMs),
+            () => cluster.Value.Leader is { IsRemote: false },
             async token =>
             {
                 var last = log.LastEntryIndex;
                 return (last, await log.TermAtAsync(last, token).ConfigureAwait(false));
             },
-            logger);
+            services.GetRequiredService<ILogger<PreVoteHold>>(), self, () => ((IPersistentState)log).Term);
+    }
 }

@@ -64,12 +64,12 @@ public static partial class RaftStartup
             TimeSpan.FromMilliseconds(cluster.RaftVoteTimeoutMs), TimeSpan.FromMilliseconds(cluster.RaftHeartbeatTimeoutMs),
             TimeSpan.FromMilliseconds(cluster.RaftAppendTimeoutMs), sp.GetRequiredService<PeerContacts>(), sp.GetService<SilentPeers>()));
         raftClient.AddHttpMessageHandler(sp => new ReplicationProgress.Handler(sp.GetRequiredService<ReplicationProgress>()));
+        raftClient.AddHttpMessageHandler(sp => new PreVoteHold.CampaignNotes(sp.GetRequiredService<PreVoteHold>()));
         Security.SecurityStartup.Configure(builder, settings, raftClient);
         services.ConfigureCluster<ClusterLifetime>();
         services.UsePersistentConfigurationStorage(settings.MembershipFile);
         services.AddSingleton<MemberDirectory>();
-        services.AddSingleton(sp => PreVoteHold.For(sp.GetRequiredService<IRaftCluster>(), sp.GetRequiredService<DurableWriteAheadLog>(), cluster,
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PreVoteHold>>()));
+        services.AddSingleton(sp => PreVoteHold.For(sp, cluster, NodeSettings.AddressKey(settings.Self.Uri)));
 
         // What UseStateMachine<T>(options) registers, with our log type in place of WriteAheadLog.
         var walOptions = new WriteAheadLog.Options
