@@ -75,4 +75,57 @@ public class RaftDeadlinesTests
         using var caller = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SendAsync(Raft("RequestVote"), caller.Token));
     }
+
+    /// <summary>A peer that holds every request until told to answer.</summary>
+    private sealed class HeldPeer : HttpMessageHandler
+    {
+        public TaskCompletionSource Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            await Answer.Task.WaitAsync(cancellationToken);
+            return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { RequestMessage = request };
+        }
+    }
+
+    [Fact]
+    public async Task A_snapshot_transfer_counts_as_contact_while_it_lasts_and_a_heartbeat_in_flight_does_not()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var contacts = new PeerContacts(time);
+        var peer = new HeldPeer();
+        using var client = new HttpMessageInvoker(new RaftDeadlines(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, contacts) { InnerHandler = peer });
+        var address = new Uri("http://10.0.0.9:7101");
+        var window = TimeSpan.FromMilliseconds(250);
+
+        var heartbeat = client.SendAsync(Raft("AppendEntries", entries: 0), CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(contacts.AnsweredWithin(address, window)); // a request in flight is no answer
+
+        // The leader's quorum check, a second later, while a tens-of-megabytes snapshot is sent and installed.
+        var snapshot = client.SendAsync(Raft("InstallSnapshot"), CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(contacts.AnsweredWithin(address, window));
+
+        peer.Answer.SetResult();
+        (await snapshot).Dispose();
+        (await heartbeat).Dispose();
+        Assert.True(contacts.AnsweredWithin(address, window)); // answered just now
+        time.Advance(window + TimeSpan.FromMilliseconds(1));
+        Assert.False(contacts.AnsweredWithin(address, window)); // the transfer is over: only answers count again
+    }
+
+    [Fact]
+    public async Task A_snapshot_transfer_that_fails_stops_counting_as_contact()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var contacts = new PeerContacts(time);
+        using var client = new HttpMessageInvoker(new RaftDeadlines(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, contacts) { InnerHandler = new SilentPeer() });
+        using var timeout = new CancellationTokenSource();
+        var snapshot = client.SendAsync(Raft("InstallSnapshot"), timeout.Token);
+        Assert.True(contacts.AnsweredWithin(new Uri("http://10.0.0.9:7101"), TimeSpan.FromMilliseconds(250)));
+        await timeout.CancelAsync(); // DotNext's request timeout
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => snapshot);
+        Assert.False(contacts.AnsweredWithin(new Uri("http://10.0.0.9:7101"), TimeSpan.FromMilliseconds(250)));
+    }
 }

@@ -11,7 +11,7 @@ namespace RaftMall.Node.Observability;
 /// when it has had none for 20 seconds, and the next background collection creates it again while the runtime holds
 /// every managed thread: the process waits until the new thread has started and done its first marking. Traced on a
 /// loaded 2-vCPU machine with a 500–800 MB heap (docs/benchmarks.md, "Elections under load: the background GC
-/// thread"), background collections 35–40 s apart each recreated the thread, and five of eleven such collections held
+/// thread"), background collections 35–40 s apart each recreated the thread, and five of twelve such collections held
 /// the process for 389–776 ms (never more than 22 ms when the thread was already there): longer than an election
 /// timeout, so a leader held that way lost its leadership.
 /// </para>

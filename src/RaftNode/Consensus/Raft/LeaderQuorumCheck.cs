@@ -3,19 +3,51 @@ using DotNext.Net.Cluster.Consensus.Raft;
 
 namespace RaftMall.Node.Consensus.Raft;
 
-/// <summary>When each peer last answered a Raft request of this node (any message type, any successful status).</summary>
+/// <summary>
+/// When each peer last answered a Raft request of this node (any message type, any successful status), and which
+/// peers are receiving a snapshot from it right now.
+/// <para>
+/// A snapshot transfer counts as contact while it lasts: DotNext sends a member one request at a time, and an
+/// InstallSnapshot of tens of megabytes, which the follower also writes and loads before it answers, takes longer than
+/// the step-down window. Without this, a leader whose majority needed a follower to install a snapshot resigned
+/// after each window, was elected again, sent the snapshot again and resigned again: no write committed until another
+/// member came back (found by `raftmall bench failover --trials 50` on 2026-12-03, trial 50: the follower killed in
+/// trial 49 came back needing the snapshot the others had just compacted their logs into, and then the leader was
+/// killed). A transfer to a member that cannot be reached ends with DotNext's request timeout (5 s), and with it this
+/// contact.
+/// </para>
+/// </summary>
 public sealed class PeerContacts(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, long> _lastAnswer = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, int> _transfers = new(StringComparer.OrdinalIgnoreCase);
 
     public void Answered(Uri? peer)
     {
         if (peer is not null) _lastAnswer[peer.Authority] = time.GetTimestamp();
     }
 
-    /// <summary>Whether <paramref name="peer"/> answered within <paramref name="window"/> of now.</summary>
+    /// <summary>A snapshot transfer to <paramref name="peer"/> begins; it counts as contact until the result is disposed.</summary>
+    public IDisposable Transferring(Uri peer)
+    {
+        _transfers.AddOrUpdate(peer.Authority, 1, (_, n) => n + 1);
+        return new Transfer(this, peer.Authority);
+    }
+
+    /// <summary>Whether <paramref name="peer"/> answered within <paramref name="window"/> of now, or is receiving a snapshot.</summary>
     public bool AnsweredWithin(Uri peer, TimeSpan window) =>
-        _lastAnswer.TryGetValue(peer.Authority, out var at) && time.GetElapsedTime(at) <= window;
+        (_transfers.TryGetValue(peer.Authority, out var transfers) && transfers > 0)
+        || (_lastAnswer.TryGetValue(peer.Authority, out var at) && time.GetElapsedTime(at) <= window);
+
+    private sealed class Transfer(PeerContacts contacts, string authority) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) contacts._transfers.AddOrUpdate(authority, 0, (_, n) => n - 1);
+        }
+    }
 }
 
 /// <summary>

@@ -14,12 +14,16 @@ namespace RaftMall.Node.Consensus.Raft;
 /// while a member was frozen. A deadline on heartbeats alone never cancels a request that carries entries (or their
 /// flush) under load. Appends with entries get the append deadline, off unless set (<c>raftAppendTimeoutMs</c>).
 /// </para>
-/// It also notes every answer in <see cref="PeerContacts"/> for <see cref="LeaderQuorumCheck"/>, and every request that
+/// It also notes every answer in <see cref="PeerContacts"/> for <see cref="LeaderQuorumCheck"/> (and every snapshot transfer
+/// while it lasts), and every request that
 /// got no answer in <see cref="SilentPeers"/>: a request to a peer that is silent fails at once, before any deadline.
 /// </summary>
 public sealed class RaftDeadlines(TimeSpan vote, TimeSpan heartbeat, TimeSpan append, PeerContacts? contacts = null, SilentPeers? silent = null) : DelegatingHandler
 {
     public const string MessageTypeHeader = "X-Raft-Message-Type";
+
+    /// <summary>DotNext's message type of a snapshot transfer (pinned by CatchUpTests as CommittedPrefixMatch.InstallSnapshotMessage).</summary>
+    public const string SnapshotMessage = CommittedPrefixMatch.InstallSnapshotMessage;
 
     /// <summary>DotNext's header with the number of entries an AppendEntries carries.</summary>
     public const string EntriesCountHeader = "X-Raft-Entries-Count";
@@ -48,6 +52,7 @@ public sealed class RaftDeadlines(TimeSpan vote, TimeSpan heartbeat, TimeSpan ap
         var deadline = DeadlineOf(type, entries);
         // A timer only for a request with a deadline of ours: appends with entries, the hot path, have none by default.
         using var timeout = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var transfer = type == SnapshotMessage && peer is not null ? contacts?.Transferring(peer) : null;
         if (deadline is { } limit) timeout!.CancelAfter(limit);
         try
         {
