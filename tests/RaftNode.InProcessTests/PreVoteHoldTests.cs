@@ -42,6 +42,43 @@ public sealed class PreVoteHoldTests
     }
 
     [Fact]
+    public async Task A_candidate_that_refused_this_nodes_own_pre_vote_is_not_refused_in_turn()
+    {
+        // This node's timer ran out first; the other's was still running, so it refused this node's pre-vote. When
+        // its own timer runs out a moment later, it must be allowed to stand: this node's campaign has failed.
+        _hold.NoteCampaign();
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        _hold.NoteRefusedBy("http://127.0.0.1:7103");
+        _time.Advance(TimeSpan.FromMilliseconds(30));
+        Assert.False(await Refuse("http://127.0.0.1:7103", 100, 3));
+        // This node's next campaign: the old refusal no longer counts.
+        _time.Advance(TimeSpan.FromMilliseconds(200));
+        _hold.NoteCampaign();
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await Refuse("http://127.0.0.1:7103", 100, 3));
+    }
+
+    [Fact]
+    public async Task Campaign_notes_record_a_refusal_and_leave_the_answer_readable()
+    {
+        var hold = new PreVoteHold(_time, () => _electionTimeout, Lower, Upper, () => false,
+            _ => ValueTask.FromResult((Index: 100L, Term: 3L)), NullLogger.Instance, Self);
+        using var client = new HttpMessageInvoker(new PreVoteHold.CampaignNotes(hold) { InnerHandler = new Answering(PreVoteHold.RejectedByFollower) });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "http://127.0.0.1:7103/cluster-consensus/raft");
+        request.Headers.Add(RaftDeadlines.MessageTypeHeader, PreVoteHold.PreVoteMessage);
+        using var answer = await client.SendAsync(request, CancellationToken.None);
+        Assert.Equal(PreVoteHold.RejectedByFollower, await answer.Content.ReadAsStringAsync()); // DotNext still reads it
+        Assert.False(await hold.RefuseAsync("http://127.0.0.1:7103", 100, 3, CancellationToken.None)); // it refused this campaign
+        Assert.True(await hold.RefuseAsync("http://127.0.0.1:7104", 100, 3, CancellationToken.None)); // another level candidate is refused
+    }
+
+    private sealed class Answering(string body) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(body), RequestMessage = request });
+    }
+
+    [Fact]
     public async Task Only_a_level_candidate_within_the_campaign_window_is_refused()
     {
         Assert.False(await Refuse("http://127.0.0.1:7103", 100, 3)); // this node never stood: DotNext answers
@@ -146,6 +183,7 @@ public sealed class PreVoteHoldTests
         Assert.Equal(PreVoteHold.RequestVoteMessage, Constant("RequestVoteMessage", "MessageType"));
         // The refusal's body is the result's name, parsed by the candidate with Enum.TryParse.
         Assert.Equal(PreVoteHold.RejectedByFollower, Enum.GetName(DotNext.Net.Cluster.Consensus.Raft.PreVoteResult.RejectedByFollower));
+        Assert.Equal(PreVoteHold.Accepted, Enum.GetName(DotNext.Net.Cluster.Consensus.Raft.PreVoteResult.Accepted));
         // The vote messages' header names are constants of a type shared by both: found by value.
         var literals = assembly.GetTypes().SelectMany(t => t.GetFields(BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static))
             .Where(f => f.IsLiteral).Select(f => f.GetRawConstantValue()).OfType<string>().ToHashSet();

@@ -34,8 +34,11 @@ namespace RaftMall.Node.Consensus.Raft;
 /// RequestVote, noted by <see cref="CampaignNotes"/> on the Raft client) within <see cref="CampaignWindow"/> refuses a
 /// level candidate whose canonical address orders after its own, answering for DotNext as DotNext would refuse
 /// (<c>RejectedByFollower</c>). Of two such candidates exactly one, the one ordered first, passes its pre-vote; the other
-/// stays a follower and grants it the vote. A pre-vote answer cannot affect safety; liveness holds because the refusal
-/// lasts only for the window after this node's own campaign, and the node ordered first never refuses the other way.
+/// stays a follower and grants it the vote. A candidate that refused this node's own pre-vote in that campaign (its
+/// timer was still running then) is never refused: this node's campaign has failed, and refusing it in turn would
+/// leave nobody standing until the next timeout. A pre-vote answer cannot affect safety; liveness holds because the
+/// refusal lasts only for the window after this node's own campaign, and the node ordered first never refuses the
+/// other way.
 /// </para>
 /// </summary>
 public sealed partial class PreVoteHold
@@ -43,6 +46,9 @@ public sealed partial class PreVoteHold
     // DotNext's wire format (DotNext.AspNetCore.Cluster 6.12: PreVoteMessage, RequestVoteMessage), pinned by a test.
     public const string PreVoteMessage = "PreVote";
     public const string RequestVoteMessage = "RequestVote";
+
+    /// <summary>The answer body of a granted pre-vote (<c>PreVoteResult.Accepted</c>).</summary>
+    public const string Accepted = "Accepted";
 
     /// <summary>The answer body DotNext's candidate parses as <c>PreVoteResult.RejectedByFollower</c>.</summary>
     public const string RejectedByFollower = "RejectedByFollower";
@@ -103,6 +109,14 @@ public sealed partial class PreVoteHold
     /// <summary>A leader's AppendEntries or InstallSnapshot was just processed.</summary>
     public void NoteLeaderContact() => Interlocked.Exchange(ref _lastContact, _time.GetTimestamp());
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _refusedBy = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// <paramref name="peer"/> (its canonical address) refused this node's pre-vote just now: this node's campaign
+    /// failed there, so it must not keep that peer from standing itself.
+    /// </summary>
+    public void NoteRefusedBy(string peer) => _refusedBy[peer] = _time.GetTimestamp();
+
     /// <summary>This node's current term.</summary>
     public long CurrentTerm() => _currentTerm();
 
@@ -122,6 +136,9 @@ public sealed partial class PreVoteHold
         if (campaign == long.MinValue || _self.Length == 0 || _isLeader()) return false;
         var since = _time.GetElapsedTime(campaign);
         if (since > _campaignWindow || string.CompareOrdinal(candidate, _self) <= 0) return false;
+        // The candidate refused this node's own pre-vote (its timer was still running): this campaign is over, and
+        // refusing the candidate in turn would leave nobody standing until the next timeout.
+        if (_refusedBy.TryGetValue(candidate, out var refusedAt) && refusedAt >= campaign) return false;
         var (index, term) = await _lastEntry(token).ConfigureAwait(false);
         if (candidateIndex != index || candidateTerm != term) return false;
         Interlocked.Increment(ref _tieBreaks);
@@ -216,13 +233,24 @@ public sealed partial class PreVoteHold
         }
     }
 
-    /// <summary>Sends nothing itself: notes each PreVote and RequestVote this node sends (the "raftClient" handler chain).</summary>
+    /// <summary>
+    /// Sends nothing itself: notes each PreVote and RequestVote this node sends, and each peer that refused one of its
+    /// pre-votes (the "raftClient" handler chain; the answer stays readable for DotNext).
+    /// </summary>
     public sealed class CampaignNotes(PreVoteHold hold) : DelegatingHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (RaftHeaders.Value(request.Headers, RaftDeadlines.MessageTypeHeader) is PreVoteMessage or RequestVoteMessage) hold.NoteCampaign();
-            return base.SendAsync(request, cancellationToken);
+            var type = RaftHeaders.Value(request.Headers, RaftDeadlines.MessageTypeHeader);
+            if (type is not (PreVoteMessage or RequestVoteMessage)) return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            hold.NoteCampaign();
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (type == PreVoteMessage && response.IsSuccessStatusCode && request.RequestUri is { } peer)
+            {
+                await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+                if (await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false) != Accepted) hold.NoteRefusedBy(NodeSettings.AddressKey(peer));
+            }
+            return response;
         }
     }
 
