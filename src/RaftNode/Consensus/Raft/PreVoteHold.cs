@@ -66,6 +66,7 @@ public sealed partial class PreVoteHold
     private readonly TimeSpan _campaignWindow;
     private long _lastContact = long.MinValue; // TimeProvider timestamp; MinValue until a leader was heard
     private long _lastCampaign = long.MinValue; // TimeProvider timestamp of this node's last PreVote or RequestVote sent
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _refusedBy = new(StringComparer.OrdinalIgnoreCase); // peer → when it refused this node's pre-vote
 
     /// <param name="time">The clock.</param>
     /// <param name="electionTimeout">This node's current randomized election timeout (DotNext redraws it at times).</param>
@@ -108,8 +109,6 @@ public sealed partial class PreVoteHold
 
     /// <summary>A leader's AppendEntries or InstallSnapshot was just processed.</summary>
     public void NoteLeaderContact() => Interlocked.Exchange(ref _lastContact, _time.GetTimestamp());
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _refusedBy = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// <paramref name="peer"/> (its canonical address) refused this node's pre-vote just now: this node's campaign

@@ -22,9 +22,6 @@ public sealed class RaftDeadlines(TimeSpan vote, TimeSpan heartbeat, TimeSpan ap
 {
     public const string MessageTypeHeader = "X-Raft-Message-Type";
 
-    /// <summary>DotNext's message type of a snapshot transfer (pinned by CatchUpTests as CommittedPrefixMatch.InstallSnapshotMessage).</summary>
-    public const string SnapshotMessage = CommittedPrefixMatch.InstallSnapshotMessage;
-
     /// <summary>DotNext's header with the number of entries an AppendEntries carries.</summary>
     public const string EntriesCountHeader = "X-Raft-Entries-Count";
 
@@ -52,7 +49,7 @@ public sealed class RaftDeadlines(TimeSpan vote, TimeSpan heartbeat, TimeSpan ap
         var deadline = DeadlineOf(type, entries);
         // A timer only for a request with a deadline of ours: appends with entries, the hot path, have none by default.
         using var timeout = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var transfer = type == SnapshotMessage && peer is not null ? contacts?.Transferring(peer) : null;
+        using var transfer = type == CommittedPrefixMatch.InstallSnapshotMessage && peer is not null ? contacts?.Transferring(peer) : null;
         if (deadline is { } limit) timeout!.CancelAfter(limit);
         try
         {
