@@ -41,6 +41,38 @@ public class SnapshotTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_follower_down_while_the_leader_took_one_snapshot_catches_up_from_the_log_kept_past_it()
+    {
+        // The log keeps the entries since the snapshot before the newest (MallStateHost): a follower that missed less
+        // than an interval is sent entries, not the leader's whole state. Without the tail the leader would send its
+        // newest snapshot, which the follower would install (a second restore beside its own at startup).
+        await using var cluster = new TestCluster(output: output, settings: new Dictionary<string, string> { ["SnapshotIntervalEntries"] = "50", ["MaxWritesPerEntry"] = "1" });
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var follower = cluster.NodeIds.First(id => id != leader);
+        (await cluster.SendAsync(HttpMethod.Put, leader, "/api/stock/fig", new { available = 100_000 })).Dispose();
+        var acked = await PlaceOrdersAsync(cluster, leader, "fig", writerCount: 4, ordersEach: 30);
+        var leaderCommit = (await cluster.StatusAsync(leader))!.CommitIndex;
+        await cluster.WaitForStatusAsync(follower, s => s.AppliedIndex >= leaderCommit && s is { SnapshotIndex: > 0, LeaderId: not null }, "catching up with a snapshot of its own");
+
+        cluster.Kill(follower);
+        var before = (await cluster.StatusAsync(leader))!;
+        // One writer, one entry per write: 50 commands make exactly one snapshot on the leader (one interval).
+        acked.AddRange(await PlaceOrdersAsync(cluster, leader, "fig", writerCount: 1, ordersEach: 50));
+        var after = await cluster.WaitForStatusAsync(leader, s => s.Stats.SnapshotsTaken > before.Stats.SnapshotsTaken, "taking a snapshot while the follower is down");
+        Assert.Equal(before.Stats.SnapshotsTaken + 1, after.Stats.SnapshotsTaken);
+        Assert.True(after.SnapshotIndex > before.CommitIndex, $"the leader's newest snapshot {after.SnapshotIndex} is past what the follower has ({before.CommitIndex})");
+
+        cluster.Start(follower);
+        await cluster.WaitForStatusAsync(follower, s => s.AppliedIndex >= after.CommitIndex && s.LeaderId is not null, "catching up");
+        var caughtUp = (await cluster.StatusAsync(follower))!;
+        Assert.Equal(1, caughtUp.Stats.SnapshotsRestored); // its own at startup; no snapshot from the leader
+        await Checks.AllAcknowledgedOrdersEverywhereAsync(cluster, acked);
+        await Checks.ReplicasEqualAsync(cluster);
+        await Checks.StockConservedAsync(cluster, "fig", 100_000);
+    }
+
+    [Fact]
     public async Task A_torn_snapshot_from_a_cut_off_transfer_is_set_aside_and_the_node_restarts_from_the_previous_one()
     {
         // DotNext moves a snapshot installed by the leader into place even when the transfer failed half-way, under

@@ -18,6 +18,12 @@ namespace RaftMall.Node.Consensus.Raft;
 /// flushed, which under load stalled applying, and every write behind it, for up to ~0.5 s per snapshot. Here a
 /// snapshot is written by <see cref="ShadowSnapshots"/> in the background while applying goes on, and published
 /// (<see cref="ISnapshotManager.Snapshot"/>, which the log compacts behind) only once it is whole on disk.
+/// <para>The log keeps a tail past the newest snapshot: what this publishes is the snapshot before the newest, so the
+/// log is compacted only up to it and still holds the last interval's entries. A follower that was down for less than
+/// an interval (a restart, a kill in a failover) then catches up from the log in a few rounds instead of being sent the
+/// whole state (tens of megabytes, a second or more to install, during which a leader that needs it for its majority
+/// commits nothing). etcd keeps such a tail too (5,000 entries past its snapshot). See <see cref="SnapshotFiles.MarkTail"/>
+/// for how a restart knows the tail is there.</para>
 /// </remarks>
 public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
 {
@@ -29,7 +35,8 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
     private readonly ShadowSnapshots _shadow;
     private int _disposed;
     private readonly ApplyTrace? _trace;
-    private volatile SnapshotFile? _snapshot;
+    private volatile SnapshotFile? _newest; // the newest snapshot whole on disk: what a restart restores
+    private volatile SnapshotFile? _published; // what the log compacts behind and sends to followers behind it
     private long _appliedIndex;
     private int _appliedSinceSnapshot;
     private long _longestApplyTicks; // since the snapshot in flight began: what applying paid while it was written
@@ -66,34 +73,48 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
     public long SnapshotsRestored => Interlocked.Read(ref _snapshotsRestored);
 
     /// <summary>Index of the newest snapshot on disk (0 when none).</summary>
-    public long SnapshotIndex => _snapshot?.Index ?? 0L;
+    public long SnapshotIndex => _newest?.Index ?? 0L;
 
-    ISnapshot? ISnapshotManager.Snapshot => _snapshot;
+    /// <summary>Index of the snapshot the log is compacted behind (0 when none): the one before the newest, or the newest when the log holds no tail past it.</summary>
+    public long PublishedSnapshotIndex => _published?.Index ?? 0L;
+
+    ISnapshot? ISnapshotManager.Snapshot => _published;
 
     /// <summary>
     /// Restores the newest snapshot on disk, if any. Must finish before DotNext's log is created: the log reads the
-    /// snapshot's index in its constructor, and without it would replay the whole log from the start.
+    /// snapshot's index in its constructor, and without it would replay the whole log from the start. The state is
+    /// the newest snapshot's; the log is told of the one before it when the newest was taken with the log's tail kept
+    /// past it (the log then replays that tail, which applying passes over up to the newest).
     /// </summary>
     public async Task RestoreAsync(CancellationToken token)
     {
         SnapshotFiles.DeletePartials(_directory);
-        if (SnapshotFiles.Newest(_directory) is not var (file, index, term)) return;
+        var snapshots = SnapshotFiles.All(_directory).OrderByDescending(s => s.Index).Take(2).ToList();
+        if (snapshots.Count == 0) return;
+        var (file, index, term) = snapshots[0];
         var clock = Stopwatch.StartNew();
         var bytes = await File.ReadAllBytesAsync(file.FullName, token).ConfigureAwait(false);
         var restored = MallStateMachine.Restore(bytes, _state.RetainedEvents);
         Load(restored, MallStateMachine.Restore(bytes, _state.RetainedEvents), index, term);
-        _snapshot = new SnapshotFile(file, index, term);
+        _newest = _published = new SnapshotFile(file, index, term);
+        if (snapshots.Count > 1 && SnapshotFiles.HasTail(_directory, index, term))
+        {
+            var (previous, previousIndex, previousTerm) = snapshots[1];
+            _published = new SnapshotFile(previous, previousIndex, previousTerm);
+        }
         LogSnapshotRestored(file.Name, bytes.Length, restored.OrderCount, clock.ElapsedMilliseconds);
     }
 
     ValueTask ISnapshotManager.ReclaimGarbageAsync(long watermark, CancellationToken token)
     {
-        // The log guarantees nobody will ask for a snapshot below the watermark; the published one is never below it.
+        // The log guarantees nobody will ask for a snapshot below the watermark; the published one is never below it,
+        // and the newest is at or above it.
         foreach (var (file, index, _) in SnapshotFiles.All(_directory))
         {
             token.ThrowIfCancellationRequested();
-            if (index < watermark && index != _snapshot?.Index) file.Delete();
+            if (index < watermark && index != _published?.Index) file.Delete();
         }
+        SnapshotFiles.DeleteTailMarks(_directory, below: watermark);
         return ValueTask.CompletedTask;
     }
 
@@ -196,7 +217,12 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
         var clock = Stopwatch.StartNew();
         var file = await SnapshotFiles.WriteAsync(_directory, target.Index, target.Term, bytes, token).ConfigureAwait(false);
         token.ThrowIfCancellationRequested(); // a snapshot installed meanwhile supersedes this one
-        _snapshot = new SnapshotFile(file, target.Index, target.Term);
+        // The log compacts behind the previous snapshot, keeping the entries since then; the first snapshot has none
+        // before it and is published itself. The mark tells a restart the same (written before the log can compact).
+        var previous = _newest;
+        if (previous is not null) SnapshotFiles.MarkTail(_directory, target.Index, target.Term);
+        _newest = new SnapshotFile(file, target.Index, target.Term);
+        _published = previous ?? _newest;
         Interlocked.Increment(ref _snapshotsTaken);
         var totalMs = work.CatchUpMs + work.SerializeMs + clock.Elapsed.TotalMilliseconds;
         NodeTelemetry.SnapshotDuration.Record(totalMs / 1000);
@@ -217,7 +243,8 @@ public sealed partial class MallStateHost : IStateMachine, IAsyncDisposable
         var shadow = MallStateMachine.Restore(bytes, _state.RetainedEvents);
         var file = await SnapshotFiles.WriteAsync(_directory, entry.Index, entry.Term, bytes, token).ConfigureAwait(false);
         Load(restored, shadow, entry.Index, entry.Term);
-        _snapshot = new SnapshotFile(file, entry.Index, entry.Term);
+        // The log holds nothing useful before an installed snapshot: it is published itself, and has no tail mark.
+        _newest = _published = new SnapshotFile(file, entry.Index, entry.Term);
         LogSnapshotRestored(file.Name, bytes.Length, restored.OrderCount, clock.ElapsedMilliseconds);
         return _appliedIndex;
     }

@@ -100,6 +100,36 @@ public static partial class SnapshotFiles
         return new FileInfo(final);
     }
 
+    /// <summary>
+    /// Marks the snapshot <c>index-term</c> as taken with the log's tail kept past the snapshot before it
+    /// (<see cref="MallStateHost"/> publishes that one, so the log still holds the entries between the two). A restart
+    /// reads the mark to publish the same: without it (a snapshot installed from a leader, or written by a version
+    /// without the tail) the log may hold nothing before the newest snapshot, and the newest is published. Safe in any
+    /// crash order: a mark whose snapshot never became whole is never read, and a snapshot whose mark was lost is
+    /// published itself, which only shortens the log.
+    /// </summary>
+    public static void MarkTail(DirectoryInfo directory, long index, long term) =>
+        File.Create(TailMarkPath(directory, index, term)).Dispose();
+
+    /// <summary>Whether the snapshot <c>index-term</c> carries the mark of <see cref="MarkTail"/>.</summary>
+    public static bool HasTail(DirectoryInfo directory, long index, long term) => File.Exists(TailMarkPath(directory, index, term));
+
+    /// <summary>Deletes the marks of snapshots below <paramref name="below"/> (deleted, or about to be).</summary>
+    public static void DeleteTailMarks(DirectoryInfo directory, long below)
+    {
+        if (!directory.Exists) return;
+        foreach (var mark in directory.EnumerateFiles(TailPrefix + "*"))
+        {
+            if (mark.Name[TailPrefix.Length..].Split('.') is [var index, _] && long.TryParse(index, CultureInfo.InvariantCulture, out var i) && i < below) mark.Delete();
+        }
+    }
+
+    // Named like the partial files, so that nothing reading the snapshots (named index-term) mistakes a mark for one.
+    private const string TailPrefix = "tail.";
+
+    private static string TailMarkPath(DirectoryInfo directory, long index, long term) =>
+        Path.Combine(directory.FullName, string.Create(CultureInfo.InvariantCulture, $"{TailPrefix}{index}.{term}"));
+
     /// <summary>Deletes what a crash left of snapshots being written; they were never published.</summary>
     public static void DeletePartials(DirectoryInfo directory)
     {
