@@ -11,6 +11,9 @@ internal static partial class ClientLog
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "RaftMall node {Node} did not answer ({Reason}); trying {Next} next")]
     public static partial void NodeUnreachable(ILogger logger, string node, string reason, string next);
 
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "RaftMall node {Node} knows no leader ({Reason}); trying {Next} next")]
+    public static partial void NodeLeaderless(ILogger logger, string node, string reason, string next);
+
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "{Method} {Path} at {Node}: {Reason}; retrying (attempt {Attempt})")]
     public static partial void Retrying(ILogger logger, HttpMethod method, string path, string node, string reason, int attempt);
 }

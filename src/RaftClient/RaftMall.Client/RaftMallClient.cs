@@ -21,7 +21,9 @@ public enum ReadConsistency
 /// <summary>
 /// A client for a RaftMall cluster. Writes carry an Idempotency-Key (generated when the caller gives none) and are
 /// retried with the same key on connection loss, 503 and failover, so a retried write applies once. Writes go to the
-/// node that last said it leads (saving the follower's forwarding hop). Problem answers become typed exceptions.
+/// node that last said it leads (saving the follower's forwarding hop); a node that does not answer, or answers 503
+/// knowing no leader (<c>not_leader</c>, <c>outcome_unknown</c>, <c>no_leader</c>), is passed over for the next one.
+/// Problem answers become typed exceptions.
 /// Thread-safe; share one instance.
 /// </summary>
 public sealed partial class RaftMallClient : IDisposable
@@ -104,7 +106,15 @@ public sealed partial class RaftMallClient : IDisposable
                 if (response.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)) throw ToException((int)response.StatusCode, problem);
                 lastCode = problem.Code ?? "unavailable";
                 lastError = new RaftMallException((int)response.StatusCode, lastCode, problem.Detail ?? "service unavailable");
-                if (response.Headers.RetryAfter?.Delta is { } retryAfter) delay = Min(retryAfter, TimeSpan.FromSeconds(1));
+                if (only is null && IsLeaderless(lastCode) && !NamesLeader(response))
+                {
+                    // This node has no leader to offer (it lost leadership, or an election is under way, or it is cut
+                    // off): another may already know the new one. Retrying here after the answer's Retry-After (1 s,
+                    // HTTP's least) held each client of a cut-off leader ~2 s in `raftmall verify`; the next node, at
+                    // the usual short backoff, answers as soon as the others have elected.
+                    if (_leader.MoveOn(index, _options.Endpoints.Count)) ClientLog.NodeLeaderless(_logger, endpoint.Authority, lastCode, _options.Endpoints[(index + 1) % _options.Endpoints.Count].Authority);
+                }
+                else if (response.Headers.RetryAfter?.Delta is { } retryAfter) delay = Min(retryAfter, TimeSpan.FromSeconds(1));
                 response.Dispose();
                 ClientLog.Retrying(_logger, method, path, endpoint.Authority, lastCode, attempt + 1);
             }
@@ -129,6 +139,11 @@ public sealed partial class RaftMallClient : IDisposable
             delay = Min(delay * 2, TimeSpan.FromMilliseconds(400));
         }
     }
+
+    private static bool IsLeaderless(string code) => code is ProblemCodes.NotLeader or ProblemCodes.OutcomeUnknown or ProblemCodes.NoLeader;
+
+    private static bool NamesLeader(HttpResponseMessage response) =>
+        response.Headers.TryGetValues(RaftMallHeaders.Leader, out var values) && values.Any(v => v.Length > 0);
 
     private void Prefer(HttpResponseMessage response)
     {
