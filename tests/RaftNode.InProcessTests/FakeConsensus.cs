@@ -26,6 +26,9 @@ public sealed class FakeConsensus(ReplicatedState state, ClusterNode self) : ICo
 
     public bool IsLeader => Leader == _self;
 
+    /// <summary>Set by a test: whether this node still reaches a majority (true by default).</summary>
+    public bool ReachesMajority { get; set; } = true;
+
     public CancellationToken? Leadership => IsLeader ? _leadership.Token : null;
 
     public Task NextLeaderChange => Volatile.Read(ref _leaderChanged).Task;

@@ -156,6 +156,24 @@ public sealed class ForwardingTests
         Assert.Equal(0, _servedHere);
     }
 
+    [Fact]
+    public async Task A_node_cut_off_from_a_majority_answers_no_leader_at_once_instead_of_waiting()
+    {
+        _node.Consensus.LeaderIs(null);
+        _node.Consensus.ReachesMajority = false;
+        var context = Write("/api/orders", """{"userId":"u"}""");
+
+        var forwarding = Forwarding().InvokeAsync(context);
+        await _node.RunUntilAsync(() => forwarding.IsCompleted, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(4), "the no-leader answer");
+
+        Assert.True(_node.Time.GetUtcNow() - Start < TimeSpan.FromMilliseconds(100), "waited for a leader it cannot learn of");
+        Assert.Equal(503, context.Response.StatusCode);
+        Assert.Equal(ProblemCodes.NoLeader, Code(context));
+        Assert.Contains("reaches no majority", Node.ResponseBody(context), StringComparison.Ordinal);
+        Assert.Empty(_http.Requests);
+        Assert.Equal(0, _servedHere);
+    }
+
     private DateTimeOffset Start { get; } = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
     private LeaderForwarding Forwarding() => new(

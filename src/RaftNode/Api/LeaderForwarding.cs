@@ -59,10 +59,15 @@ public sealed partial class LeaderForwarding(RequestDelegate next, IConsensus co
                 var forwarded = await TryForwardAsync(context, leader.Uri, body, changed);
                 if (forwarded) return;
             }
-            if (time.GetUtcNow() >= deadline)
+            // A node cut off from a majority will hear of no leader until the cut heals: waiting would only hold the
+            // client until its own timeout, while another node may already know the new leader (a leader that stepped
+            // down on a partition, in `raftmall verify`, held each write it got for a second that way).
+            if (time.GetUtcNow() >= deadline || !consensus.ReachesMajority)
             {
                 if (body is not null) NodeTelemetry.ForwardedWrites.Add(1, new KeyValuePair<string, object?>("outcome", Contract.ProblemCodes.NoLeader));
-                await Problems.NoLeader($"no leader was elected within {settings.Cluster.LeaderWaitMs} ms; nothing was applied").ExecuteAsync(context);
+                await Problems.NoLeader(consensus.ReachesMajority
+                    ? $"no leader was elected within {settings.Cluster.LeaderWaitMs} ms; nothing was applied"
+                    : "this node reaches no majority of the members and knows no leader; nothing was applied: another node may").ExecuteAsync(context);
                 return;
             }
             // Wait for the next leader instead of polling: during an election every waiting write would otherwise wake

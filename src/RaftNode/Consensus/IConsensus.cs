@@ -16,6 +16,12 @@ public interface IConsensus
     bool IsLeader { get; }
 
     /// <summary>
+    /// False when this node is cut off: the last requests to a majority of the members (this node counts for itself)
+    /// went unanswered. Such a node cannot take part in an election, so it will not learn of a leader by waiting.
+    /// </summary>
+    bool ReachesMajority { get; }
+
+    /// <summary>
     /// While this node leads and has committed an entry of its own term: a token cancelled when that leadership ends.
     /// Null otherwise. Work that only a leader may do (expiry, the coordinator) runs under it.
     /// </summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DotNext.IO.Log;
+using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using RaftMall.Node.Observability;
 using RaftMall.StateMachine;
@@ -45,6 +46,16 @@ public sealed partial class RaftConsensus : IConsensus, IReadBarrier
     public IReadOnlyList<ClusterNode> Members => _directory.Members(_cluster);
 
     public bool IsLeader => _cluster.Leader is { IsRemote: false };
+
+    // A member DotNext has not tried yet is Unknown: counted as reachable, so a starting node waits as before.
+    public bool ReachesMajority
+    {
+        get
+        {
+            var members = _cluster.Members;
+            return members.Count(m => !m.IsRemote || m.Status != ClusterMemberStatus.Unavailable) * 2 > members.Count;
+        }
+    }
 
     long IReadBarrier.Term => _cluster.Term;
 
