@@ -16,8 +16,9 @@ public interface IConsensus
     bool IsLeader { get; }
 
     /// <summary>
-    /// False when this node is cut off: the last requests to a majority of the members (this node counts for itself)
-    /// went unanswered. Such a node cannot take part in an election, so it will not learn of a leader by waiting.
+    /// False when this node is cut off: it resigned as leader because no majority of the members answered it, and no
+    /// majority has answered it since (this node counts for itself). Such a node cannot take part in an election, so it
+    /// will not learn of a leader by waiting.
     /// </summary>
     bool ReachesMajority { get; }
 

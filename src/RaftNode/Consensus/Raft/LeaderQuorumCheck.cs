@@ -21,6 +21,7 @@ public sealed class PeerContacts(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, long> _lastAnswer = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, int> _transfers = new(StringComparer.OrdinalIgnoreCase);
+    private long _lostMajorityAt; // when the quorum check last resigned this node; 0 once a leader is known again
 
     public void Answered(Uri? peer)
     {
@@ -32,6 +33,24 @@ public sealed class PeerContacts(TimeProvider time)
     {
         _transfers.AddOrUpdate(peer.Authority, 1, (_, n) => n + 1);
         return new Transfer(this, peer.Authority);
+    }
+
+    /// <summary>The quorum check resigned this node: no majority answered it within the step-down window.</summary>
+    public void LostMajority() => Interlocked.Exchange(ref _lostMajorityAt, time.GetTimestamp());
+
+    /// <summary>A leader is known again (another, or this node elected): nothing says this node is cut off any more.</summary>
+    public void LeaderKnown() => Interlocked.Exchange(ref _lostMajorityAt, 0);
+
+    /// <summary>
+    /// Whether this node lost its majority as leader (<see cref="LostMajority"/>) and fewer than a majority of the
+    /// <paramref name="members"/> (itself included) answered any of its requests since: a node cut off by a partition,
+    /// which will learn of no leader until the cut heals. A follower that never led, or heard of a leader since, is
+    /// not cut off by this measure (it sends nothing while it follows, so silence would say nothing).
+    /// </summary>
+    public bool CutOff(int members)
+    {
+        var since = Interlocked.Read(ref _lostMajorityAt);
+        return since != 0 && (1 + _lastAnswer.Values.Count(at => at > since)) * 2 <= members;
     }
 
     /// <summary>Whether <paramref name="peer"/> answered within <paramref name="window"/> of now, or is receiving a snapshot.</summary>
@@ -83,6 +102,7 @@ public sealed partial class LeaderQuorumCheck(
                 if (answered > members / 2) continue;
                 LogResigning(answered, members, _window.TotalMilliseconds, cluster.Term);
                 leaderSince = null;
+                contacts.LostMajority();
                 await ResignAsync(self, stoppingToken).ConfigureAwait(false);
             }
         }
