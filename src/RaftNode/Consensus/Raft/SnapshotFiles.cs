@@ -61,10 +61,6 @@ public static partial class SnapshotFiles
         return setAside;
     }
 
-    /// <summary>The newest snapshot in <paramref name="directory"/> (by index), or null when there is none.</summary>
-    public static (FileInfo File, long Index, long Term)? Newest(DirectoryInfo directory) =>
-        All(directory).OrderByDescending(s => s.Index).Cast<(FileInfo, long, long)?>().FirstOrDefault();
-
     /// <summary>Every snapshot file in <paramref name="directory"/>: the files named <c>index-term</c>.</summary>
     public static IEnumerable<(FileInfo File, long Index, long Term)> All(DirectoryInfo directory) =>
         directory.Exists
